@@ -1,0 +1,28 @@
+// The caller's side of one rpc: options and the successful result. Value types.
+#pragma once
+
+#include <span>
+
+#include "base/buffer_pool.h"
+#include "base/time.h"
+#include "rpc/wire.h"
+#include "runtime/cancellation.h"
+
+namespace cerulean::rpc {
+
+struct CallOptions {
+  Duration timeout = std::chrono::seconds(30);
+  CancelToken cancel;
+  // Where the response payload goes, if the caller has a buffer for it: the bytes are received
+  // straight into it. A larger payload fails the call with OutOfRange. Empty: the payload lands
+  // in CallResult::payload.
+  std::span<std::byte> response_payload;
+};
+
+struct CallResult {
+  MessageBuffer message;     // the response's control message
+  size_t payload_bytes = 0;  // written to CallOptions::response_payload, or held in `payload`
+  PooledBuffer payload;
+};
+
+}  // namespace cerulean::rpc

@@ -1,0 +1,94 @@
+#include "rpc/frame_reader.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/crc32c.h"
+
+namespace cerulean::rpc {
+
+FrameReader::FrameReader(Stream& stream, FrameLimits limits)
+    : stream_(stream), limits_(limits), buffer_(new std::byte[kReceiveBufferBytes]) {
+  CHECK(kFrameHeaderBytes + limits_.message_bytes_max <= kReceiveBufferBytes);
+}
+
+Task<Status> FrameReader::Fill(size_t count, CancelToken cancel) {
+  CHECK(count <= kReceiveBufferBytes);
+  if (kReceiveBufferBytes - begin_ < count) {  // not enough room after begin_: compact
+    std::memmove(buffer_.get(), buffer_.get() + begin_, buffered());
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  while (buffered() < count) {
+    iovec free_space{buffer_.get() + end_, kReceiveBufferBytes - end_};
+    auto received = co_await stream_.Read({&free_space, 1}, cancel);
+    if (!received.ok()) co_return received.status();
+    if (*received == 0) {
+      co_return Status::Unavailable(buffered() == 0 ? "peer closed the connection"
+                                                    : "peer closed the connection mid-frame");
+    }
+    end_ += *received;
+  }
+  co_return Status::Ok();
+}
+
+Task<Result<IncomingFrame>> FrameReader::ReadFrame(CancelToken cancel) {
+  CHECK(payload_remaining_ == 0) << "previous frame's payload not consumed";
+  CO_RETURN_IF_ERROR(co_await Fill(kFrameHeaderBytes, cancel));
+  auto header = DecodeFrameHeader(
+      std::span<const std::byte, kFrameHeaderBytes>(buffer_.get() + begin_, kFrameHeaderBytes), limits_);
+  if (!header.ok()) co_return header.status();
+  begin_ += kFrameHeaderBytes;
+  CO_RETURN_IF_ERROR(co_await Fill(header->message_bytes, cancel));
+  std::span<const std::byte> message(buffer_.get() + begin_, header->message_bytes);
+  const uint32_t message_crc = Crc32c(message);
+  if (message_crc != header->message_crc) {
+    co_return Status::DataLoss(fmt::format("control message checksum {:#010x}, computed {:#010x}",
+                                           header->message_crc, message_crc));
+  }
+  begin_ += header->message_bytes;
+  payload_remaining_ = header->payload_bytes;
+  payload_crc_ = header->payload_crc;
+  co_return IncomingFrame{*header, message};
+}
+
+Task<Status> FrameReader::ReadPayload(std::span<std::byte> destination, CancelToken cancel) {
+  CHECK_EQ(destination.size(), payload_remaining_);
+  // First what came in with the header, then straight into the destination; anything beyond
+  // the payload (the next frames) spills into the receive buffer through the second iovec.
+  const size_t from_buffer = std::min<size_t>(buffered(), destination.size());
+  if (from_buffer > 0) std::memcpy(destination.data(), buffer_.get() + begin_, from_buffer);
+  begin_ += from_buffer;
+  size_t done = from_buffer;
+  if (buffered() == 0) begin_ = end_ = 0;
+  while (done < destination.size()) {
+    iovec parts[2] = {{destination.data() + done, destination.size() - done},
+                      {buffer_.get() + end_, kReceiveBufferBytes - end_}};
+    auto received = co_await stream_.Read({parts, end_ < kReceiveBufferBytes ? 2u : 1u}, cancel);
+    if (!received.ok()) co_return received.status();
+    if (*received == 0) co_return Status::Unavailable("peer closed the connection mid-payload");
+    const size_t into_destination = std::min(*received, destination.size() - done);
+    done += into_destination;
+    end_ += *received - into_destination;
+  }
+  payload_remaining_ = 0;
+  const uint32_t crc = Crc32c(destination);
+  if (crc != payload_crc_) {
+    co_return Status::DataLoss(
+        fmt::format("payload checksum {:#010x}, computed {:#010x}", payload_crc_, crc));
+  }
+  co_return Status::Ok();
+}
+
+Task<Status> FrameReader::SkipPayload(CancelToken cancel) {
+  while (payload_remaining_ > 0) {
+    if (buffered() == 0) CO_RETURN_IF_ERROR(co_await Fill(1, cancel));
+    const size_t skipped = std::min<uint64_t>(buffered(), payload_remaining_);
+    begin_ += skipped;
+    payload_remaining_ -= skipped;
+  }
+  co_return Status::Ok();
+}
+
+}  // namespace cerulean::rpc

@@ -1,0 +1,51 @@
+// FrameReader: reads frames from a Stream. Headers and control messages are parsed out of a
+// small receive buffer; payloads are read straight into the buffer the caller names (only the
+// few bytes that arrived together with a header are copied). Every CRC is checked here: a
+// frame that fails one is an error and the connection must be closed. One reader per stream;
+// not thread-safe.
+#pragma once
+
+#include <memory>
+#include <span>
+
+#include "base/result.h"
+#include "rpc/frame.h"
+#include "runtime/env.h"
+
+namespace cerulean::rpc {
+
+struct IncomingFrame {
+  FrameHeader header;
+  // The control message; valid until the next ReadFrame.
+  std::span<const std::byte> message;
+};
+
+class FrameReader {
+ public:
+  static constexpr size_t kReceiveBufferBytes = 128 * 1024;
+
+  FrameReader(Stream& stream, FrameLimits limits);
+
+  // The next frame's header and message. Unavailable when the peer closes (cleanly between
+  // frames, or "mid-frame"); InvalidArgument, ResourceExhausted or DataLoss for a bad frame.
+  Task<Result<IncomingFrame>> ReadFrame(CancelToken cancel);
+  // Reads the current frame's payload into `destination` (exactly its size) and checks its CRC.
+  Task<Status> ReadPayload(std::span<std::byte> destination, CancelToken cancel);
+  // Consumes the current frame's payload without keeping it (a late response, say).
+  Task<Status> SkipPayload(CancelToken cancel);
+
+ private:
+  // Reads until at least `count` bytes are buffered.
+  Task<Status> Fill(size_t count, CancelToken cancel);
+  size_t buffered() const { return end_ - begin_; }
+
+  Stream& stream_;
+  FrameLimits limits_;
+  std::unique_ptr<std::byte[]> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  uint64_t payload_remaining_ = 0;
+  uint32_t payload_crc_ = 0;
+};
+
+}  // namespace cerulean::rpc

@@ -1,0 +1,45 @@
+// RpcContext: one request being served, as a handler sees it: the request's control message and
+// payload, a cancel token, and the response it fills in. The server owns it (one per request
+// slot, reused) and keeps it alive until the response has been written.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <string_view>
+#include <vector>
+
+#include "base/buffer_pool.h"
+#include "rpc/wire.h"
+#include "runtime/cancellation.h"
+#include "runtime/env.h"
+
+namespace cerulean::rpc {
+
+struct RpcContext {
+  Env* env = nullptr;
+  uint32_t method = 0;
+  uint64_t request_id = 0;
+  std::string_view peer;
+  // The caller's budget; cancel fires at it, on a cancel frame from the client, or at shutdown.
+  TimePoint deadline = TimePoint::Max();
+  CancelToken cancel;
+
+  MessageBuffer request_message;
+  PooledBuffer request_payload;  // a handler may move it out (to write it to disk, say)
+
+  MessageBuffer response_message;
+  // Bytes sent after the response message, not copied; they must stay valid until the
+  // response is written, e.g. by pointing into response_payload_owner.
+  std::vector<iovec> response_payload;
+  PooledBuffer response_payload_owner;
+
+  void Reset() {
+    request_message.Clear();
+    request_payload = PooledBuffer();
+    response_message.Clear();
+    response_payload.clear();
+    response_payload_owner = PooledBuffer();
+  }
+};
+
+}  // namespace cerulean::rpc

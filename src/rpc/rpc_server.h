@@ -1,0 +1,59 @@
+// RpcServer: accepts connections on one address and serves the methods of a ServiceRegistry.
+// Each connection reads frames, runs up to `requests_inflight_per_connection_max` handlers at
+// once (past that it stops reading, which pushes back on the client through TCP), and writes
+// responses through one batching writer. A bad frame closes only its own connection.
+// Shutdown() drains: it stops accepting and reading, lets in-flight requests finish (cancelling
+// them at the drain deadline), then closes. Owned by one shard; not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "rpc/frame.h"
+#include "rpc/service_registry.h"
+#include "runtime/env.h"
+#include "runtime/task_group.h"
+
+namespace cerulean::rpc {
+
+struct RpcServerOptions {
+  size_t requests_inflight_per_connection_max = 128;
+  FrameLimits limits;
+  Duration drain_timeout = std::chrono::seconds(5);
+};
+
+class ServerConnection;
+
+class RpcServer {
+ public:
+  RpcServer(Env& env, const ServiceRegistry& registry, RpcServerOptions options = {});
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  // Binds and listens; port 0 picks a free port (see address()).
+  Status Listen(const NetAddress& address);
+  NetAddress address() const;
+
+  // Accepts and serves until Shutdown(); returns once every connection has closed.
+  Task<void> Serve();
+  // Drains and stops; returns when Serve() has nothing left running.
+  Task<void> Shutdown();
+
+  size_t connection_count() const { return connections_.size(); }
+
+ private:
+  Task<void> RunConnection(uint64_t id, std::shared_ptr<ServerConnection> connection);
+
+  Env& env_;
+  const ServiceRegistry& registry_;
+  RpcServerOptions options_;
+  std::unique_ptr<Listener> listener_;
+  std::map<uint64_t, std::shared_ptr<ServerConnection>> connections_;
+  uint64_t next_connection_id_ = 0;
+  TaskGroup connection_tasks_;
+  bool shutting_down_ = false;
+  bool serving_ = false;
+};
+
+}  // namespace cerulean::rpc

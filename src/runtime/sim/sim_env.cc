@@ -1,0 +1,43 @@
+#include "runtime/sim/sim_env.h"
+
+#include "runtime/sim/sim_disk.h"
+#include "runtime/sim/sim_network.h"
+#include "runtime/sim/sim_world.h"
+
+namespace cerulean {
+
+SimEnv::SimEnv(SimWorld& world, std::string host) : world_(world), host_(std::move(host)) {}
+
+void SimEnv::Schedule(std::coroutine_handle<> handle) { world_.Schedule(handle); }
+TimePoint SimEnv::Now() { return world_.Now(); }
+void SimEnv::ArmTimer(Timer& timer) { world_.ArmTimer(timer); }
+void SimEnv::DisarmTimer(Timer& timer) { world_.DisarmTimer(timer); }
+uint64_t SimEnv::Random() { return world_.Random(); }
+
+Result<std::unique_ptr<Listener>> SimEnv::Listen(const NetAddress& address) {
+  return world_.network().Listen(host_, address);
+}
+
+Task<Result<std::unique_ptr<Stream>>> SimEnv::Connect(NetAddress address, CancelToken cancel) {
+  return world_.network().Connect(host_, std::move(address), cancel);
+}
+
+Task<Result<std::unique_ptr<File>>> SimEnv::OpenFile(std::string path, FileOptions options) {
+  return world_.disk(host_).OpenFile(std::move(path), options);
+}
+
+Status SimEnv::CreateDirectories(const std::string& path) {
+  return world_.disk(host_).CreateDirectories(path);
+}
+
+Status SimEnv::RemoveFile(const std::string& path) { return world_.disk(host_).RemoveFile(path); }
+
+Status SimEnv::RenameFile(const std::string& from, const std::string& to) {
+  return world_.disk(host_).RenameFile(from, to);
+}
+
+Result<std::vector<std::string>> SimEnv::ListDirectory(const std::string& path) {
+  return world_.disk(host_).ListDirectory(path);
+}
+
+}  // namespace cerulean

@@ -1,0 +1,57 @@
+#include "runtime/sim/sim_inode.h"
+
+#include "base/check.h"
+
+namespace cerulean {
+
+void SimInode::Apply(std::string& image, const Change& change, uint64_t byte_count) {
+  if (change.kind == Change::Kind::kTruncate) {
+    image.resize(change.offset);
+    return;
+  }
+  CHECK_LE(byte_count, change.bytes.size());
+  if (byte_count == 0) return;
+  if (image.size() < change.offset + byte_count) image.resize(change.offset + byte_count);
+  image.replace(change.offset, byte_count, change.bytes, 0, byte_count);
+}
+
+void SimInode::Log(Change change) {
+  Apply(live_, change, change.bytes.size());
+  unsynced_.push_back(std::move(change));
+  if (unsynced_.size() > kUnsyncedChangesMax) {
+    Apply(durable_, unsynced_.front(), unsynced_.front().bytes.size());
+    unsynced_.pop_front();
+  }
+}
+
+void SimInode::Write(uint64_t offset, std::string bytes) {
+  Log(Change{.kind = Change::Kind::kWrite, .offset = offset, .bytes = std::move(bytes)});
+}
+
+void SimInode::Truncate(uint64_t length) {
+  Log(Change{.kind = Change::Kind::kTruncate, .offset = length});
+  allocated_bytes_ = std::min(allocated_bytes_, length);
+}
+
+void SimInode::Sync() {
+  durable_ = live_;
+  unsynced_.clear();
+}
+
+void SimInode::Persist(const Change& change, uint64_t byte_count) {
+  Apply(durable_, change, byte_count);
+}
+
+void SimInode::DropUnsynced() {
+  live_ = durable_;
+  unsynced_.clear();
+}
+
+void SimInode::FlipBit(uint64_t byte_offset, int bit) {
+  CHECK(bit >= 0 && bit < 8) << "bit " << bit;
+  const char mask = static_cast<char>(1 << bit);
+  if (byte_offset < live_.size()) live_[byte_offset] ^= mask;
+  if (byte_offset < durable_.size()) durable_[byte_offset] ^= mask;
+}
+
+}  // namespace cerulean

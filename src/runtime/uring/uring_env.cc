@@ -1,0 +1,117 @@
+#include "runtime/uring/uring_env.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "runtime/uring/uring_file.h"
+#include "runtime/uring/uring_op.h"
+#include "runtime/uring/uring_socket.h"
+
+namespace cerulean {
+namespace {
+
+constexpr int kListenBacklog = 1024;
+
+uint64_t KernelSeed() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) seed = 0x9E3779B97F4A7C15ull;
+  return seed;
+}
+
+}  // namespace
+
+UringEnv::UringEnv(EventLoop& loop) : loop_(loop), random_(KernelSeed()) {}
+
+Result<std::unique_ptr<Listener>> UringEnv::Listen(const NetAddress& address) {
+  socklen_t length = 0;
+  ASSIGN_OR_RETURN(sockaddr_storage storage, ToSockaddr(address, &length));
+  const int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::FromErrno(errno, "socket");
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    const int error = errno;
+    close(fd);
+    return Status::FromErrno(error, "bind " + address.ToString());
+  }
+  if (listen(fd, kListenBacklog) != 0) {
+    const int error = errno;
+    close(fd);
+    return Status::FromErrno(error, "listen " + address.ToString());
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+  NetAddress actual = address;
+  actual.port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                 : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return std::unique_ptr<Listener>(new UringListener(loop_, fd, actual));
+}
+
+Task<Result<std::unique_ptr<Stream>>> UringEnv::Connect(NetAddress address, CancelToken cancel) {
+  socklen_t length = 0;
+  auto storage = ToSockaddr(address, &length);
+  if (!storage.ok()) co_return storage.status();
+  const int fd = socket(storage->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) co_return Status::FromErrno(errno, "socket");
+  const int32_t result = co_await MakeUringOp(loop_, cancel, [&](io_uring_sqe* sqe) {
+    io_uring_prep_connect(sqe, fd, reinterpret_cast<sockaddr*>(&*storage), length);
+  });
+  if (result < 0) {
+    close(fd);
+    if (cancel.cancelled()) co_return cancel.reason();
+    co_return Status::FromErrno(-result, "connect to " + address.ToString());
+  }
+  ConfigureConnectedSocket(fd);
+  co_return std::unique_ptr<Stream>(new UringStream(loop_, fd, address.ToString()));
+}
+
+Task<Result<std::unique_ptr<File>>> UringEnv::OpenFile(std::string path, FileOptions options) {
+  int flags = O_CLOEXEC | (options.read_only ? O_RDONLY : O_RDWR);
+  if (options.create) flags |= O_CREAT;
+  if (options.truncate) flags |= O_TRUNC;
+  if (options.direct) flags |= O_DIRECT;
+  const int32_t result = co_await MakeUringOp(loop_, {}, [&](io_uring_sqe* sqe) {
+    io_uring_prep_openat(sqe, AT_FDCWD, path.c_str(), flags, 0644);
+  });
+  if (result < 0) co_return Status::FromErrno(-result, "open " + path);
+  co_return std::unique_ptr<File>(new UringFile(loop_, result, std::move(path)));
+}
+
+Status UringEnv::CreateDirectories(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return Status::FromErrno(error.value(), "create directories " + path);
+  return Status::Ok();
+}
+
+Status UringEnv::RemoveFile(const std::string& path) {
+  if (unlink(path.c_str()) != 0) return Status::FromErrno(errno, "remove " + path);
+  return Status::Ok();
+}
+
+Status UringEnv::RenameFile(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    return Status::FromErrno(errno, "rename " + from + " to " + to);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> UringEnv::ListDirectory(const std::string& path) {
+  std::error_code error;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+    names.push_back(entry.path().filename().string());
+  }
+  if (error) return Status::FromErrno(error.value(), "list " + path);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace cerulean
