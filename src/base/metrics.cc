@@ -192,7 +192,10 @@ Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view
 std::string MetricsRegistry::ExportPrometheusText() const {
   std::string out;
   std::lock_guard lock(mutex_);
-  for (const auto& [name, family] : families_) {
+  for (const auto& entry : families_) {
+    // Named references, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    const auto& name = entry.first;
+    const auto& family = entry.second;
     std::visit(
         [&out, &name, &family](const auto& series) {
           using Metric = typename std::decay_t<decltype(series)>::mapped_type::element_type;

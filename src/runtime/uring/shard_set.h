@@ -7,6 +7,7 @@
 
 #include <coroutine>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -42,6 +43,11 @@ class ShardSet {
   // From any thread: runs `start(env)` as a task on shard `shard`. Blocks only while the
   // shard's inbox is full.
   void Post(size_t shard, std::function<Task<void>(Env& env)> start);
+  // From a thread outside the shards: runs `function(env)` on `shard` and blocks until its task
+  // returns, handing back the result. For main() and tools; never call it from a shard.
+  template <typename T>
+  T RunAndWait(size_t shard, std::function<Task<T>(Env& env)> function);
+
   // From any thread: asks every loop to stop and joins the threads. Tasks still suspended when
   // a loop stops are abandoned; shut services down (Post a drain) before calling Stop.
   void Stop();
@@ -120,6 +126,24 @@ auto ShardSet::Call(size_t shard, Function function)
   while (!shards_[shard]->loop->Post(&call.to_target)) co_await Yield(own);
   co_await typename CrossShardCall<T, Function>::Finished{call};
   co_return std::move(*call.result);
+}
+
+template <typename T>
+T ShardSet::RunAndWait(size_t shard, std::function<Task<T>(Env& env)> function) {
+  CHECK(CurrentShard() == SIZE_MAX) << "RunAndWait would block a shard";
+  // Shared, so that the shard may still be inside set_value when this thread wakes and leaves.
+  auto promise = std::make_shared<std::promise<T>>();
+  std::future<T> future = promise->get_future();
+  Post(shard, [&function, promise](Env& env) -> Task<void> {
+    if constexpr (std::is_void_v<T>) {
+      co_await function(env);
+      promise->set_value();
+    } else {
+      T value = co_await function(env);  // the task is gone before the caller can wake
+      promise->set_value(std::move(value));
+    }
+  });
+  return future.get();
 }
 
 }  // namespace cerulean

@@ -1,0 +1,101 @@
+// The cerulean binary: `server`, `version`, `health` and `bench`.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "base/logging.h"
+#include "bench/rpc_bench.h"
+#include "cli/remote_commands.h"
+#include "cli/server_command.h"
+#include "cli/version.h"
+#include "rpc/frame.h"
+
+namespace cerulean::cli {
+namespace {
+
+// Parses "host:port" for a flag, or exits with a clear message.
+NetAddress ParseAddressOrExit(const std::string& flag, const std::string& text) {
+  auto address = NetAddress::Parse(text);
+  if (!address.ok()) {
+    fmt::print(stderr, "{}: {}\n", flag, address.status().message());
+    std::exit(2);
+  }
+  return *address;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Cerulean: distributed storage for AI workloads"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(kVersion) + " (" + kBuild + ")");
+
+  ServerConfig config;
+  std::string config_path;
+  auto* server = app.add_subcommand("server", "Run a server (all-in-one by default)");
+  server->add_option("--config", config_path, "JSON config file; flags override it");
+  server->add_option("--host", config.host, "Address to bind")->capture_default_str();
+  server->add_option("--rpc-port", config.rpc_port, "Native rpc port (0 = any free port)")->capture_default_str();
+  server->add_option("--data", config.data_directory, "Data directory")->capture_default_str();
+  server->add_option("--shards", config.shards, "Event-loop shards (threads)")->capture_default_str()->check(CLI::Range(1, 256));
+  server->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  server->add_option("--role", config.role, "all-in-one")->capture_default_str()->check(CLI::IsMember({"all-in-one"}));
+
+  std::string target;
+  auto* version = app.add_subcommand("version", "Print this build's version, or a server's");
+  version->add_option("--target", target, "host:port of a server to ask");
+
+  auto* health = app.add_subcommand("health", "Ask a server whether it is serving");
+  health->add_option("--target", target, "host:port of the server")->required();
+
+  auto* bench = app.add_subcommand("bench", "Run a benchmark suite");
+  bench->require_subcommand(1);
+  bench::RpcBenchOptions rpc_options;
+  bool json = false;
+  int duration_ms = 2000;
+  auto* bench_rpc = bench->add_subcommand("rpc", "Native rpc against raw sockets and iperf3");
+  bench_rpc->add_option("--target", target, "host:port of a running server (default: start one)");
+  bench_rpc->add_flag("--json", json, "Print one JSON array");
+  bench_rpc->add_option("--repeats", rpc_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  bench_rpc->add_option("--duration-ms", duration_ms, "Length of each throughput run")->capture_default_str()->check(CLI::Range(100, 600000));
+  bench_rpc->add_option("--round-trips", rpc_options.latency_round_trips, "Round trips per latency run")->capture_default_str()->check(CLI::Range(100, 10000000));
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (server->parsed()) {
+    if (!config_path.empty()) {
+      // Re-parse so that flags given on the command line win over the file.
+      auto loaded = LoadServerConfig(config_path, ServerConfig{});
+      if (!loaded.ok()) {
+        fmt::print(stderr, "cerulean server: {}\n", loaded.status().ToString());
+        return 2;
+      }
+      ServerConfig from_file = *loaded;
+      if (server->count("--host") == 0) config.host = from_file.host;
+      if (server->count("--rpc-port") == 0) config.rpc_port = from_file.rpc_port;
+      if (server->count("--data") == 0) config.data_directory = from_file.data_directory;
+      if (server->count("--shards") == 0) config.shards = from_file.shards;
+      if (server->count("--log-level") == 0) config.log_level = from_file.log_level;
+    }
+    return RunServer(config);
+  }
+  if (version->parsed()) {
+    if (!target.empty()) return RunRemoteVersion(ParseAddressOrExit("--target", target));
+    fmt::print("cerulean {} ({}) protocol {}\n", kVersion, kBuild, rpc::kProtocolVersion);
+    return 0;
+  }
+  if (health->parsed()) return RunHealth(ParseAddressOrExit("--target", target));
+  if (bench_rpc->parsed()) {
+    InitLogging("warn");
+    if (!target.empty()) rpc_options.target = ParseAddressOrExit("--target", target);
+    rpc_options.throughput_duration = std::chrono::milliseconds(duration_ms);
+    const bench::BenchReport report = bench::RunRpcBench(rpc_options);
+    fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
+    return 0;
+  }
+  return 2;
+}
+
+}  // namespace
+}  // namespace cerulean::cli
+
+int main(int argc, char** argv) { return cerulean::cli::Main(argc, argv); }

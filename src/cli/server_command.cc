@@ -1,0 +1,68 @@
+#include "cli/server_command.h"
+
+#include <signal.h>
+
+#include <memory>
+
+#include "base/logging.h"
+#include "cli/version.h"
+#include "rpc/bench_service.h"
+#include "rpc/rpc_server.h"
+#include "rpc/system_service.h"
+#include "runtime/task_group.h"
+#include "runtime/uring/shard_set.h"
+
+namespace cerulean::cli {
+
+int RunServer(const ServerConfig& config) {
+  InitLogging(config.log_level);
+  // Signals are taken by sigwait below, never by a shard thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ShardSet shards({.shard_count = config.shards});
+  bool serving = true;
+  rpc::ServiceRegistry registry;
+  std::unique_ptr<rpc::RpcServer> server;
+  std::unique_ptr<TaskGroup> tasks;
+  const Status started = shards.RunAndWait<Status>(0, [&](Env& env) -> Task<Status> {
+    CO_RETURN_IF_ERROR(env.CreateDirectories(config.data_directory));
+    rpc::RegisterSystemService(registry, {.role = config.role, .version = kVersion, .build = kBuild,
+                                          .started = env.Now(), .serving = &serving});
+    rpc::RegisterBenchService(registry);
+    server = std::make_unique<rpc::RpcServer>(env, registry);
+    CO_RETURN_IF_ERROR(server->Listen({config.host, config.rpc_port}));
+    tasks = std::make_unique<TaskGroup>(env);
+    tasks->Spawn(server->Serve());
+    co_return Status::Ok();
+  });
+  if (!started.ok()) {
+    LOG_ERROR("server failed to start error={}", started.ToString());
+    fmt::print(stderr, "cerulean server: {}\n", started.ToString());
+    return 1;
+  }
+  fmt::print("cerulean server {} ({}) role={} rpc={} data={}\n", kVersion, kBuild, config.role,
+             server->address().ToString(), config.data_directory);
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LOG_INFO("server stopping signal={}", signal_number);
+  shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
+    serving = false;
+    co_await server->Shutdown();
+    co_await tasks->Join();
+    tasks.reset();
+    server.reset();
+    co_return 0;
+  });
+  shards.Stop();
+  LOG_INFO("server stopped");
+  return 0;
+}
+
+}  // namespace cerulean::cli

@@ -1,0 +1,48 @@
+#include "cli/server_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace cerulean::cli {
+
+Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig config) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(fmt::format("config file '{}' cannot be opened", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) {
+    return Status::InvalidArgument(fmt::format("config file '{}' is not a JSON object", path));
+  }
+  for (auto& [key, value] : json.items()) {
+    const auto wrong_type = [&](const char* expected) {
+      return Status::InvalidArgument(fmt::format("config '{}': key '{}' must be {}", path, key, expected));
+    };
+    if (key == "host") {
+      if (!value.is_string()) return wrong_type("a string");
+      config.host = value.get<std::string>();
+    } else if (key == "rpc_port") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > 65535) return wrong_type("a port number");
+      config.rpc_port = static_cast<uint16_t>(value.get<uint64_t>());
+    } else if (key == "data") {
+      if (!value.is_string()) return wrong_type("a string");
+      config.data_directory = value.get<std::string>();
+    } else if (key == "log_level") {
+      if (!value.is_string()) return wrong_type("a string");
+      config.log_level = value.get<std::string>();
+    } else if (key == "shards") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() == 0 || value.get<uint64_t>() > 256) {
+        return wrong_type("a shard count from 1 to 256");
+      }
+      config.shards = value.get<size_t>();
+    } else {
+      return Status::InvalidArgument(fmt::format("config '{}': unknown key '{}'", path, key));
+    }
+  }
+  return config;
+}
+
+}  // namespace cerulean::cli

@@ -1,0 +1,24 @@
+// ServerConfig: what `cerulean server` runs: addresses, data directory, shards, log level.
+// Defaults, then an optional JSON config file, then command-line flags, in that order.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+
+namespace cerulean::cli {
+
+struct ServerConfig {
+  std::string role = "all-in-one";
+  std::string host = "127.0.0.1";  // loopback unless asked otherwise
+  uint16_t rpc_port = 7400;
+  std::string data_directory = "./cerulean-data";
+  std::string log_level = "info";
+  size_t shards = 1;
+};
+
+// Reads a JSON object with any of the keys "host", "rpc_port", "data", "log_level", "shards".
+// Unknown keys and wrong types are errors that name the key.
+Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);
+
+}  // namespace cerulean::cli
