@@ -45,7 +45,8 @@ double Median(std::vector<double> values) {
 
 double Percentile(std::vector<double>& sorted_samples, double p) {
   if (sorted_samples.empty()) return 0;
-  const double rank = std::ceil(p / 100.0 * static_cast<double>(sorted_samples.size()));
+  // p * n / 100 in that order, less a hair: 99.9 / 100 * 1000 is 999.0000000000001 in binary.
+  const double rank = std::ceil(p * static_cast<double>(sorted_samples.size()) / 100.0 - 1e-9);
   const size_t index = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(sorted_samples.size()))) - 1;
   return sorted_samples[index];
 }

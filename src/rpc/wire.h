@@ -30,16 +30,22 @@ class MessageBuffer {
     if (this == &other) return *this;
     heap_ = std::move(other.heap_);
     size_ = other.size_;
-    if (heap_.empty()) std::memcpy(inline_, other.inline_, size_);
+    if (heap_.empty()) {
+      data_ = inline_;
+      std::memcpy(inline_, other.inline_, size_);
+    } else {
+      data_ = heap_.data();
+    }
     other.heap_.clear();
+    other.data_ = other.inline_;
     other.size_ = 0;
     return *this;
   }
 
-  std::byte* data() { return heap_.empty() ? inline_ : heap_.data(); }
-  const std::byte* data() const { return heap_.empty() ? inline_ : heap_.data(); }
+  std::byte* data() { return data_; }
+  const std::byte* data() const { return data_; }
   size_t size() const { return size_; }
-  std::span<const std::byte> span() const { return {data(), size_}; }
+  std::span<const std::byte> span() const { return {data_, size_}; }
   void Clear() { size_ = 0; }
   void Assign(std::span<const std::byte> bytes) {
     Clear();
@@ -52,13 +58,14 @@ class MessageBuffer {
   // Makes room for `count` more bytes and returns where they go.
   std::byte* Grow(size_t count) {
     const size_t needed = size_ + count;
-    if (heap_.empty() && needed > kInlineBytes) {
-      heap_.resize(std::max(needed, 2 * kInlineBytes));
-      std::memcpy(heap_.data(), inline_, size_);
-    } else if (!heap_.empty() && needed > heap_.size()) {
-      heap_.resize(std::max(needed, 2 * heap_.size()));
+    const size_t capacity = heap_.empty() ? kInlineBytes : heap_.size();
+    if (needed > capacity) {
+      std::vector<std::byte> bigger(std::max(needed, 2 * capacity));
+      std::memcpy(bigger.data(), data_, size_);
+      heap_ = std::move(bigger);
+      data_ = heap_.data();
     }
-    std::byte* destination = data() + size_;
+    std::byte* destination = data_ + size_;
     size_ = needed;
     return destination;
   }
@@ -66,6 +73,7 @@ class MessageBuffer {
  private:
   std::byte inline_[kInlineBytes];
   std::vector<std::byte> heap_;
+  std::byte* data_ = inline_;  // inline_ or heap_.data()
   size_t size_ = 0;
 };
 
