@@ -43,7 +43,7 @@ EventLoop::EventLoop(EventLoopOptions options) : inbox_(options.inbox_capacity) 
 EventLoop::~EventLoop() {
   io_uring_queue_exit(&ring_);
   close(wake_fd_);
-  current_loop = nullptr;
+  if (current_loop == this) current_loop = nullptr;
 }
 
 TimePoint EventLoop::Now() const {

@@ -57,8 +57,8 @@ void ShardSet::RunShard(size_t index, std::atomic<int>* started) {
   shard.loop->Run();
   // Give tasks woken by the stop a last chance to finish their current step.
   for (int turn = 0; turn < 16; turn++) shard.loop->RunOnce(/*may_block=*/false);
-  shard.env.reset();
-  shard.loop.reset();
+  // The loop and env are destroyed by ~ShardSet after the join: another thread may still be
+  // inside Post()/Wake() on this loop right now.
 }
 
 void ShardSet::Post(size_t shard, std::function<Task<void>(Env& env)> start) {
