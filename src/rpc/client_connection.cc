@@ -12,6 +12,8 @@ namespace cerulean::rpc {
 struct ClientConnection::PendingCall {
   explicit PendingCall(Env& env) : done(env) {}
   uint64_t request_id = 0;
+  // Only a call whose request is fully written can be answered; anything else is a stray.
+  const OutgoingFrame* request = nullptr;
   std::span<std::byte> destination;
   enum class State { kWaiting, kReceiving, kDone } state = State::kWaiting;
   Status status;
@@ -67,8 +69,9 @@ ClientConnection::PendingCall* ClientConnection::Lookup(uint64_t request_id) {
   const uint64_t slot = request_id & 0xFFFFFFFF;
   if (slot >= slots_.size()) return nullptr;
   PendingCall* call = slots_[slot];
-  if (call == nullptr || call->request_id != request_id || call->state != PendingCall::State::kWaiting) {
-    return nullptr;  // a late response to a call that already gave up
+  if (call == nullptr || call->request_id != request_id || call->state != PendingCall::State::kWaiting ||
+      call->request->state != OutgoingFrame::State::kDone || !call->request->status.ok()) {
+    return nullptr;  // a late response to a call that gave up, or one to a request not yet sent
   }
   return call;
 }
@@ -102,21 +105,21 @@ Task<Result<CallResult>> ClientConnection::Call(uint32_t method, std::span<const
   EncodeFrameHeader(header, std::span<std::byte, kFrameHeaderBytes>(frame.header));
   frame.message = message;
   frame.payload = payload;
+  call.request = &frame;
 
   Status outcome = co_await writer_.Send(frame, deadline.token());
-  if (outcome.ok()) {
-    outcome = co_await call.done.Wait(deadline.token());
-    if (!outcome.ok() && call.state == PendingCall::State::kReceiving) {
-      // The payload is streaming into the caller's buffer: that cannot be left running after we
-      // return, so the connection is broken and we wait for the reader to let go.
-      Close(Status::Unavailable("call abandoned while its response was arriving"));
-      Status released = co_await call.done.Wait();
-      CHECK(released.ok());
-    } else if (!outcome.ok() && !broken()) {
-      tasks_.Spawn(SendCancel(shared_from_this(), call.request_id));
-    }
-    if (outcome.ok()) outcome = call.status;
+  if (outcome.ok()) outcome = co_await call.done.Wait(deadline.token());
+  if (call.state == PendingCall::State::kReceiving) {
+    // The payload is streaming into the caller's buffer: that cannot be left running after we
+    // return, so the connection is broken and we wait for the reader to let go.
+    Close(Status::Unavailable("call abandoned while its response was arriving"));
+    Status released = co_await call.done.Wait();
+    CHECK(released.ok());
+  } else if (!outcome.ok() && frame.state == OutgoingFrame::State::kDone && frame.status.ok() && !broken()) {
+    // Sent but unanswered: tell the server to stop working on it.
+    tasks_.Spawn(SendCancel(shared_from_this(), call.request_id));
   }
+  if (outcome.ok()) outcome = call.status;
   slots_[slot] = nullptr;
   free_slots_.push_back(slot);
   calls_available_.Release();

@@ -55,7 +55,7 @@ struct FrameHeader {
 // What a receiver accepts; anything larger closes the connection.
 struct FrameLimits {
   uint32_t message_bytes_max = 64 * 1024;
-  uint64_t payload_bytes_max = 256ull << 20;
+  uint64_t payload_bytes_max = 64ull << 20;
 };
 
 // Writes the header, computing its CRC.

@@ -13,7 +13,7 @@ FrameReader::FrameReader(Stream& stream, FrameLimits limits)
   CHECK(kFrameHeaderBytes + limits_.message_bytes_max <= kReceiveBufferBytes);
 }
 
-Task<Status> FrameReader::Fill(size_t count, CancelToken cancel) {
+Task<Status> FrameReader::Fill(size_t count, CancelToken cancel, bool at_boundary) {
   CHECK(count <= kReceiveBufferBytes);
   if (kReceiveBufferBytes - begin_ < count) {  // not enough room after begin_: compact
     std::memmove(buffer_.get(), buffer_.get() + begin_, buffered());
@@ -25,8 +25,9 @@ Task<Status> FrameReader::Fill(size_t count, CancelToken cancel) {
     auto received = co_await stream_.Read({&free_space, 1}, cancel);
     if (!received.ok()) co_return received.status();
     if (*received == 0) {
-      co_return Status::Unavailable(buffered() == 0 ? "peer closed the connection"
-                                                    : "peer closed the connection mid-frame");
+      closed_between_frames_ = at_boundary && buffered() == 0;
+      co_return Status::Unavailable(closed_between_frames_ ? "peer closed the connection"
+                                                           : "peer closed the connection mid-frame");
     }
     end_ += *received;
   }
@@ -35,7 +36,7 @@ Task<Status> FrameReader::Fill(size_t count, CancelToken cancel) {
 
 Task<Result<IncomingFrame>> FrameReader::ReadFrame(CancelToken cancel) {
   CHECK(payload_remaining_ == 0) << "previous frame's payload not consumed";
-  CO_RETURN_IF_ERROR(co_await Fill(kFrameHeaderBytes, cancel));
+  CO_RETURN_IF_ERROR(co_await Fill(kFrameHeaderBytes, cancel, /*at_boundary=*/true));
   auto header = DecodeFrameHeader(
       std::span<const std::byte, kFrameHeaderBytes>(buffer_.get() + begin_, kFrameHeaderBytes), limits_);
   if (!header.ok()) co_return header.status();

@@ -16,7 +16,8 @@ namespace cerulean::rpc {
 
 struct IncomingFrame {
   FrameHeader header;
-  // The control message; valid until the next ReadFrame.
+  // The control message, inside the reader's buffer: valid only until the next call on the
+  // reader (ReadPayload and SkipPayload reuse that buffer). Copy it before reading on.
   std::span<const std::byte> message;
 };
 
@@ -33,10 +34,13 @@ class FrameReader {
   Task<Status> ReadPayload(std::span<std::byte> destination, CancelToken cancel);
   // Consumes the current frame's payload without keeping it (a late response, say).
   Task<Status> SkipPayload(CancelToken cancel);
+  // True once the peer has closed its side between two frames (an orderly end, not an error).
+  bool closed_between_frames() const { return closed_between_frames_; }
 
  private:
-  // Reads until at least `count` bytes are buffered.
-  Task<Status> Fill(size_t count, CancelToken cancel);
+  // Reads until at least `count` bytes are buffered. `at_boundary`: nothing of a frame has been
+  // consumed yet, so an end of stream with nothing buffered is an orderly close.
+  Task<Status> Fill(size_t count, CancelToken cancel, bool at_boundary = false);
   size_t buffered() const { return end_ - begin_; }
 
   Stream& stream_;
@@ -46,6 +50,7 @@ class FrameReader {
   size_t end_ = 0;
   uint64_t payload_remaining_ = 0;
   uint32_t payload_crc_ = 0;
+  bool closed_between_frames_ = false;
 };
 
 }  // namespace cerulean::rpc

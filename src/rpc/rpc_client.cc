@@ -27,15 +27,33 @@ struct RpcChannel::Peer {
 
 Task<Result<CallResult>> RpcChannel::Call(uint32_t method, std::span<const std::byte> message,
                                           std::span<const iovec> payload, CallOptions options) {
-  auto connection = co_await client_->Connection(*peer_, options.cancel);
+  if (auto ready = client_->ReadyConnection(*peer_)) {
+    co_return co_await ready->Call(method, message, payload, options);
+  }
+  // (Re)connecting counts against the call's own deadline.
+  Env& env = client_->env_;
+  Deadline deadline(env, options.timeout, options.cancel);
+  auto connection = co_await client_->Connection(*peer_, deadline.token());
   if (!connection.ok()) co_return connection.status();
+  options.cancel = deadline.token();
+  options.timeout = deadline.at() - env.Now();
   co_return co_await (*connection)->Call(method, message, payload, options);
 }
 
 const NetAddress& RpcChannel::address() const { return peer_->address; }
 
-RpcClient::RpcClient(Env& env, RpcClientOptions options) : env_(env), options_(options) {
+RpcClient::RpcClient(Env& env, RpcClientOptions options)
+    : env_(env), options_(options), dials_idle_(env) {
   CHECK(options_.connections_per_peer >= 1);
+  dials_idle_.Set();
+}
+
+std::shared_ptr<ClientConnection> RpcClient::ReadyConnection(RpcChannel::Peer& peer) {
+  if (closed_) return nullptr;
+  std::shared_ptr<ClientConnection>& connection = peer.connections[peer.next % peer.connections.size()];
+  if (!connection || connection->broken()) return nullptr;
+  peer.next++;
+  return connection;
 }
 
 RpcClient::~RpcClient() { CHECK(closed_ || peers_.empty()) << "Close() the client before destroying it"; }
@@ -80,9 +98,24 @@ Task<Result<std::shared_ptr<ClientConnection>>> RpcClient::Connect(RpcChannel::P
   }
   if (auto& old = peer.connections[index]) retired_.push_back(std::move(old));
   peer.connecting[index]->Reset();
-  Deadline deadline(env_, options_.connect_timeout, cancel);
+  // Ends at the earliest of: the caller's token, Close(), connect_timeout.
+  CancelSource dial;
+  auto fire = [](void* source) { static_cast<CancelSource*>(source)->Cancel(Status::Cancelled("dial cancelled")); };
+  CancelCallback on_caller(cancel, fire, &dial);
+  CancelCallback on_close(closing_.token(), fire, &dial);
+  if (cancel.cancelled()) dial.Cancel(cancel.reason());
+  if (dials_in_flight_++ == 0) dials_idle_.Reset();
+  // Runs when this coroutine returns, after its last touch of the client: Close() may then go on.
+  struct DialGuard {
+    RpcClient& client;
+    ~DialGuard() {
+      if (--client.dials_in_flight_ == 0) client.dials_idle_.Set();
+    }
+  } guard{*this};
+  Deadline deadline(env_, options_.connect_timeout, dial.token());
   auto stream = co_await env_.Connect(peer.address, deadline.token());
   peer.connecting[index]->Set();
+  if (!stream.ok() && cancel.cancelled()) co_return cancel.reason();
   if (!stream.ok()) {
     RpcMetrics::Get().client_connect_failures.Increment();
     peer.last_error = stream.status();
@@ -110,6 +143,11 @@ Task<Result<std::shared_ptr<ClientConnection>>> RpcClient::Connect(RpcChannel::P
 
 Task<void> RpcClient::Close() {
   closed_ = true;
+  closing_.Cancel(Status::Cancelled("rpc client closing"));
+  while (dials_in_flight_ > 0) {
+    Status idle = co_await dials_idle_.Wait();
+    CHECK(idle.ok());
+  }
   for (auto& [name, peer] : peers_) {
     for (auto& connection : peer->connections) {
       if (connection) retired_.push_back(std::move(connection));

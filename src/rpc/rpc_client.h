@@ -13,6 +13,7 @@
 #include "rpc/call.h"
 #include "rpc/client_connection.h"
 #include "runtime/env.h"
+#include "runtime/event.h"
 #include "runtime/net_address.h"
 
 namespace cerulean::rpc {
@@ -58,6 +59,8 @@ class RpcClient {
 
  private:
   friend class RpcChannel;
+  // A healthy pooled connection, or nullptr: the fast path, with nothing to wait for.
+  std::shared_ptr<ClientConnection> ReadyConnection(RpcChannel::Peer& peer);
   Task<Result<std::shared_ptr<ClientConnection>>> Connection(RpcChannel::Peer& peer, CancelToken cancel);
   Task<Result<std::shared_ptr<ClientConnection>>> Connect(RpcChannel::Peer& peer, size_t index,
                                                           CancelToken cancel);
@@ -66,6 +69,10 @@ class RpcClient {
   RpcClientOptions options_;
   std::map<std::string, std::unique_ptr<RpcChannel::Peer>> peers_;
   std::vector<std::shared_ptr<ClientConnection>> retired_;
+  // Dials in progress, which Close() cancels and waits for.
+  CancelSource closing_;
+  size_t dials_in_flight_ = 0;
+  Event dials_idle_;
   bool closed_ = false;
 };
 

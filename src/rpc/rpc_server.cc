@@ -9,7 +9,15 @@
 namespace cerulean::rpc {
 
 RpcServer::RpcServer(Env& env, const ServiceRegistry& registry, RpcServerOptions options)
-    : env_(env), registry_(registry), options_(options), connection_tasks_(env) {}
+    : env_(env),
+      registry_(registry),
+      options_(options),
+      connection_tasks_(env),
+      payload_bytes_(env, options.request_payload_bytes_inflight_max),
+      serve_finished_(env) {
+  CHECK(options_.limits.payload_bytes_max <= options_.request_payload_bytes_inflight_max)
+      << "a single payload must fit the server's payload budget";
+}
 
 RpcServer::~RpcServer() { CHECK(!serving_) << "destroying a server that is still serving"; }
 
@@ -36,14 +44,26 @@ Task<void> RpcServer::Serve() {
       (void)slept;
       continue;
     }
+    if (shutting_down_) {  // accepted in the same instant as Close(): refuse it
+      (*stream)->Shutdown();
+      break;
+    }
+    if (connections_.size() >= options_.connections_max) {
+      LOG_WARN("rpc connection refused peer={} reason=connections_max {}", (*stream)->peer(),
+               options_.connections_max);
+      (*stream)->Shutdown();
+      continue;
+    }
     RpcMetrics::Get().server_connections_accepted.Increment();
     const uint64_t id = next_connection_id_++;
-    auto connection = std::make_shared<ServerConnection>(env_, std::move(*stream), registry_, options_);
+    auto connection =
+        std::make_shared<ServerConnection>(env_, std::move(*stream), registry_, options_, payload_bytes_);
     connections_.emplace(id, connection);
     connection_tasks_.Spawn(RunConnection(id, std::move(connection)));
   }
   co_await connection_tasks_.Join();
   serving_ = false;
+  serve_finished_.Set();
 }
 
 Task<void> RpcServer::RunConnection(uint64_t id, std::shared_ptr<ServerConnection> connection) {
@@ -69,6 +89,11 @@ Task<void> RpcServer::Shutdown() {
     }
   }
   co_await connection_tasks_.Join();
+  // Serve() may still be stepping out of its accept; it owns nothing past this event.
+  if (serving_) {
+    Status finished = co_await serve_finished_.Wait();
+    CHECK(finished.ok());
+  }
 }
 
 }  // namespace cerulean::rpc

@@ -12,6 +12,8 @@
 #include "rpc/frame.h"
 #include "rpc/service_registry.h"
 #include "runtime/env.h"
+#include "runtime/event.h"
+#include "runtime/semaphore.h"
 #include "runtime/task_group.h"
 
 namespace cerulean::rpc {
@@ -19,6 +21,13 @@ namespace cerulean::rpc {
 struct RpcServerOptions {
   size_t requests_inflight_per_connection_max = 128;
   FrameLimits limits;
+  // Request payloads held at once across all connections: a connection whose next payload
+  // does not fit stops reading until others finish. Bounds the memory clients can pin.
+  uint64_t request_payload_bytes_inflight_max = 1ull << 30;
+  // Once a frame's header has arrived, the rest of it must arrive within this (slow senders
+  // cannot hold a slot and its buffer forever).
+  Duration frame_body_timeout = std::chrono::seconds(30);
+  size_t connections_max = 4096;
   Duration drain_timeout = std::chrono::seconds(5);
 };
 
@@ -52,6 +61,8 @@ class RpcServer {
   std::map<uint64_t, std::shared_ptr<ServerConnection>> connections_;
   uint64_t next_connection_id_ = 0;
   TaskGroup connection_tasks_;
+  Semaphore payload_bytes_;
+  Event serve_finished_;
   bool shutting_down_ = false;
   bool serving_ = false;
 };

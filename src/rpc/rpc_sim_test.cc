@@ -176,5 +176,44 @@ TEST(RpcSimTest, ResetsDelaysAndPartitionsNeverHangAndNeverCorrupt) {
   EXPECT_GT(total.ok, total.unavailable + total.deadline_exceeded);
 }
 
+// A call's own timeout bounds the connect too, and Close() during a dial waits for it.
+TEST(RpcSimTest, DialHonorsTheCallDeadlineAndClose) {
+  const uint64_t seed = SimSeed();
+  SIM_SCOPED_SEED(seed);
+  SimWorld world(seed);
+  SimEnv& client_env = world.AddNode("10.0.1.0");
+  world.AddNode(kServerHost);
+  world.network().Partition(kServerHost, "10.0.1.0");  // connects hang
+  auto client = std::make_unique<RpcClient>(client_env, RpcClientOptions{.connect_timeout = std::chrono::seconds(5)});
+  auto first = RunToCompletion(world, client_env, [](Env& env, RpcClient& c) -> Task<std::pair<Status, Duration>> {
+    const TimePoint start = env.Now();
+    auto r = co_await c.Call({kServerHost, kServerPort}, kPingMethod, {}, {}, {.timeout = std::chrono::milliseconds(50)});
+    co_return std::pair{r.status(), env.Now() - start};
+  }(client_env, *client));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->first.code(), StatusCode::kDeadlineExceeded) << first->first;
+  EXPECT_LT(first->second, Duration(std::chrono::milliseconds(100)));
+
+  // A long call is dialing when the client closes: Close() waits for the dial to give up.
+  Status long_call;
+  bool long_done = false;
+  Spawn(client_env, [](RpcClient& c, Status* out, bool* done) -> Task<void> {
+    auto r = co_await c.Call({kServerHost, kServerPort}, kPingMethod, {}, {}, {.timeout = std::chrono::seconds(60)});
+    *out = r.status();
+    *done = true;
+  }(*client, &long_call, &long_done));
+  world.RunFor(std::chrono::milliseconds(10));
+  auto closed = RunToCompletion(world, client_env, [](RpcClient& c) -> Task<bool> {
+    co_await c.Close();
+    co_return true;
+  }(*client), std::chrono::seconds(1));
+  ASSERT_TRUE(closed.has_value()) << "Close() hung on a dial";
+  world.RunUntil([&] { return long_done; }, std::chrono::seconds(1));
+  EXPECT_TRUE(long_done);
+  EXPECT_FALSE(long_call.ok());
+  client.reset();
+  world.RunUntilIdle(std::chrono::minutes(1));
+}
+
 }  // namespace
 }  // namespace cerulean::rpc

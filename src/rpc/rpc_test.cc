@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <numeric>
 
 #include "base/crc32c.h"
@@ -57,6 +58,16 @@ ServiceRegistry MakeRegistry(SlowHandlerLog* log) {
     co_return Status::PermissionDenied("no entry for you");
   });
   return registry;
+}
+
+// Polls `condition` every millisecond for up to 10 s; false if it never held.
+Task<bool> Eventually(Env& env, std::function<bool()> condition) {
+  for (int i = 0; i < 10'000; i++) {
+    if (condition()) co_return true;
+    Status slept = co_await Sleep(env, 1ms);
+    EXPECT_TRUE(slept.ok());
+  }
+  co_return condition();
 }
 
 MessageBuffer U64Message(uint64_t value) {
@@ -186,10 +197,7 @@ TEST(RpcTest, DeadlineEndsTheCallAndTheServerSideWork) {
     EXPECT_EQ(slow.status().code(), StatusCode::kDeadlineExceeded) << slow.status();
     EXPECT_LT(env.Now() - start, Duration(2s));
     // The server's handler was cancelled too (cancel frame or its own copy of the deadline).
-    while (log.cancelled == 0) {
-      Status slept = co_await Sleep(env, 1ms);
-      EXPECT_TRUE(slept.ok());
-    }
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.cancelled == 0); }));
     EXPECT_EQ(log.finished, 0);
     auto after = co_await client.Call(server.address(), kPingMethod, {});
     EXPECT_TRUE(after.ok()) << after.status();
@@ -212,17 +220,11 @@ TEST(RpcTest, CancellationByTheCaller) {
       auto r = co_await c.Call(a, kSlowMethod, m, {}, {.cancel = t});
       *out = r.status();
     }(client, server.address(), ten_seconds.span(), cancel.token(), &outcome));
-    while (log.started == 0) {
-      Status slept = co_await Sleep(env, 1ms);
-      EXPECT_TRUE(slept.ok());
-    }
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.started == 0); }));
     cancel.Cancel(Status::Cancelled("user pressed ^C"));
     co_await group.Join();
     EXPECT_EQ(outcome.code(), StatusCode::kCancelled);
-    while (log.cancelled == 0) {  // the cancel frame reached the handler
-      Status slept = co_await Sleep(env, 1ms);
-      EXPECT_TRUE(slept.ok());
-    }
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.cancelled == 0); }));
     co_await client.Close();
     co_await server.Stop();
   });
@@ -401,10 +403,7 @@ TEST(RpcTest, GracefulDrainFinishesInflightAndRefusesNewWork) {
       auto r = co_await c.Call(a, kSlowMethod, m);
       *out = r.status();
     }(client, server.address(), fifty_ms.span(), &slow_outcome));
-    while (log.started == 0) {
-      Status slept = co_await Sleep(env, 1ms);
-      EXPECT_TRUE(slept.ok());
-    }
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.started == 0); }));
     const NetAddress address = server.address();
     co_await server.Stop();
     co_await group.Join();
@@ -429,15 +428,161 @@ TEST(RpcTest, DrainDeadlineCancelsStragglers) {
       auto r = co_await c.Call(a, kSlowMethod, m);
       *out = r.status();
     }(client, server.address(), an_hour.span(), &outcome));
-    while (log.started == 0) {
-      Status slept = co_await Sleep(env, 1ms);
-      EXPECT_TRUE(slept.ok());
-    }
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.started == 0); }));
     co_await server.Stop();
     co_await group.Join();
     EXPECT_EQ(outcome.code(), StatusCode::kUnavailable) << outcome;
     EXPECT_EQ(log.cancelled, 1);
     co_await client.Close();
+  });
+}
+
+// Regression: a response whose request was still queued behind a big write used to be matched
+// to the call, and streamed into the caller's buffer after the call had returned.
+TEST(RpcTest, ResponseToAnUnsentRequestIsIgnored) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    auto listener = env.Listen({"127.0.0.1", 0});
+    auto accept = (*listener)->Accept({});
+    RpcClient client(env);
+    std::vector<std::byte> big(64 << 20);
+    iovec big_piece{big.data(), big.size()};
+    std::vector<std::byte> answer_buffer(1 << 20, std::byte{0xAA});
+    TaskGroup group(env);
+    Status big_outcome, small_outcome;
+    // Call B (slot 0) blocks the writer; call A (slot 1, request id 1 << 32 | 1) queues behind it.
+    group.Spawn([](RpcClient& c, NetAddress a, iovec* p, Status* out) -> Task<void> {
+      auto r = co_await c.Call(a, kSinkMethod, {}, {p, 1}, {.timeout = 1500ms});
+      *out = r.status();
+    }(client, (*listener)->address(), &big_piece, &big_outcome));
+    group.Spawn([](RpcClient& c, NetAddress a, std::span<std::byte> into, Status* out) -> Task<void> {
+      auto r = co_await c.Call(a, kPingMethod, {}, {}, {.timeout = 300ms, .response_payload = into});
+      *out = r.status();
+    }(client, (*listener)->address(), answer_buffer, &small_outcome));
+    auto server = co_await std::move(accept);
+    EXPECT_TRUE(server.ok());
+    // A forged response to A: the header and a little of a 1 MiB payload now, the rest later.
+    std::vector<std::byte> payload(1 << 20, std::byte{0x55});
+    std::vector<std::byte> frame(kFrameHeaderBytes);
+    EncodeFrameHeader({.type = FrameType::kResponse, .method = kPingMethod, .request_id = (1ull << 32) | 1,
+                       .payload_bytes = payload.size(), .payload_crc = Crc32c(payload)},
+                      std::span<std::byte, kFrameHeaderBytes>(frame.data(), kFrameHeaderBytes));
+    frame.insert(frame.end(), payload.begin(), payload.begin() + 1000);
+    iovec head{frame.data(), frame.size()};
+    Status wrote = co_await (*server)->Write({&head, 1}, {});
+    EXPECT_TRUE(wrote.ok());
+    Status slept = co_await Sleep(env, 400ms);  // A's deadline passes
+    EXPECT_TRUE(slept.ok());
+    EXPECT_EQ(small_outcome.code(), StatusCode::kDeadlineExceeded) << small_outcome;
+    iovec rest{payload.data() + 1000, payload.size() - 1000};
+    wrote = co_await (*server)->Write({&rest, 1}, {});
+    slept = co_await Sleep(env, 50ms);
+    EXPECT_TRUE(slept.ok());
+    for (std::byte b : answer_buffer) {
+      if (b != std::byte{0xAA}) {
+        ADD_FAILURE() << "bytes landed in the buffer of a call that had returned";
+        break;
+      }
+    }
+    co_await group.Join();
+    EXPECT_EQ(big_outcome.code(), StatusCode::kDeadlineExceeded) << big_outcome;
+    co_await client.Close();
+  });
+}
+
+TEST(RpcTest, RequestPayloadsStayWithinTheServerBudget) {
+  SlowHandlerLog log;
+  ServiceRegistry registry = MakeRegistry(&log);
+  RunOnLoop([&](Env& env) -> Task<void> {
+    TestServer server(env, registry, {.limits = {.payload_bytes_max = 1 << 20},
+                                      .request_payload_bytes_inflight_max = 2 << 20});
+    RpcClient client(env, {.connections_per_peer = 5});
+    std::vector<std::byte> payload(1 << 20);
+    iovec piece{payload.data(), payload.size()};
+    MessageBuffer twenty_ms = U64Message(20);
+    std::vector<Task<Result<CallResult>>> calls;
+    for (int i = 0; i < 10; i++) {
+      calls.push_back(client.Call(server.address(), kSlowMethod, twenty_ms.span(), {&piece, 1}));
+    }
+    auto results = co_await WhenAll(std::move(calls));
+    for (auto& result : results) EXPECT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(log.inflight_max, 2);  // 2 MiB of budget, 1 MiB each, over 5 connections
+    co_await client.Close();
+    co_await server.Stop();
+  });
+}
+
+TEST(RpcTest, BadFrameCancelsTheHandlersOfItsConnection) {
+  SlowHandlerLog log;
+  ServiceRegistry registry = MakeRegistry(&log);
+  RunOnLoop([&](Env& env) -> Task<void> {
+    TestServer server(env, registry);
+    auto stream = co_await env.Connect(server.address(), {});
+    MessageBuffer an_hour = U64Message(3'600'000);
+    // timeout_us = 0: no deadline; only the connection's fate can stop it.
+    std::vector<std::byte> bytes = RequestFrame({.method = kSlowMethod, .message_bytes = static_cast<uint32_t>(an_hour.size()),
+                                                 .message_crc = Crc32c(an_hour.span())});
+    bytes.insert(bytes.end(), an_hour.span().begin(), an_hour.span().end());
+    iovec request{bytes.data(), bytes.size()};
+    Status wrote = co_await (*stream)->Write({&request, 1}, {});
+    EXPECT_TRUE(wrote.ok());
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.started == 0); }));
+    std::vector<std::byte> garbage(64, std::byte{0x11});
+    iovec bad{garbage.data(), garbage.size()};
+    wrote = co_await (*stream)->Write({&bad, 1}, {});
+    EXPECT_TRUE(co_await Eventually(env, [&] { return !(log.cancelled == 0); }));
+    co_await server.Stop();
+  });
+}
+
+TEST(RpcTest, HostileTimeoutAndCancelRightBehindItsRequest) {
+  SlowHandlerLog log;
+  ServiceRegistry registry = MakeRegistry(&log);
+  RunOnLoop([&](Env& env) -> Task<void> {
+    TestServer server(env, registry);
+    auto stream = co_await env.Connect(server.address(), {});
+    // A ping with the largest timeout the wire allows is served (no overflow, UBSan watches).
+    std::vector<std::byte> ping = RequestFrame({.method = kPingMethod, .request_id = 1, .timeout_us = UINT64_MAX});
+    // A slow request and its cancel frame in one write: the cancel must still reach the handler.
+    MessageBuffer an_hour = U64Message(3'600'000);
+    std::vector<std::byte> slow = RequestFrame({.method = kSlowMethod, .request_id = 2,
+                                                .message_bytes = static_cast<uint32_t>(an_hour.size()),
+                                                .message_crc = Crc32c(an_hour.span())});
+    slow.insert(slow.end(), an_hour.span().begin(), an_hour.span().end());
+    std::vector<std::byte> cancel(kFrameHeaderBytes);
+    EncodeFrameHeader({.type = FrameType::kCancel, .request_id = 2},
+                      std::span<std::byte, kFrameHeaderBytes>(cancel.data(), kFrameHeaderBytes));
+    iovec parts[] = {{ping.data(), ping.size()}, {slow.data(), slow.size()}, {cancel.data(), cancel.size()}};
+    Status wrote = co_await (*stream)->Write(parts, {});
+    EXPECT_TRUE(wrote.ok());
+    // Two answers: the ping (Ok), then the slow request, cancelled before its handler ran
+    // (its error text rides as the control message, so read header by header).
+    std::vector<FrameHeader> answers;
+    Deadline deadline(env, 10s);
+    std::vector<std::byte> received;
+    while (answers.size() < 2 && !deadline.expired()) {
+      std::byte chunk[512];
+      iovec into{chunk, sizeof(chunk)};
+      auto n = co_await (*stream)->Read({&into, 1}, deadline.token());
+      if (!n.ok() || *n == 0) break;
+      received.insert(received.end(), chunk, chunk + *n);
+      while (received.size() >= kFrameHeaderBytes) {
+        auto header = DecodeFrameHeader(std::span<const std::byte, kFrameHeaderBytes>(received.data(), kFrameHeaderBytes), {});
+        EXPECT_TRUE(header.ok());
+        if (!header.ok()) break;
+        const size_t total = kFrameHeaderBytes + header->message_bytes + header->payload_bytes;
+        if (received.size() < total) break;
+        answers.push_back(*header);
+        received.erase(received.begin(), received.begin() + total);
+      }
+    }
+    EXPECT_EQ(answers.size(), 2u);
+    if (answers.size() < 2) answers.resize(2);  // (ASSERT cannot return from a coroutine)
+    EXPECT_EQ(answers[0].request_id, 1u);
+    EXPECT_EQ(answers[0].status_code, 0u);
+    EXPECT_EQ(answers[1].request_id, 2u);
+    EXPECT_EQ(answers[1].status_code, static_cast<uint32_t>(StatusCode::kCancelled));
+    EXPECT_EQ(log.finished, 0);
+    co_await server.Stop();
   });
 }
 

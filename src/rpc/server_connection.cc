@@ -10,7 +10,8 @@
 namespace cerulean::rpc {
 
 ServerConnection::ServerConnection(Env& env, std::unique_ptr<Stream> stream,
-                                   const ServiceRegistry& registry, const RpcServerOptions& options)
+                                   const ServiceRegistry& registry, const RpcServerOptions& options,
+                                   Semaphore& payload_bytes)
     : env_(env),
       stream_(std::move(stream)),
       peer_(stream_->peer()),
@@ -19,6 +20,7 @@ ServerConnection::ServerConnection(Env& env, std::unique_ptr<Stream> stream,
       reader_(*stream_, options.limits),
       writer_(env, *stream_),
       slots_available_(env, options.requests_inflight_per_connection_max),
+      payload_bytes_(payload_bytes),
       handlers_(env),
       writer_task_(env) {
   for (size_t i = 0; i < options.requests_inflight_per_connection_max; i++) {
@@ -40,12 +42,14 @@ void ServerConnection::CancelHandlers() {
 Task<void> ServerConnection::Run() {
   writer_task_.Spawn(writer_.Run());
   const Status closed = co_await ReadLoop();
-  if (closed.code() == StatusCode::kUnavailable || stop_reading_.cancelled()) {
+  if (stop_reading_.cancelled() || reader_.closed_between_frames()) {
     LOG_DEBUG("rpc connection closed peer={} reason={}", peer_, closed.ToString());
   } else {
-    // A bad frame: log it, count it, and close only this connection.
+    // A bad or broken frame: log it, count it, close only this connection, and stop the work
+    // of its handlers, whose answers nobody can receive.
     LOG_WARN("rpc connection closed peer={} reason={}", peer_, closed.ToString());
     RpcMetrics::CountRejectedFrame("server", closed);
+    CancelHandlers();
   }
   // Let the requests already taken finish and their responses go out, then close.
   co_await handlers_.Join();
@@ -72,16 +76,19 @@ Task<Status> ServerConnection::ReadLoop() {
     Slot& slot = *free_slots_.back();
     free_slots_.pop_back();
     slot.busy = true;
+    slot.cancel.emplace();  // now, so that a cancel frame right behind this request finds it
     RpcContext& context = slot.context;
     context.Reset();
     context.method = header.method;
     context.request_id = header.request_id;
-    context.deadline = header.timeout_us == 0 ? TimePoint::Max()
-                                              : env_.Now() + std::chrono::microseconds(header.timeout_us);
+    // The wire value is the client's; clamp it before it meets arithmetic.
+    constexpr uint64_t kTimeoutMicrosMax = 86'400'000'000;  // one day
+    context.deadline = header.timeout_us == 0
+                           ? TimePoint::Max()
+                           : env_.Now() + std::chrono::microseconds(std::min(header.timeout_us, kTimeoutMicrosMax));
     context.request_message.Assign(frame->message);
     if (header.payload_bytes > 0) {
-      context.request_payload = PooledBuffer::Allocate(header.payload_bytes);
-      Status read = co_await reader_.ReadPayload(context.request_payload.span(), stop_reading_.token());
+      Status read = co_await ReadRequestPayload(slot, header.payload_bytes);
       if (!read.ok()) {
         Release(slot);
         co_return read;
@@ -100,10 +107,22 @@ void ServerConnection::CancelRequest(uint64_t request_id) {
   }
 }
 
+Task<Status> ServerConnection::ReadRequestPayload(Slot& slot, uint64_t bytes) {
+  // The budget first: past it, this connection waits (and stops reading) until others finish.
+  CO_RETURN_IF_ERROR(co_await payload_bytes_.Acquire(stop_reading_.token(), bytes));
+  slot.payload_bytes_held = bytes;
+  slot.context.request_payload = PooledBuffer::Allocate(bytes);
+  Deadline body(env_, options_.frame_body_timeout, stop_reading_.token());
+  Status read = co_await reader_.ReadPayload(slot.context.request_payload.span(), body.token());
+  if (!read.ok() && body.expired() && !stop_reading_.cancelled()) {
+    co_return Status::DeadlineExceeded("request payload did not arrive in time");
+  }
+  co_return read;
+}
+
 Task<void> ServerConnection::Handle(Slot& slot) {
   RpcContext& context = slot.context;
   RpcMetrics::Get().server_requests.Increment();
-  slot.cancel.emplace();
   CancelCallback on_shutdown(cancel_handlers_.token(), [](void* s) {
     static_cast<CancelSource*>(s)->Cancel(Status::Unavailable("server shutting down"));
   }, &*slot.cancel);
@@ -144,6 +163,8 @@ Task<void> ServerConnection::Handle(Slot& slot) {
 }
 
 void ServerConnection::Release(Slot& slot) {
+  if (slot.payload_bytes_held > 0) payload_bytes_.Release(slot.payload_bytes_held);
+  slot.payload_bytes_held = 0;
   slot.busy = false;
   slot.cancel.reset();
   slot.context.Reset();

@@ -18,7 +18,7 @@ namespace cerulean::rpc {
 class ServerConnection {
  public:
   ServerConnection(Env& env, std::unique_ptr<Stream> stream, const ServiceRegistry& registry,
-                   const RpcServerOptions& options);
+                   const RpcServerOptions& options, Semaphore& payload_bytes);
   ~ServerConnection();
 
   // Serves until the peer closes, a bad frame arrives or StopReading(); then lets in-flight
@@ -36,10 +36,12 @@ class ServerConnection {
     OutgoingFrame frame;
     std::byte response_header[kFrameHeaderBytes];
     std::optional<CancelSource> cancel;
+    uint64_t payload_bytes_held = 0;  // of the server-wide payload budget
     bool busy = false;
   };
 
   Task<Status> ReadLoop();
+  Task<Status> ReadRequestPayload(Slot& slot, uint64_t bytes);
   Task<void> Handle(Slot& slot);
   void Release(Slot& slot);
   void CancelRequest(uint64_t request_id);
@@ -54,6 +56,7 @@ class ServerConnection {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<Slot*> free_slots_;
   Semaphore slots_available_;
+  Semaphore& payload_bytes_;
   CancelSource stop_reading_;
   CancelSource cancel_handlers_;
   TaskGroup handlers_;

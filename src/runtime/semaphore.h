@@ -1,6 +1,7 @@
 // Semaphore: counts permits for coroutines on one loop; used as the bound on in-flight work
-// (calls per connection, requests per connection). Waiters are served first come, first served.
-// Single-threaded.
+// (calls per connection, requests per connection, bytes of request payloads). A waiter may ask
+// for several permits at once. Waiters are served first come, first served, so a large request
+// is not starved by small ones. Single-threaded.
 #pragma once
 
 #include <coroutine>
@@ -21,25 +22,26 @@ class Semaphore {
   Semaphore& operator=(const Semaphore&) = delete;
 
   size_t available() const { return available_; }
-  bool TryAcquire() {
-    if (available_ == 0 || !waiters_.empty()) return false;
-    available_--;
+  bool TryAcquire(size_t count = 1) {
+    if (available_ < count || !waiters_.empty()) return false;
+    available_ -= count;
     return true;
   }
-  // Hands the permit to the oldest waiter, if any.
-  void Release();
+  // Returns permits, handing them to the oldest waiters that they satisfy.
+  void Release(size_t count = 1);
 
   struct [[nodiscard]] Waiter : IntrusiveListNode {
     Semaphore& semaphore;
     CancelToken cancel;
+    size_t count;
     std::coroutine_handle<> handle;
     bool granted = false;
     std::optional<CancelCallback> cancel_callback;
 
-    Waiter(Semaphore& s, CancelToken c) : semaphore(s), cancel(c) {}
+    Waiter(Semaphore& s, CancelToken c, size_t n) : semaphore(s), cancel(c), count(n) {}
     bool await_ready() {
       if (cancel.cancelled()) return true;
-      granted = semaphore.TryAcquire();
+      granted = semaphore.TryAcquire(count);
       return granted;
     }
     void await_suspend(std::coroutine_handle<> h);
@@ -50,7 +52,7 @@ class Semaphore {
     }
     static void OnCancel(void* context);
   };
-  Waiter Acquire(CancelToken cancel = {}) { return Waiter(*this, cancel); }
+  Waiter Acquire(CancelToken cancel = {}, size_t count = 1) { return Waiter(*this, cancel, count); }
 
  private:
   Env& env_;

@@ -185,5 +185,56 @@ TEST(SemaphoreTest, CancelledWaiterLeavesNoPermitBehind) {
   });
 }
 
+TEST(SemaphoreTest, WeightedAcquireIsFirstComeFirstServed) {
+  RunOnLoop([](Env& env) -> Task<void> {
+    Semaphore bytes(env, 100);
+    EXPECT_TRUE(bytes.TryAcquire(60));
+    std::vector<int> order;
+    TaskGroup group(env);
+    // 50 waits for the 60 to come back; 10 fits now but must not jump the queue.
+    group.Spawn([](Semaphore& s, std::vector<int>* o) -> Task<void> {
+      Status acquired = co_await s.Acquire({}, 50);
+      EXPECT_TRUE(acquired.ok());
+      o->push_back(50);
+      s.Release(50);
+    }(bytes, &order));
+    group.Spawn([](Semaphore& s, std::vector<int>* o) -> Task<void> {
+      Status acquired = co_await s.Acquire({}, 10);
+      EXPECT_TRUE(acquired.ok());
+      o->push_back(10);
+      s.Release(10);
+    }(bytes, &order));
+    Status slept = co_await Sleep(env, 1ms);
+    EXPECT_TRUE(slept.ok());
+    EXPECT_TRUE(order.empty());
+    bytes.Release(60);
+    co_await group.Join();
+    EXPECT_EQ(order, (std::vector<int>{50, 10}));
+    EXPECT_EQ(bytes.available(), 100u);
+  });
+}
+
+TEST(SemaphoreTest, CancelledLargeWaiterUnblocksSmallerOnes) {
+  RunOnLoop([](Env& env) -> Task<void> {
+    Semaphore bytes(env, 100);
+    EXPECT_TRUE(bytes.TryAcquire(90));
+    TaskGroup group(env);
+    Status big, small;
+    Deadline deadline(env, 5ms);
+    group.Spawn([](Semaphore& s, CancelToken t, Status* out) -> Task<void> {
+      *out = co_await s.Acquire(t, 50);
+    }(bytes, deadline.token(), &big));
+    group.Spawn([](Semaphore& s, Status* out) -> Task<void> {
+      *out = co_await s.Acquire({}, 10);
+      if (out->ok()) s.Release(10);
+    }(bytes, &small));
+    co_await group.Join();
+    EXPECT_EQ(big.code(), StatusCode::kDeadlineExceeded);
+    EXPECT_TRUE(small.ok());
+    bytes.Release(90);
+    EXPECT_EQ(bytes.available(), 100u);
+  });
+}
+
 }  // namespace
 }  // namespace cerulean

@@ -28,7 +28,9 @@ EventLoop* EventLoop::Current() { return current_loop; }
 EventLoop::EventLoop(EventLoopOptions options) : inbox_(options.inbox_capacity) {
   CHECK(current_loop == nullptr) << "one event loop per thread";
   io_uring_params params{};
-  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+  // COOP_TASKRUN: completions are not pushed by interrupting us; TASKRUN_FLAG: the kernel says
+  // when some are waiting, so a busy loop can fetch them without blocking (see SubmitAndReap).
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   int result = io_uring_queue_init_params(options.ring_entries, &ring_, &params);
   if (result == -EINVAL) {  // older kernels lack those hints; they only save work
     params = {};
@@ -70,6 +72,9 @@ void EventLoop::CancelIo(IoCompletion* completion) {
 
 bool EventLoop::Post(LoopMessage* message) {
   if (!inbox_.TryPush(message)) return false;
+  // Pairs with the fence in SubmitAndReap: either the loop sees the message before it sleeps,
+  // or we see it sleeping and wake it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   Wake();
   return true;
 }
@@ -124,6 +129,7 @@ void EventLoop::SubmitAndReap(bool may_block) {
   if (may_block) {
     ArmWakeRead();
     sleeping_.store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     // A message that arrived before the flag was raised would not have woken us: look again.
     if (!inbox_.Empty()) may_block = false;
   }
@@ -141,6 +147,8 @@ void EventLoop::SubmitAndReap(bool may_block) {
     }
   } else if (io_uring_sq_ready(&ring_) > 0) {
     io_uring_submit(&ring_);
+  } else if (__atomic_load_n(ring_.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_TASKRUN) {
+    io_uring_get_events(&ring_);  // completions are waiting in the kernel for us to collect
   }
   sleeping_.store(false, std::memory_order_relaxed);
 

@@ -63,6 +63,8 @@ void ShardSet::RunShard(size_t index, std::atomic<int>* started) {
 
 void ShardSet::Post(size_t shard, std::function<Task<void>(Env& env)> start) {
   CHECK(shard < shards_.size());
+  // A shard spinning on a full inbox (perhaps its own) would never drain it: use Call there.
+  CHECK(CurrentShard() == SIZE_MAX) << "ShardSet::Post from a shard thread";
   auto* posted = new PostedStart{{}, std::move(start), shards_[shard]->env.get()};
   posted->message.run = [](LoopMessage* message) {
     std::unique_ptr<PostedStart> owned(reinterpret_cast<PostedStart*>(message));
@@ -73,6 +75,7 @@ void ShardSet::Post(size_t shard, std::function<Task<void>(Env& env)> start) {
 }
 
 void ShardSet::Stop() {
+  CHECK(CurrentShard() == SIZE_MAX) << "ShardSet::Stop from a shard thread would join itself";
   if (stopped_) return;
   stopped_ = true;
   struct StopMessage {

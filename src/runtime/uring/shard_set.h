@@ -2,7 +2,8 @@
 // to a core. Shards share nothing; they talk only through bounded lock-free inboxes:
 //   Result<int> r = co_await shards.Call(1, [](Env& env) -> Task<Result<int>> { ... });
 // runs the lambda on shard 1 and resumes the caller on its own shard with the result.
-// Start/Stop/Post are called from outside the shards (e.g. main); Call from inside a shard.
+// Post/RunAndWait are called from threads outside the shards; Stop and the destructor from the
+// thread that owns the ShardSet; Call from inside a shard.
 #pragma once
 
 #include <coroutine>
@@ -48,7 +49,7 @@ class ShardSet {
   template <typename T>
   T RunAndWait(size_t shard, std::function<Task<T>(Env& env)> function);
 
-  // From any thread: asks every loop to stop and joins the threads. Tasks still suspended when
+  // From the owning thread: asks every loop to stop and joins the threads. Tasks still suspended when
   // a loop stops are abandoned; shut services down (Post a drain) before calling Stop.
   void Stop();
 
