@@ -97,7 +97,7 @@ Task<double> MeasureThroughput(Env& env, NetAddress address, uint32_t method, si
       const std::span<const iovec> pieces = bytes == 0 ? std::span<const iovec>() : std::span<const iovec>(&piece, 1);
       while (!*stopping) {
         auto result = co_await channel.Call(method, {}, pieces);
-        CHECK(result.ok()) << result.status();
+        CHECK(result.ok()) << result.status() << " method " << method << " bytes " << bytes;
         if (*measuring) (*completed)++;
       }
     }(channel, method, payload_bytes, &measuring, &stopping, &completed));

@@ -69,10 +69,15 @@ ClientConnection::PendingCall* ClientConnection::Lookup(uint64_t request_id) {
   const uint64_t slot = request_id & 0xFFFFFFFF;
   if (slot >= slots_.size()) return nullptr;
   PendingCall* call = slots_[slot];
-  if (call == nullptr || call->request_id != request_id || call->state != PendingCall::State::kWaiting ||
-      call->request->state != OutgoingFrame::State::kDone || !call->request->status.ok()) {
-    return nullptr;  // a late response to a call that gave up, or one to a request not yet sent
+  if (call == nullptr || call->request_id != request_id || call->state != PendingCall::State::kWaiting) {
+    return nullptr;  // a late response to a call that gave up
   }
+  // A request still queued (or dropped unsent) cannot have been answered. One in a batch that
+  // is still being written can: the server may have read it whole while later frames go out.
+  const OutgoingFrame& request = *call->request;
+  const bool sent_or_sending = request.state == OutgoingFrame::State::kWriting ||
+                               (request.state == OutgoingFrame::State::kDone && request.status.ok());
+  if (!sent_or_sending) return nullptr;
   return call;
 }
 

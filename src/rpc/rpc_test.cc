@@ -437,6 +437,29 @@ TEST(RpcTest, DrainDeadlineCancelsStragglers) {
   });
 }
 
+// Regression: several large requests go out in one gathered write; the server answers the
+// first while the later ones are still being written, and that answer must be taken.
+TEST(RpcTest, AnswersToRequestsOfABatchStillBeingWritten) {
+  SlowHandlerLog log;
+  ServiceRegistry registry = MakeRegistry(&log);
+  RunOnLoop([&](Env& env) -> Task<void> {
+    TestServer server(env, registry);
+    RpcClient client(env);
+    std::vector<std::byte> payload(1 << 20, std::byte{3});
+    iovec piece{payload.data(), payload.size()};
+    for (int round = 0; round < 5; round++) {
+      std::vector<Task<Result<CallResult>>> calls;
+      for (int i = 0; i < 8; i++) {
+        calls.push_back(client.Call(server.address(), kSinkMethod, {}, {&piece, 1}, {.timeout = 5s}));
+      }
+      auto results = co_await WhenAll(std::move(calls));
+      for (auto& result : results) EXPECT_TRUE(result.ok()) << result.status();
+    }
+    co_await client.Close();
+    co_await server.Stop();
+  });
+}
+
 // Regression: a response whose request was still queued behind a big write used to be matched
 // to the call, and streamed into the caller's buffer after the call had returned.
 TEST(RpcTest, ResponseToAnUnsentRequestIsIgnored) {
