@@ -31,7 +31,8 @@ class BoundedMpscQueue {
       if (difference == 0) {
         if (tail_.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
           cell.value = std::move(value);
-          cell.sequence.store(position + 1, std::memory_order_release);
+          // seq_cst, not just release: EventLoop's sleep/wake handshake relies on it.
+          cell.sequence.store(position + 1, std::memory_order_seq_cst);
           return true;
         }
       } else if (difference < 0) {
@@ -53,9 +54,10 @@ class BoundedMpscQueue {
     return true;
   }
 
+  // seq_cst: the consumer's "am I idle?" check pairs with the producers' publishing store.
   bool Empty() const {
     const Cell& cell = cells_[head_ & mask_];
-    return cell.sequence.load(std::memory_order_acquire) != head_ + 1;
+    return cell.sequence.load(std::memory_order_seq_cst) != head_ + 1;
   }
 
  private:

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "base/aligned_buffer.h"
+#include "base/buffer_pool.h"
 #include "runtime/sim/sim_env.h"
 #include "runtime/sim/sim_test_io.h"
 #include "runtime/sim/sim_test_support.h"
@@ -143,7 +143,7 @@ TEST_F(SimDiskTest, FullDiskRefusesGrowthAndKeepsData) {
 TEST_F(SimDiskTest, DirectIoNeedsAlignment) {
   SIM_SCOPED_SEED(seed_);
   std::unique_ptr<File> file = Open("/f", {.create = true, .direct = true});
-  AlignedBuffer aligned(4096);
+  PooledBuffer aligned = PooledBuffer::Allocate(4096);
   std::fill(aligned.data(), aligned.data() + aligned.size(), std::byte{7});
   auto write = [&](uint64_t offset, void* base, size_t length) {
     iovec piece{base, length};

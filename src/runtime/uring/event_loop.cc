@@ -71,10 +71,10 @@ void EventLoop::CancelIo(IoCompletion* completion) {
 }
 
 bool EventLoop::Post(LoopMessage* message) {
+  // TryPush publishes with a seq_cst store and Wake reads `sleeping_` with a seq_cst exchange;
+  // the loop raises `sleeping_` and then checks the inbox, both seq_cst. So either the loop
+  // sees the message before it sleeps, or we see it sleeping and wake it.
   if (!inbox_.TryPush(message)) return false;
-  // Pairs with the fence in SubmitAndReap: either the loop sees the message before it sleeps,
-  // or we see it sleeping and wake it.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
   Wake();
   return true;
 }
@@ -129,7 +129,6 @@ void EventLoop::SubmitAndReap(bool may_block) {
   if (may_block) {
     ArmWakeRead();
     sleeping_.store(true, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     // A message that arrived before the flag was raised would not have woken us: look again.
     if (!inbox_.Empty()) may_block = false;
   }

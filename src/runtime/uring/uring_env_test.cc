@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "base/aligned_buffer.h"
+#include "base/buffer_pool.h"
 #include "runtime/deadline.h"
 #include "runtime/sleep.h"
 #include "runtime/task_group.h"
@@ -144,7 +144,8 @@ TEST_F(UringFileTest, DirectWriteSyncReadBack) {
     EXPECT_TRUE(file.ok()) << file.status();
     Status allocated = co_await (*file)->Allocate(0, 1 << 20);
     EXPECT_TRUE(allocated.ok()) << allocated;
-    AlignedBuffer header(4096), payload(8192);
+    PooledBuffer header = PooledBuffer::Allocate(4096);
+    PooledBuffer payload = PooledBuffer::Allocate(8192);
     std::memset(header.data(), 'h', header.size());
     std::memset(payload.data(), 'p', payload.size());
     iovec parts[] = {Iov(header.data(), header.size()), Iov(payload.data(), payload.size())};
@@ -154,7 +155,7 @@ TEST_F(UringFileTest, DirectWriteSyncReadBack) {
     EXPECT_TRUE(synced.ok()) << synced;
     EXPECT_EQ(*(*file)->Size(), 4096u * 4);
 
-    AlignedBuffer back(8192);
+    PooledBuffer back = PooledBuffer::Allocate(8192);
     auto read = co_await (*file)->Read(8192, back.span());
     EXPECT_TRUE(read.ok());
     EXPECT_EQ(*read, 8192u);
@@ -172,7 +173,7 @@ TEST_F(UringFileTest, MisalignedDirectWriteIsInvalidArgument) {
   const std::string path = directory_ / "misaligned";
   RunOnLoop([&](Env& env) -> Task<void> {
     auto file = co_await env.OpenFile(path, {.create = true, .direct = true});
-    AlignedBuffer buffer(4096);
+    PooledBuffer buffer = PooledBuffer::Allocate(4096);
     iovec v = Iov(buffer.data(), 100);
     Status wrote = co_await (*file)->Write(0, {&v, 1});
     EXPECT_EQ(wrote.code(), StatusCode::kInvalidArgument);

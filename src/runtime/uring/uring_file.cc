@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <vector>
 
+#include "runtime/iovec.h"
 #include "runtime/uring/uring_op.h"
 
 namespace cerulean {
@@ -29,24 +32,27 @@ Task<Result<size_t>> UringFile::Read(uint64_t offset, std::span<std::byte> buffe
 }
 
 Task<Status> UringFile::Write(uint64_t offset, std::span<const iovec> data) {
-  std::vector<iovec> remaining(data.begin(), data.end());
-  std::span<iovec> pending(remaining);
+  // The kernel's progress consumes a copy of the list; small lists (the common case: a record
+  // header and its payload) are copied into the coroutine frame, not the heap.
+  constexpr size_t kInlineIovecs = 8;
+  std::array<iovec, kInlineIovecs> inline_copy;
+  std::vector<iovec> heap_copy;
+  std::span<iovec> pending;
+  if (data.size() <= kInlineIovecs) {
+    std::copy(data.begin(), data.end(), inline_copy.begin());
+    pending = std::span<iovec>(inline_copy.data(), data.size());
+  } else {
+    heap_copy.assign(data.begin(), data.end());
+    pending = heap_copy;
+  }
   while (!pending.empty()) {
     const int32_t result = co_await MakeUringOp(loop_, {}, [&](io_uring_sqe* sqe) {
       io_uring_prep_writev(sqe, fd_, pending.data(), std::min<size_t>(pending.size(), IOV_MAX), offset);
     });
     if (result < 0) co_return Status::FromErrno(-result, "write " + path_);
     if (result == 0) co_return Status::Internal("write of 0 bytes to " + path_);
-    size_t written = static_cast<size_t>(result);
-    offset += written;
-    while (!pending.empty() && written >= pending.front().iov_len) {
-      written -= pending.front().iov_len;
-      pending = pending.subspan(1);
-    }
-    if (written > 0) {
-      pending.front().iov_base = static_cast<std::byte*>(pending.front().iov_base) + written;
-      pending.front().iov_len -= written;
-    }
+    offset += static_cast<uint64_t>(result);
+    ConsumeIovecs(pending, static_cast<size_t>(result));
   }
   co_return Status::Ok();
 }

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "runtime/iovec.h"
 #include "runtime/uring/uring_op.h"
 
 namespace cerulean {
@@ -84,16 +85,8 @@ Task<Status> UringStream::Write(std::span<iovec> buffers, CancelToken cancel) {
       if (cancel.cancelled()) co_return cancel.reason();
       co_return Status::FromErrno(-result, "write to " + peer_);
     }
-    // Advance past what went out; a short write leaves the rest for the next round.
-    size_t written = static_cast<size_t>(result);
-    while (!buffers.empty() && written >= buffers.front().iov_len) {
-      written -= buffers.front().iov_len;
-      buffers = buffers.subspan(1);
-    }
-    if (written > 0) {
-      buffers.front().iov_base = static_cast<std::byte*>(buffers.front().iov_base) + written;
-      buffers.front().iov_len -= written;
-    }
+    // A short write leaves the rest for the next round.
+    ConsumeIovecs(buffers, static_cast<size_t>(result));
   }
   co_return Status::Ok();
 }
