@@ -40,6 +40,8 @@ class PooledBuffer {
   std::byte* data() { return data_; }
   const std::byte* data() const { return data_; }
   size_t size() const { return size_; }
+  // Usable bytes (>= size, a multiple of 4 KiB): room to pad in place for O_DIRECT.
+  size_t capacity() const { return capacity_; }
   bool empty() const { return size_ == 0; }
   std::span<std::byte> span() { return {data_, size_}; }
   std::span<const std::byte> span() const { return {data_, size_}; }

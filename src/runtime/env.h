@@ -74,6 +74,12 @@ class File {
   virtual const std::string& path() const = 0;
 };
 
+// Space on the file system that holds a path.
+struct DiskSpace {
+  uint64_t total_bytes = 0;
+  uint64_t available_bytes = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -101,6 +107,9 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
+  virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
+  // Makes the directory's entries (files created, renamed, removed in it) durable.
+  virtual Task<Status> SyncDirectory(std::string path) = 0;
 };
 
 }  // namespace cerulean

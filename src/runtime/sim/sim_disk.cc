@@ -125,6 +125,7 @@ void SimDisk::MaybeFlipReadBit(std::span<std::byte> bytes, std::string_view path
 
 void SimDisk::Crash() {
   Trace("crash: power lost");
+  generation_++;
   for (auto& [path, inode] : files_) {
     for (size_t index = 0; index < inode->unsynced().size(); index++) {
       PersistAfterPowerLoss(path, *inode, index);

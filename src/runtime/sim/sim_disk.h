@@ -60,7 +60,12 @@ class SimDisk {
   // Power loss: every unsynced change is independently kept, lost or (a write spanning sectors)
   // torn, then the live images become the durable ones. Open files see the result; a test
   // normally destroys them first, as a crashed process would.
+  // Power loss, and the death of the process using the disk: every unsynced write is kept,
+  // lost or torn, and files opened before the crash fail every later operation with
+  // Unavailable, as a killed process's would never complete. Reopen them to recover.
   void Crash();
+  // Counts crashes: a file remembers the generation it was opened in.
+  uint64_t generation() const { return generation_; }
   // Corrupts one stored bit of a file (bit 0-7 of the byte at byte_offset).
   Status FlipBit(const std::string& path, uint64_t byte_offset, int bit);
 
@@ -88,6 +93,7 @@ class SimDisk {
   void PersistAfterPowerLoss(const std::string& path, SimInode& inode, size_t change_index);
 
   SimWorld& world_;
+  uint64_t generation_ = 0;
   const std::string host_;
   SimDiskOptions options_;
   std::map<std::string, std::shared_ptr<SimInode>, std::less<>> files_;

@@ -36,6 +36,18 @@ Status SimEnv::RenameFile(const std::string& from, const std::string& to) {
   return world_.disk(host_).RenameFile(from, to);
 }
 
+Task<Status> SimEnv::SyncDirectory(std::string path) {
+  (void)path;
+  co_return Status::Ok();
+}
+
+Result<DiskSpace> SimEnv::GetDiskSpace(const std::string& path) {
+  (void)path;  // one disk per simulated node
+  const SimDisk& disk = world_.disk(host_);
+  const uint64_t total = disk.options().capacity_bytes;
+  return DiskSpace{.total_bytes = total, .available_bytes = total - std::min(total, disk.used_bytes())};
+}
+
 Result<std::vector<std::string>> SimEnv::ListDirectory(const std::string& path) {
   return world_.disk(host_).ListDirectory(path);
 }

@@ -32,6 +32,9 @@ class SimEnv final : public Env {
   Status RemoveFile(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
+  Result<DiskSpace> GetDiskSpace(const std::string& path) override;
+  // Directory entries are durable at once in the simulated disk, so there is nothing to do.
+  Task<Status> SyncDirectory(std::string path) override;
 
  private:
   SimWorld& world_;

@@ -11,7 +11,8 @@ namespace cerulean {
 
 SimFile::SimFile(SimDisk& disk, std::shared_ptr<SimInode> inode, std::string path,
                  FileOptions options)
-    : disk_(disk), inode_(std::move(inode)), path_(std::move(path)), options_(options) {}
+    : disk_(disk), inode_(std::move(inode)), path_(std::move(path)), options_(options),
+      generation_(disk.generation()) {}
 
 Status SimFile::CheckDirect(std::string_view operation, uint64_t offset, uint64_t length,
                             const void* address) const {
@@ -25,6 +26,13 @@ Status SimFile::CheckDirect(std::string_view operation, uint64_t offset, uint64_
                   operation, path_, offset, length, address_bits, kAlignment));
 }
 
+Status SimFile::CheckAlive() const {
+  if (disk_.generation() != generation_) {
+    return Status::Unavailable(fmt::format("{}: the process that opened it died in a crash", path_));
+  }
+  return Status::Ok();
+}
+
 Status SimFile::CheckWritable() const {
   if (!options_.read_only) return Status::Ok();
   return Status::PermissionDenied(fmt::format("{} is open read-only", path_));
@@ -36,6 +44,7 @@ Task<Result<size_t>> SimFile::Read(uint64_t offset, std::span<std::byte> buffer)
   }
   Status waited = co_await disk_.Latency();
   CHECK(waited.ok());
+  CO_RETURN_IF_ERROR(CheckAlive());
   CO_RETURN_IF_ERROR(disk_.InjectFailure("read", path_));
   const std::string& live = inode_->live();
   if (offset >= live.size()) co_return size_t{0};
@@ -56,6 +65,7 @@ Task<Status> SimFile::Write(uint64_t offset, std::span<const iovec> data) {
   }
   Status waited = co_await disk_.Latency();
   CHECK(waited.ok());
+  CO_RETURN_IF_ERROR(CheckAlive());
   CO_RETURN_IF_ERROR(disk_.InjectFailure("write", path_));
   CO_RETURN_IF_ERROR(
       disk_.Reserve(*inode_, std::max(inode_->stored_bytes(), offset + length), path_));
@@ -71,6 +81,7 @@ Task<Status> SimFile::Write(uint64_t offset, std::span<const iovec> data) {
 Task<Status> SimFile::DataSync() {
   Status waited = co_await disk_.SyncLatency();
   CHECK(waited.ok());
+  CO_RETURN_IF_ERROR(CheckAlive());
   CO_RETURN_IF_ERROR(disk_.InjectFailure("sync", path_));
   disk_.Trace(fmt::format("sync {} ({} changes)", path_, inode_->unsynced().size()));
   inode_->Sync();
@@ -81,6 +92,7 @@ Task<Status> SimFile::Allocate(uint64_t offset, uint64_t length) {
   CO_RETURN_IF_ERROR(CheckWritable());
   Status waited = co_await disk_.Latency();
   CHECK(waited.ok());
+  CO_RETURN_IF_ERROR(CheckAlive());
   CO_RETURN_IF_ERROR(disk_.InjectFailure("allocate", path_));
   const uint64_t end = offset + length;
   CO_RETURN_IF_ERROR(disk_.Reserve(*inode_, std::max(inode_->stored_bytes(), end), path_));
@@ -93,6 +105,7 @@ Task<Status> SimFile::Truncate(uint64_t length) {
   CO_RETURN_IF_ERROR(CheckWritable());
   Status waited = co_await disk_.Latency();
   CHECK(waited.ok());
+  CO_RETURN_IF_ERROR(CheckAlive());
   CO_RETURN_IF_ERROR(disk_.InjectFailure("truncate", path_));
   CO_RETURN_IF_ERROR(disk_.Reserve(*inode_, length, path_));
   inode_->Truncate(length);
@@ -100,6 +113,9 @@ Task<Status> SimFile::Truncate(uint64_t length) {
   co_return Status::Ok();
 }
 
-Result<uint64_t> SimFile::Size() { return uint64_t{inode_->live().size()}; }
+Result<uint64_t> SimFile::Size() {
+  RETURN_IF_ERROR(CheckAlive());
+  return uint64_t{inode_->live().size()};
+}
 
 }  // namespace cerulean

@@ -30,11 +30,14 @@ class SimFile final : public File {
   Status CheckDirect(std::string_view operation, uint64_t offset, uint64_t length,
                      const void* address) const;
   Status CheckWritable() const;
+  // Unavailable once the disk has crashed since this file was opened.
+  Status CheckAlive() const;
 
   SimDisk& disk_;
   std::shared_ptr<SimInode> inode_;
   const std::string path_;
   const FileOptions options_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace cerulean

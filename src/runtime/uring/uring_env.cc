@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -112,6 +113,22 @@ Result<std::vector<std::string>> UringEnv::ListDirectory(const std::string& path
   if (error) return Status::FromErrno(error.value(), "list " + path);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Task<Status> UringEnv::SyncDirectory(std::string path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) co_return Status::FromErrno(errno, "open directory " + path);
+  const int32_t result = co_await MakeUringOp(loop_, {}, [&](io_uring_sqe* sqe) { io_uring_prep_fsync(sqe, fd, 0); });
+  close(fd);
+  if (result < 0) co_return Status::FromErrno(-result, "fsync directory " + path);
+  co_return Status::Ok();
+}
+
+Result<DiskSpace> UringEnv::GetDiskSpace(const std::string& path) {
+  struct statvfs info {};
+  if (statvfs(path.c_str(), &info) != 0) return Status::FromErrno(errno, "statvfs " + path);
+  return DiskSpace{.total_bytes = uint64_t{info.f_blocks} * info.f_frsize,
+                   .available_bytes = uint64_t{info.f_bavail} * info.f_frsize};
 }
 
 }  // namespace cerulean

@@ -29,6 +29,8 @@ class UringEnv final : public Env {
   Status RemoveFile(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
+  Result<DiskSpace> GetDiskSpace(const std::string& path) override;
+  Task<Status> SyncDirectory(std::string path) override;
 
  private:
   EventLoop& loop_;

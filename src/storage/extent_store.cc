@@ -1,0 +1,593 @@
+#include "storage/extent_store.h"
+
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/crc32c.h"
+#include "base/little_endian.h"
+#include "base/logging.h"
+
+namespace cerulean::storage {
+namespace {
+
+constexpr size_t kBatchRecordsMax = 256;              // records per group commit
+constexpr uint64_t kBatchBytesMax = 64ull << 20;      // bytes per group commit
+constexpr char kExtentSuffix[] = ".ext";
+constexpr uint32_t kSealMagic = 0x4C455343;           // "CSEL"
+constexpr uint32_t kHintMagic = 0x544E4843;           // "CHNT"
+
+// The small side files: a u64 and a u64, a magic and a CRC of what precedes it.
+struct SideFile {
+  uint64_t first = 0;
+  uint64_t second = 0;
+};
+
+std::array<std::byte, 24> EncodeSideFile(uint32_t magic, SideFile value) {
+  std::array<std::byte, 24> bytes{};
+  StoreLittleEndian<uint64_t>(bytes.data(), value.first);
+  StoreLittleEndian<uint64_t>(bytes.data() + 8, value.second);
+  StoreLittleEndian<uint32_t>(bytes.data() + 16, magic);
+  StoreLittleEndian<uint32_t>(bytes.data() + 20, Crc32c(bytes.data(), 20));
+  return bytes;
+}
+
+std::optional<SideFile> DecodeSideFile(uint32_t magic, std::span<const std::byte> bytes) {
+  if (bytes.size() != 24) return std::nullopt;
+  if (LoadLittleEndian<uint32_t>(bytes.data() + 16) != magic) return std::nullopt;
+  if (LoadLittleEndian<uint32_t>(bytes.data() + 20) != Crc32c(bytes.data(), 20)) return std::nullopt;
+  return SideFile{LoadLittleEndian<uint64_t>(bytes.data()), LoadLittleEndian<uint64_t>(bytes.data() + 8)};
+}
+
+// Checksums and encodes a record header into `block`; returns the header's small facts.
+struct RecordFacts {
+  uint32_t payload_bytes = 0;
+  uint32_t payload_crc = 0;
+};
+RecordFacts EncodeRecord(uint64_t extent_id, uint64_t sequence, uint64_t record_offset, OwnerId owner,
+                         std::span<const std::byte> payload, std::byte* block) {
+  RecordHeader header;
+  header.extent_id = extent_id;
+  header.sequence = sequence;
+  header.record_offset = record_offset;
+  header.owner = owner;
+  ComputeRecordChecksums(payload, header);
+  EncodeRecordHeader(header, std::span<std::byte, kBlockBytes>(block, kBlockBytes));
+  return {header.payload_bytes, header.payload_crc};
+}
+
+// Recovery: is `block` (+ `payload`, its padded payload, if any was read) the whole, valid
+// record with this place and sequence? Sets *payload_bytes from the header when it decodes.
+bool IsValidRecord(const std::byte* block, uint64_t extent_id, uint64_t offset, uint64_t sequence,
+                   std::span<const std::byte> payload, uint32_t* payload_bytes) {
+  auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(block, kBlockBytes));
+  if (!header.ok() || header->record_offset != offset || header->extent_id != extent_id ||
+      header->sequence != sequence) {
+    return false;
+  }
+  *payload_bytes = header->payload_bytes;
+  if (payload.data() == nullptr) return true;  // header only, for now
+  return payload.size() >= header->payload_bytes &&
+         VerifySubBlocks(*header, 0, payload.first(header->payload_bytes)).ok();
+}
+
+// Reads: checks the header and the sub-blocks covering [offset_in_payload, +length). `data`
+// holds sub-block `first_sub_block` onwards. Returns where the range starts in `data`.
+Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, uint64_t record_offset,
+                           uint64_t offset_in_payload, uint64_t length, std::span<const std::byte> data,
+                           uint64_t first_sub_block, uint64_t* bad_offset) {
+  *bad_offset = record_offset;
+  auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(header_block, kBlockBytes));
+  if (!header.ok()) return header.status();
+  if (header->record_offset != record_offset || header->extent_id != extent_id) {
+    return Status::DataLoss("record header names another place");
+  }
+  if (offset_in_payload + length > header->payload_bytes) {
+    return Status::OutOfRange(fmt::format("range [{}, {}) is outside the record's {} payload bytes",
+                                          offset_in_payload, offset_in_payload + length, header->payload_bytes));
+  }
+  if (length == 0) return size_t{0};
+  const uint64_t last_sub_block = (offset_in_payload + length - 1) / kSubBlockBytes;
+  const uint64_t verify_from = first_sub_block * kSubBlockBytes;
+  const uint64_t verify_to = std::min<uint64_t>((last_sub_block + 1) * kSubBlockBytes, header->payload_bytes);
+  *bad_offset = record_offset + kBlockBytes + verify_from;
+  if (verify_to - verify_from > data.size()) return Status::DataLoss("record extends past the committed length");
+  RETURN_IF_ERROR(VerifySubBlocks(*header, static_cast<uint32_t>(first_sub_block), data.first(verify_to - verify_from)));
+  return static_cast<size_t>(offset_in_payload - verify_from);
+}
+
+}  // namespace
+
+struct ExtentStore::PendingAppend : IntrusiveListNode {
+  explicit PendingAppend(Env& env) : done(env) {}
+  PooledBuffer header_block;
+  PooledBuffer payload;
+  uint64_t offset = 0;
+  uint64_t record_bytes = 0;
+  uint64_t sequence = 0;
+  RecordFacts facts;
+  Status status;
+  Event done;
+};
+
+struct ExtentStore::Extent {
+  explicit Extent(Env& env) : idle(env) { idle.Set(); }
+  uint64_t id = 0;
+  Durability durability = Durability::kSync;
+  std::unique_ptr<File> file;
+  uint64_t committed_length = kFirstRecordOffset;  // acknowledged
+  uint64_t reserved_length = kFirstRecordOffset;   // given to appends, some still in flight
+  uint64_t allocated_length = 0;                   // preallocated so far
+  uint64_t next_sequence = 1;            // of the next record reserved
+  uint64_t next_committed_sequence = 1;  // of the record that will start at committed_length
+  uint64_t last_hint_length = kFirstRecordOffset;
+  // Record boundaries known for an open extent (from the last hint on), for Seal to check.
+  std::vector<uint64_t> record_ends{kFirstRecordOffset};
+  bool sealed = false;
+  bool sealing = false;
+  Status failure;                                  // an I/O error stopped appends
+  IntrusiveList<PendingAppend> pending;
+  bool committing = false;
+  Event idle;                                      // set while no commit is running
+};
+
+ExtentStore::ExtentStore(Env& env, std::string directory, ExtentStoreOptions options)
+    : env_(env),
+      directory_(std::move(directory)),
+      options_(options),
+      committers_(env),
+      data_loss_(DefaultMetrics().GetCounter("cerulean_storage_data_loss_total",
+                                             "Reads or recoveries that found bytes failing their checksum")),
+      appends_(DefaultMetrics().GetCounter("cerulean_storage_appends_total", "Records appended")),
+      append_bytes_(DefaultMetrics().GetCounter("cerulean_storage_append_bytes_total", "Payload bytes appended")),
+      append_latency_ns_(DefaultMetrics().GetHistogram("cerulean_storage_append_latency_ns", "Append latency")),
+      read_latency_ns_(DefaultMetrics().GetHistogram("cerulean_storage_read_latency_ns", "Read latency")),
+      batch_records_(DefaultMetrics().GetHistogram("cerulean_storage_commit_batch_records",
+                                                   "Records per group commit")) {}
+
+ExtentStore::~ExtentStore() { CHECK(committers_.live() == 0) << "Close() the store first"; }
+
+std::string ExtentStore::ExtentPath(uint64_t id) const {
+  return fmt::format("{}/extents/{:016x}{}", directory_, id, kExtentSuffix);
+}
+std::string ExtentStore::SealPath(uint64_t id) const { return fmt::format("{}/extents/{:016x}.seal", directory_, id); }
+std::string ExtentStore::HintPath(uint64_t id) const { return fmt::format("{}/extents/{:016x}.tail", directory_, id); }
+
+ExtentStore::Extent* ExtentStore::Find(uint64_t id) const {
+  auto it = extents_.find(id);
+  return it == extents_.end() ? nullptr : it->second.get();
+}
+
+Status ExtentStore::CountDataLoss(Status status, uint64_t extent_id, uint64_t offset) {
+  data_loss_.Increment();
+  LOG_ERROR("storage data loss directory={} extent={:016x} offset={} reason={}", directory_, extent_id, offset,
+            status.message());
+  return Status::DataLoss(fmt::format("extent {:016x} offset {}: {}", extent_id, offset, status.message()));
+}
+
+Task<Result<std::unique_ptr<ExtentStore>>> ExtentStore::Open(Env& env, std::string directory,
+                                                              ExtentStoreOptions options) {
+  CHECK(options.extent_bytes_max > kFirstRecordOffset + RecordBytes(0));
+  std::unique_ptr<ExtentStore> store(new ExtentStore(env, std::move(directory), options));
+  CO_RETURN_IF_ERROR(env.CreateDirectories(store->directory_ + "/extents"));
+  CO_RETURN_IF_ERROR(co_await store->Recover());
+  auto space = env.GetDiskSpace(store->directory_);
+  if (!space.ok()) co_return space.status();
+  store->capacity_bytes_ = options.capacity_bytes != 0 ? options.capacity_bytes
+                                                       : store->used_bytes_ + space->available_bytes;
+  LOG_INFO("extent store open directory={} extents={} used_bytes={} capacity_bytes={}", store->directory_,
+           store->extents_.size(), store->used_bytes_, store->capacity_bytes_);
+  co_return std::move(store);
+}
+
+Task<Status> ExtentStore::Recover() {
+  auto names = env_.ListDirectory(directory_ + "/extents");
+  if (!names.ok()) co_return names.status();
+  for (const std::string& name : *names) {
+    if (name.ends_with(".tmp")) {  // a side file whose write a crash interrupted
+      CO_RETURN_IF_ERROR(env_.RemoveFile(directory_ + "/extents/" + name));
+      continue;
+    }
+    if (!name.ends_with(kExtentSuffix) || name.size() != 16 + std::strlen(kExtentSuffix)) continue;
+    const uint64_t id = std::stoull(name.substr(0, 16), nullptr, 16);
+    CO_RETURN_IF_ERROR(co_await RecoverExtent(id));
+  }
+  co_return Status::Ok();
+}
+
+Task<Status> ExtentStore::RecoverExtent(uint64_t id) {
+  auto extent = std::make_shared<Extent>(env_);
+  extent->id = id;
+  auto file = co_await env_.OpenFile(ExtentPath(id), {.direct = true});
+  if (!file.ok()) co_return file.status();
+  extent->file = std::move(*file);
+  PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
+  auto read = co_await extent->file->Read(0, block.span());
+  if (!read.ok()) co_return read.status();
+  auto header = *read == kBlockBytes ? DecodeExtentFileHeader(std::span<const std::byte, kBlockBytes>(block.data(), kBlockBytes))
+                                     : Result<ExtentFileHeader>(Status::DataLoss("extent file header is torn"));
+  if (!header.ok() || header->extent_id != id) {
+    // Created but never made durable, or not ours: nothing in it was ever acknowledged.
+    LOG_WARN("storage dropping extent without a valid header extent={:016x} reason={}", id,
+             header.ok() ? "id mismatch" : header.status().message());
+    extent->file.reset();
+    CO_RETURN_IF_ERROR(env_.RemoveFile(ExtentPath(id)));
+    co_return Status::Ok();
+  }
+  extent->durability = header->durability;
+  auto size = extent->file->Size();
+  if (!size.ok()) co_return size.status();
+
+  auto seal = co_await env_.OpenFile(SealPath(id), {.read_only = true});
+  if (seal.ok()) {
+    std::array<std::byte, 64> bytes{};
+    auto got = co_await (*seal)->Read(0, bytes);
+    auto decoded = got.ok() ? DecodeSideFile(kSealMagic, std::span(bytes).first(*got)) : std::nullopt;
+    if (!decoded || decoded->first > *size) {
+      co_return CountDataLoss(Status::DataLoss("seal file unreadable or beyond the file"), id, 0);
+    }
+    // Sealed extents are trusted by their sealed length: no scan.
+    extent->sealed = true;
+    extent->committed_length = extent->reserved_length = decoded->first;
+  } else {
+    uint64_t from = kFirstRecordOffset;
+    uint64_t sequence = 1;
+    auto hint_file = co_await env_.OpenFile(HintPath(id), {.read_only = true});
+    if (hint_file.ok()) {
+      std::array<std::byte, 64> bytes{};
+      auto got = co_await (*hint_file)->Read(0, bytes);
+      auto hint = got.ok() ? DecodeSideFile(kHintMagic, std::span(bytes).first(*got)) : std::nullopt;
+      if (hint && hint->first <= *size && hint->first >= kFirstRecordOffset) {
+        from = hint->first;
+        sequence = hint->second;
+      }
+    }
+    auto end = co_await ScanTail(*extent, from, sequence);
+    if (!end.ok()) co_return end.status();
+    if (*end < *size) {
+      LOG_WARN("storage cutting torn tail extent={:016x} from={} to={}", id, *size, *end);
+      CO_RETURN_IF_ERROR(co_await extent->file->Truncate(*end));
+      CO_RETURN_IF_ERROR(co_await extent->file->DataSync());
+    }
+    extent->committed_length = extent->reserved_length = *end;
+    extent->last_hint_length = from;
+    extent->allocated_length = *end;
+  }
+  used_bytes_ += extent->committed_length;
+  extents_.emplace(id, std::move(extent));
+  co_return Status::Ok();
+}
+
+Task<Result<uint64_t>> ExtentStore::ScanTail(Extent& extent, uint64_t from, uint64_t sequence) {
+  auto size = extent.file->Size();
+  if (!size.ok()) co_return size.status();
+  uint64_t offset = from;
+  extent.record_ends = {from};
+  PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
+  while (offset + kBlockBytes <= *size) {
+    auto got = co_await extent.file->Read(offset, block.span());
+    if (!got.ok()) co_return got.status();
+    uint32_t payload_bytes = 0;
+    // The end, or a torn record: either way nothing after it was acknowledged.
+    if (*got != kBlockBytes || !IsValidRecord(block.data(), extent.id, offset, sequence, {}, &payload_bytes)) break;
+    const uint64_t record_bytes = RecordBytes(payload_bytes);
+    if (offset + record_bytes > *size) break;
+    if (payload_bytes > 0) {
+      PooledBuffer payload = PooledBuffer::Allocate(RoundUpToBlock(payload_bytes));
+      auto payload_got = co_await extent.file->Read(offset + kBlockBytes, payload.span());
+      if (!payload_got.ok()) co_return payload_got.status();
+      if (*payload_got != payload.size() ||
+          !IsValidRecord(block.data(), extent.id, offset, sequence, payload.span(), &payload_bytes)) {
+        break;
+      }
+    }
+    offset += record_bytes;
+    sequence++;
+    recovery_records_scanned_++;
+    extent.record_ends.push_back(offset);
+  }
+  extent.next_sequence = extent.next_committed_sequence = sequence;
+  co_return offset;
+}
+
+Task<Status> ExtentStore::Create(uint64_t id, Durability durability) {
+  if (closed_) co_return Status::FailedPrecondition("extent store closed");
+  if (Find(id) != nullptr) co_return Status::AlreadyExists(fmt::format("extent {:016x} exists", id));
+  if (used_bytes_ + kFirstRecordOffset + options_.reserve_bytes > capacity_bytes_) {
+    co_return Status::ResourceExhausted(fmt::format("disk {} is full: {} of {} bytes used", directory_, used_bytes_,
+                                                    capacity_bytes_));
+  }
+  auto file = co_await env_.OpenFile(ExtentPath(id), {.create = true, .truncate = true, .direct = true});
+  if (!file.ok()) co_return file.status();
+  auto extent = std::make_shared<Extent>(env_);
+  extent->id = id;
+  extent->durability = durability;
+  extent->file = std::move(*file);
+  PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
+  EncodeExtentFileHeader({.extent_id = id, .extent_bytes_max = options_.extent_bytes_max, .durability = durability},
+                         std::span<std::byte, kBlockBytes>(block.data(), kBlockBytes));
+  iovec header{block.data(), kBlockBytes};
+  CO_RETURN_IF_ERROR(co_await extent->file->Write(0, {&header, 1}));
+  const uint64_t preallocate = std::min(options_.preallocate_bytes, options_.extent_bytes_max);
+  if ((co_await extent->file->Allocate(0, preallocate)).ok()) extent->allocated_length = preallocate;
+  CO_RETURN_IF_ERROR(co_await extent->file->DataSync());
+  CO_RETURN_IF_ERROR(co_await env_.SyncDirectory(directory_ + "/extents"));
+  used_bytes_ += kFirstRecordOffset;
+  extents_.emplace(id, std::move(extent));
+  co_return Status::Ok();
+}
+
+Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer payload, OwnerId owner) {
+  const TimePoint start = env_.Now();
+  if (closed_) co_return Status::FailedPrecondition("extent store closed");
+  Extent* extent = Find(id);
+  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+  if (!extent->failure.ok()) co_return extent->failure;
+  if (payload.size() > kRecordPayloadBytesMax) {
+    co_return Status::InvalidArgument(fmt::format("payload of {} bytes exceeds the record limit of {}",
+                                                  payload.size(), kRecordPayloadBytesMax));
+  }
+  const uint64_t record_bytes = RecordBytes(payload.size());
+  if (extent->reserved_length + record_bytes > options_.extent_bytes_max) {
+    co_return Status::Aborted(fmt::format("extent {:016x} is full", id));
+  }
+  if (used_bytes_ + record_bytes + options_.reserve_bytes > capacity_bytes_) {
+    co_return Status::ResourceExhausted(fmt::format("disk {} is full: {} of {} bytes used, {} kept in reserve",
+                                                    directory_, used_bytes_, capacity_bytes_, options_.reserve_bytes));
+  }
+  PendingAppend item(env_);
+  item.offset = extent->reserved_length;
+  item.record_bytes = record_bytes;
+  item.sequence = extent->next_sequence++;
+  item.header_block = PooledBuffer::Allocate(kBlockBytes);
+  item.facts = EncodeRecord(id, item.sequence, item.offset, owner, payload.span(), item.header_block.data());
+  // Zero the padding in place: the payload goes to disk as it is, without a copy.
+  const size_t padded = RoundUpToBlock(payload.size());
+  if (padded > payload.size()) {
+    CHECK(payload.capacity() >= padded);
+    std::memset(payload.data() + payload.size(), 0, padded - payload.size());
+  }
+  item.payload = std::move(payload);
+  extent->reserved_length += record_bytes;
+  used_bytes_ += record_bytes;
+  extent->pending.PushBack(&item);
+  if (!extent->committing) {
+    extent->committing = true;
+    extent->idle.Reset();
+    committers_.Spawn(CommitLoop(*extent));
+  }
+  Status waited = co_await item.done.Wait();
+  CHECK(waited.ok());
+  if (!item.status.ok()) co_return item.status;
+  appends_.Increment();
+  append_bytes_.Increment(item.facts.payload_bytes);
+  append_latency_ns_.Record(static_cast<uint64_t>((env_.Now() - start).count()));
+  co_return AppendResult{.record_offset = item.offset,
+                         .sequence = item.sequence,
+                         .payload_bytes = item.facts.payload_bytes,
+                         .payload_crc = item.facts.payload_crc,
+                         .extent_length = item.offset + record_bytes};
+}
+
+Task<void> ExtentStore::CommitLoop(Extent& extent) {
+  std::vector<PendingAppend*> batch;
+  std::vector<iovec> iovecs;
+  while (!extent.pending.empty()) {
+    batch.clear();
+    iovecs.clear();
+    const uint64_t first_offset = extent.pending.Front()->offset;
+    uint64_t bytes = 0;
+    while (PendingAppend* item = extent.pending.Front()) {
+      if (!batch.empty() && (batch.size() >= kBatchRecordsMax || bytes + item->record_bytes > kBatchBytesMax)) break;
+      extent.pending.PopFront();
+      batch.push_back(item);
+      iovecs.push_back({item->header_block.data(), kBlockBytes});
+      if (item->record_bytes > kBlockBytes) iovecs.push_back({item->payload.data(), item->record_bytes - kBlockBytes});
+      bytes += item->record_bytes;
+    }
+    const uint64_t end = first_offset + bytes;
+    if (end > extent.allocated_length) {
+      // Preallocate the next stretch; a failure here only costs contiguity.
+      const uint64_t grow = std::min(std::max(end - extent.allocated_length, options_.preallocate_bytes),
+                                     options_.extent_bytes_max - extent.allocated_length);
+      if ((co_await extent.file->Allocate(extent.allocated_length, grow)).ok()) extent.allocated_length += grow;
+    }
+    Status status = co_await extent.file->Write(first_offset, iovecs);
+    if (status.ok() && extent.durability == Durability::kSync) status = co_await extent.file->DataSync();
+    batch_records_.Record(batch.size());
+    if (!status.ok()) {
+      // The extent takes no more appends; what was acknowledged stays, the rest is cut off.
+      LOG_ERROR("storage append failed extent={:016x} offset={} error={}", extent.id, first_offset, status.ToString());
+      extent.failure = status.code() == StatusCode::kResourceExhausted
+                           ? status
+                           : Status::Unavailable(fmt::format("extent {:016x} failed: {}", extent.id, status.message()));
+      while (PendingAppend* item = extent.pending.PopFront()) batch.push_back(item);
+      for (PendingAppend* item : batch) {
+        used_bytes_ -= item->record_bytes;
+        item->status = extent.failure;
+        item->done.Set();
+      }
+      extent.reserved_length = extent.committed_length;
+      extent.next_sequence = extent.next_committed_sequence;
+      Status cut = co_await extent.file->Truncate(extent.committed_length);
+      (void)cut;  // best effort: recovery would cut an unacknowledged tail anyway
+      break;
+    }
+    extent.committed_length = end;
+    extent.next_committed_sequence = batch.back()->sequence + 1;
+    for (PendingAppend* item : batch) {
+      extent.record_ends.push_back(item->offset + item->record_bytes);
+      item->status = Status::Ok();
+      item->done.Set();
+    }
+    if (extent.committed_length - extent.last_hint_length >= options_.tail_hint_interval_bytes) {
+      Status hinted = co_await WriteTailHint(extent);
+      if (!hinted.ok()) LOG_WARN("storage tail hint failed extent={:016x} error={}", extent.id, hinted.ToString());
+    }
+  }
+  extent.committing = false;
+  extent.idle.Set();
+}
+
+Task<Status> ExtentStore::WriteSmallFile(const std::string& path, std::span<const std::byte> bytes) {
+  const std::string temporary = path + ".tmp";
+  auto file = co_await env_.OpenFile(temporary, {.create = true, .truncate = true});
+  if (!file.ok()) co_return file.status();
+  iovec data{const_cast<std::byte*>(bytes.data()), bytes.size()};
+  CO_RETURN_IF_ERROR(co_await (*file)->Write(0, {&data, 1}));
+  CO_RETURN_IF_ERROR(co_await (*file)->DataSync());
+  file->reset();
+  CO_RETURN_IF_ERROR(env_.RenameFile(temporary, path));
+  co_return co_await env_.SyncDirectory(directory_ + "/extents");
+}
+
+Task<Status> ExtentStore::WriteTailHint(Extent& extent) {
+  const uint64_t length = extent.committed_length;
+  const uint64_t sequence_at_length = extent.next_committed_sequence;
+  // The hint must never point past durable data: cache extents are synced first.
+  if (extent.durability == Durability::kNone) CO_RETURN_IF_ERROR(co_await extent.file->DataSync());
+  auto bytes = EncodeSideFile(kHintMagic, {length, sequence_at_length});
+  CO_RETURN_IF_ERROR(co_await WriteSmallFile(HintPath(extent.id), bytes));
+  extent.last_hint_length = length;
+  // Boundaries before the hint are no longer needed by Seal's check.
+  std::erase_if(extent.record_ends, [&](uint64_t end) { return end < length; });
+  co_return Status::Ok();
+}
+
+Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, uint64_t offset_in_payload,
+                                           uint64_t length) {
+  const TimePoint start = env_.Now();
+  Extent* extent = Find(id);
+  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  if (record_offset < kFirstRecordOffset || record_offset % kBlockBytes != 0 ||
+      record_offset + kBlockBytes > extent->committed_length) {
+    co_return Status::OutOfRange(fmt::format("extent {:016x} has no committed record at offset {}", id, record_offset));
+  }
+  if (offset_in_payload > kRecordPayloadBytesMax || length > kRecordPayloadBytesMax) {
+    co_return Status::OutOfRange(fmt::format("range [{}, +{}) is larger than any record", offset_in_payload, length));
+  }
+  // Holding a reference keeps the extent alive if it is deleted while this read is on disk.
+  std::shared_ptr<Extent> keep = extents_.at(id);
+  auto result = co_await ReadRecord(*keep, record_offset, offset_in_payload, length);
+  read_latency_ns_.Record(static_cast<uint64_t>((env_.Now() - start).count()));
+  co_return result;
+}
+
+Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
+                                                 uint64_t length) {
+  const uint64_t payload_start = record_offset + kBlockBytes;
+  const uint64_t first_sub_block = offset_in_payload / kSubBlockBytes;
+  const uint64_t end_in_payload = offset_in_payload + std::max<uint64_t>(length, 1);
+  const uint64_t covered_end = (end_in_payload + kSubBlockBytes - 1) / kSubBlockBytes * kSubBlockBytes;
+  const uint64_t limit = extent.committed_length;
+  // One read when the range starts in the first sub-block (header and data are adjacent);
+  // otherwise the header, then the covering sub-blocks.
+  const uint64_t data_from = first_sub_block == 0 ? record_offset : payload_start + first_sub_block * kSubBlockBytes;
+  const uint64_t data_to = std::min(payload_start + RoundUpToBlock(covered_end), limit);
+  PooledBuffer header_block;
+  if (first_sub_block != 0) {
+    header_block = PooledBuffer::Allocate(kBlockBytes);
+    auto got = co_await extent.file->Read(record_offset, header_block.span());
+    if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, record_offset);
+    if (*got != kBlockBytes) co_return CountDataLoss(Status::DataLoss("short read of a record header"), extent.id, record_offset);
+  }
+  if (data_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
+  PooledBuffer data = PooledBuffer::Allocate(data_to - data_from);
+  auto got = co_await extent.file->Read(data_from, data.span());
+  if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, data_from);
+  if (*got != data.size()) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_from);
+  const std::byte* header_bytes = first_sub_block == 0 ? data.data() : header_block.data();
+  const size_t sub_blocks_at = first_sub_block == 0 ? kBlockBytes : 0;
+  uint64_t bad_offset = 0;
+  auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
+                                         data.span().subspan(sub_blocks_at), first_sub_block, &bad_offset);
+  if (!start_in_sub_blocks.ok()) {
+    if (start_in_sub_blocks.status().code() == StatusCode::kOutOfRange) co_return start_in_sub_blocks.status();
+    co_return CountDataLoss(start_in_sub_blocks.status(), extent.id, bad_offset);
+  }
+  ReadResult result;
+  result.length = length;
+  result.offset = sub_blocks_at + *start_in_sub_blocks;
+  result.buffer = std::move(data);
+  co_return result;
+}
+
+Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
+  Extent* extent = Find(id);
+  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  if (extent->sealed) {
+    if (extent->committed_length == length) co_return Status::Ok();  // sealing twice is fine
+    co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed at {}, not {}", id,
+                                                     extent->committed_length, length));
+  }
+  extent->sealing = true;  // no new appends; let those in flight land
+  while (extent->committing) {
+    Status idle = co_await extent->idle.Wait();
+    CHECK(idle.ok());
+  }
+  const bool known_boundary =
+      length == extent->committed_length ||
+      std::find(extent->record_ends.begin(), extent->record_ends.end(), length) != extent->record_ends.end();
+  if (length > extent->committed_length || !known_boundary) {
+    extent->sealing = false;
+    co_return Status::InvalidArgument(fmt::format("extent {:016x}: {} is not a committed record boundary "
+                                                  "(committed length {})", id, length, extent->committed_length));
+  }
+  CO_RETURN_IF_ERROR(co_await extent->file->Truncate(length));
+  CO_RETURN_IF_ERROR(co_await extent->file->DataSync());
+  auto bytes = EncodeSideFile(kSealMagic, {length, 0});
+  CO_RETURN_IF_ERROR(co_await WriteSmallFile(SealPath(id), bytes));
+  used_bytes_ -= extent->committed_length - length;
+  extent->committed_length = extent->reserved_length = length;
+  extent->sealed = true;
+  extent->record_ends.clear();
+  extent->record_ends.shrink_to_fit();
+  Status removed = env_.RemoveFile(HintPath(id));
+  (void)removed;  // a sealed extent never reads its hint
+  co_return Status::Ok();
+}
+
+Task<Status> ExtentStore::Delete(uint64_t id) {
+  Extent* extent = Find(id);
+  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  extent->sealing = true;
+  while (extent->committing) {
+    Status idle = co_await extent->idle.Wait();
+    CHECK(idle.ok());
+  }
+  used_bytes_ -= extent->committed_length;
+  extents_.erase(id);
+  for (const std::string& path : {SealPath(id), HintPath(id)}) {
+    Status removed = env_.RemoveFile(path);
+    if (!removed.ok() && removed.code() != StatusCode::kNotFound) co_return removed;
+  }
+  CO_RETURN_IF_ERROR(env_.RemoveFile(ExtentPath(id)));
+  co_return co_await env_.SyncDirectory(directory_ + "/extents");
+}
+
+Result<ExtentInfo> ExtentStore::Info(uint64_t id) const {
+  const Extent* extent = Find(id);
+  if (extent == nullptr) return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  return ExtentInfo{.extent_id = id, .length = extent->committed_length, .sealed = extent->sealed,
+                    .durability = extent->durability};
+}
+
+std::vector<ExtentInfo> ExtentStore::List() const {
+  std::vector<ExtentInfo> infos;
+  for (const auto& [id, extent] : extents_) infos.push_back(*Info(id));
+  return infos;
+}
+
+DiskUsage ExtentStore::usage() const {
+  return {.capacity_bytes = capacity_bytes_, .used_bytes = used_bytes_, .reserve_bytes = options_.reserve_bytes,
+          .extent_count = extents_.size()};
+}
+
+Task<void> ExtentStore::Close() {
+  closed_ = true;
+  co_await committers_.Join();
+}
+
+}  // namespace cerulean::storage

@@ -1,0 +1,131 @@
+// ExtentStore: the append-only extents of one data directory (one disk). Appends to an extent
+// are group-committed: whatever queued while the previous batch was on its way goes out as one
+// write and one fdatasync. Reads verify the checksums of what they return. On Open, sealed
+// extents are trusted by their seal files and open extents are scanned only from their last
+// tail hint. Format: docs/formats/extent.md. Owned by one shard; not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "base/buffer_pool.h"
+#include "base/metrics.h"
+#include "storage/extent_format.h"
+#include "runtime/env.h"
+#include "runtime/event.h"
+#include "runtime/intrusive_list.h"
+#include "runtime/task_group.h"
+
+namespace cerulean::storage {
+
+struct ExtentStoreOptions {
+  uint64_t extent_bytes_max = 1ull << 30;
+  // What the disk may hold; 0 takes the file system's size at Open.
+  uint64_t capacity_bytes = 0;
+  // Appends stop this far short of capacity, so the disk never fills to the last block.
+  uint64_t reserve_bytes = 64ull << 20;
+  // Space is preallocated (fallocate) this far ahead of the appends.
+  uint64_t preallocate_bytes = 64ull << 20;
+  // An open extent records a durable "scan from here" point every this many bytes, which bounds
+  // what recovery must read.
+  uint64_t tail_hint_interval_bytes = 64ull << 20;
+};
+
+struct AppendResult {
+  uint64_t record_offset = 0;  // the address of the record: reads name it
+  uint64_t sequence = 0;
+  uint32_t payload_bytes = 0;
+  uint32_t payload_crc = 0;
+  uint64_t extent_length = 0;  // the extent's committed length after this record
+};
+
+// Verified bytes, in a pooled buffer that may be handed on (to an rpc response) without a copy.
+struct ReadResult {
+  PooledBuffer buffer;
+  size_t offset = 0;
+  size_t length = 0;
+  std::span<const std::byte> bytes() const { return buffer.span().subspan(offset, length); }
+};
+
+struct ExtentInfo {
+  uint64_t extent_id = 0;
+  uint64_t length = 0;  // committed bytes, file header included
+  bool sealed = false;
+  Durability durability = Durability::kSync;
+};
+
+struct DiskUsage {
+  uint64_t capacity_bytes = 0;
+  uint64_t used_bytes = 0;
+  uint64_t reserve_bytes = 0;
+  size_t extent_count = 0;
+};
+
+class ExtentStore {
+ public:
+  // Opens (creating if needed) `directory` and recovers every extent in it.
+  static Task<Result<std::unique_ptr<ExtentStore>>> Open(Env& env, std::string directory,
+                                                         ExtentStoreOptions options);
+  ~ExtentStore();
+
+  Task<Status> Create(uint64_t extent_id, Durability durability = Durability::kSync);
+  // Appends one record. Ok once the record is durable (kSync) or written (kNone). Errors:
+  // NotFound, FailedPrecondition (sealed), Aborted (extent full: continue on a new extent),
+  // ResourceExhausted (disk full), InvalidArgument (payload too large), DataLoss/Unavailable
+  // (I/O error: the extent stops taking appends and should be sealed).
+  Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer payload, OwnerId owner = {});
+  // `length` bytes from `offset_in_payload` within the record at `record_offset`. Only
+  // committed records can be read. DataLoss, naming extent and offset, if a checksum fails.
+  Task<Result<ReadResult>> Read(uint64_t extent_id, uint64_t record_offset, uint64_t offset_in_payload,
+                                uint64_t length);
+  // Seals at `length` (a record boundary within the committed length), dropping anything after.
+  Task<Status> Seal(uint64_t extent_id, uint64_t length);
+  Task<Status> Delete(uint64_t extent_id);
+
+  Result<ExtentInfo> Info(uint64_t extent_id) const;
+  std::vector<ExtentInfo> List() const;
+  DiskUsage usage() const;
+  const std::string& directory() const { return directory_; }
+  // Records read by the last Open's tail scans: bounded by the tail hints, not the data stored.
+  uint64_t recovery_records_scanned() const { return recovery_records_scanned_; }
+  // Waits for appends in flight; the store takes no new work afterwards.
+  Task<void> Close();
+
+  struct Extent;
+  struct PendingAppend;
+
+ private:
+  ExtentStore(Env& env, std::string directory, ExtentStoreOptions options);
+  Task<Status> Recover();
+  Task<Status> RecoverExtent(uint64_t extent_id);
+  Task<Result<uint64_t>> ScanTail(Extent& extent, uint64_t from, uint64_t sequence);
+  Task<void> CommitLoop(Extent& extent);
+  Task<Status> WriteTailHint(Extent& extent);
+  Task<Status> WriteSmallFile(const std::string& path, std::span<const std::byte> bytes);
+  Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
+                                      uint64_t length);
+  Status CountDataLoss(Status status, uint64_t extent_id, uint64_t offset);
+  std::string ExtentPath(uint64_t extent_id) const;
+  std::string SealPath(uint64_t extent_id) const;
+  std::string HintPath(uint64_t extent_id) const;
+  Extent* Find(uint64_t extent_id) const;
+
+  Env& env_;
+  std::string directory_;
+  ExtentStoreOptions options_;
+  std::map<uint64_t, std::shared_ptr<Extent>> extents_;
+  uint64_t capacity_bytes_ = 0;
+  uint64_t used_bytes_ = 0;
+  uint64_t recovery_records_scanned_ = 0;
+  TaskGroup committers_;
+  bool closed_ = false;
+  Counter& data_loss_;
+  Counter& appends_;
+  Counter& append_bytes_;
+  Histogram& append_latency_ns_;
+  Histogram& read_latency_ns_;
+  Histogram& batch_records_;
+};
+
+}  // namespace cerulean::storage
