@@ -44,4 +44,19 @@ kill -TERM "$server_pid"
 wait "$server_pid" || fail "server exit code $?"
 server_pid=""
 grep -q "server stopped" "$work/server.log" || fail "no clean stop"
+[ -d "$work/data/storage/extents" ] || fail "all-in-one server did not open its extent store"
+
+# A storage node keeps its extents in --data itself.
+"$cerulean" server --role storage --rpc-port 0 --data "$work/node" > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  grep -q 'rpc=' "$work/server.log" && break
+  sleep 0.1
+done
+address=$(grep -o 'rpc=[0-9.]*:[0-9]*' "$work/server.log" | head -1 | cut -d= -f2 || true)
+"$cerulean" health --target "$address" | grep -q "serving role=storage" || fail "storage node health"
+[ -d "$work/node/extents" ] || fail "storage node did not open its extent store in --data"
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "storage node exit code $?"
+server_pid=""
 echo "cli end to end: ok"

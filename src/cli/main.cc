@@ -38,7 +38,9 @@ int Main(int argc, char** argv) {
   server->add_option("--data", config.data_directory, "Data directory")->capture_default_str();
   server->add_option("--shards", config.shards, "Event-loop shards (threads)")->capture_default_str()->check(CLI::Range(1, 256));
   server->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  server->add_option("--role", config.role, "all-in-one")->capture_default_str()->check(CLI::IsMember({"all-in-one"}));
+  server->add_option("--role", config.role, "all-in-one, or storage (a storage node)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all-in-one", "storage"}));
 
   std::string target;
   auto* version = app.add_subcommand("version", "Print this build's version, or a server's");
@@ -75,6 +77,7 @@ int Main(int argc, char** argv) {
       if (server->count("--data") == 0) config.data_directory = from_file.data_directory;
       if (server->count("--shards") == 0) config.shards = from_file.shards;
       if (server->count("--log-level") == 0) config.log_level = from_file.log_level;
+      if (server->count("--role") == 0) config.role = from_file.role;
     }
     return RunServer(config);
   }

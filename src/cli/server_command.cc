@@ -11,6 +11,8 @@
 #include "rpc/system_service.h"
 #include "runtime/task_group.h"
 #include "runtime/uring/shard_set.h"
+#include "storage/extent_store.h"
+#include "storage/storage_service.h"
 
 namespace cerulean::cli {
 
@@ -29,11 +31,20 @@ int RunServer(const ServerConfig& config) {
   rpc::ServiceRegistry registry;
   std::unique_ptr<rpc::RpcServer> server;
   std::unique_ptr<TaskGroup> tasks;
+  std::unique_ptr<storage::ExtentStore> store;
+  // A storage node keeps its extents in --data itself; the all-in-one server keeps them in a
+  // folder of its data directory, beside what the other roles will store there.
+  const std::string storage_directory =
+      config.role == "storage" ? config.data_directory : config.data_directory + "/storage";
   const Status started = shards.RunAndWait<Status>(0, [&](Env& env) -> Task<Status> {
     CO_RETURN_IF_ERROR(env.CreateDirectories(config.data_directory));
     rpc::RegisterSystemService(registry, {.role = config.role, .version = kVersion, .build = kBuild,
                                           .started = env.Now(), .serving = &serving});
     rpc::RegisterBenchService(registry);
+    auto opened = co_await storage::ExtentStore::Open(env, storage_directory, {});
+    if (!opened.ok()) co_return opened.status();
+    store = std::move(*opened);
+    storage::RegisterStorageService(registry, *store);
     server = std::make_unique<rpc::RpcServer>(env, registry);
     CO_RETURN_IF_ERROR(server->Listen({config.host, config.rpc_port}));
     tasks = std::make_unique<TaskGroup>(env);
@@ -45,8 +56,8 @@ int RunServer(const ServerConfig& config) {
     fmt::print(stderr, "cerulean server: {}\n", started.ToString());
     return 1;
   }
-  fmt::print("cerulean server {} ({}) role={} rpc={} data={}\n", kVersion, kBuild, config.role,
-             server->address().ToString(), config.data_directory);
+  fmt::print("cerulean server {} ({}) role={} rpc={} data={} storage={}\n", kVersion, kBuild, config.role,
+             server->address().ToString(), config.data_directory, storage_directory);
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -58,6 +69,8 @@ int RunServer(const ServerConfig& config) {
     co_await tasks->Join();
     tasks.reset();
     server.reset();
+    co_await store->Close();
+    store.reset();
     co_return 0;
   });
   shards.Stop();

@@ -21,7 +21,12 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
     const auto wrong_type = [&](const char* expected) {
       return Status::InvalidArgument(fmt::format("config '{}': key '{}' must be {}", path, key, expected));
     };
-    if (key == "host") {
+    if (key == "role") {
+      if (!value.is_string() || (value != "all-in-one" && value != "storage")) {
+        return wrong_type("\"all-in-one\" or \"storage\"");
+      }
+      config.role = value.get<std::string>();
+    } else if (key == "host") {
       if (!value.is_string()) return wrong_type("a string");
       config.host = value.get<std::string>();
     } else if (key == "rpc_port") {

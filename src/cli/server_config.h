@@ -17,7 +17,8 @@ struct ServerConfig {
   size_t shards = 1;
 };
 
-// Reads a JSON object with any of the keys "host", "rpc_port", "data", "log_level", "shards".
+// Reads a JSON object with any of the keys "role", "host", "rpc_port", "data", "log_level",
+// "shards".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);
 

@@ -32,6 +32,8 @@ struct RpcContext {
   // response is written, e.g. by pointing into response_payload_owner.
   std::vector<iovec> response_payload;
   PooledBuffer response_payload_owner;
+  // More owners, when the response gathers bytes from several buffers (a vectorised read).
+  std::vector<PooledBuffer> response_payload_owners;
 
   void Reset() {
     request_message.Clear();
@@ -39,6 +41,7 @@ struct RpcContext {
     response_message.Clear();
     response_payload.clear();
     response_payload_owner = PooledBuffer();
+    response_payload_owners.clear();
   }
 };
 

@@ -1,0 +1,115 @@
+// Wire messages of the storage service (docs/protocols/storage_service.md). Both the service and
+// its clients include this header; the field order below is the encoding.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rpc/frame.h"
+#include "rpc/wire.h"
+#include "storage/extent_format.h"
+
+namespace cerulean::storage {
+
+inline constexpr uint16_t kStorageService = 3;
+inline constexpr uint32_t kCreateExtentMethod = rpc::MethodId(kStorageService, 1);
+inline constexpr uint32_t kAppendMethod = rpc::MethodId(kStorageService, 2);
+inline constexpr uint32_t kReadMethod = rpc::MethodId(kStorageService, 3);
+inline constexpr uint32_t kSealMethod = rpc::MethodId(kStorageService, 4);
+inline constexpr uint32_t kExtentLengthMethod = rpc::MethodId(kStorageService, 5);
+inline constexpr uint32_t kDeleteExtentMethod = rpc::MethodId(kStorageService, 6);
+inline constexpr uint32_t kStorageStatsMethod = rpc::MethodId(kStorageService, 7);
+
+// Ranges per read call, and bytes per read response.
+inline constexpr uint32_t kReadRangesMax = 1024;
+inline constexpr uint64_t kReadResponseBytesMax = 64ull << 20;
+
+struct CreateExtentRequest {
+  uint64_t extent_id = 0;
+  Durability durability = Durability::kSync;
+};
+
+// The payload is the record's bytes.
+struct AppendRequest {
+  uint64_t extent_id = 0;
+  OwnerId owner;
+};
+
+struct AppendResponse {
+  uint64_t record_offset = 0;
+  uint64_t sequence = 0;
+  uint32_t payload_bytes = 0;
+  uint32_t payload_crc = 0;
+  uint64_t extent_length = 0;
+};
+
+struct ReadRange {
+  uint64_t extent_id = 0;
+  uint64_t record_offset = 0;
+  uint64_t offset_in_payload = 0;
+  uint64_t length = 0;
+};
+
+struct ReadRequest {
+  std::vector<ReadRange> ranges;
+};
+
+// One outcome per range, in order; the payload holds the bytes of the ranges that succeeded,
+// concatenated in order.
+struct ReadOutcome {
+  StatusCode code = StatusCode::kOk;
+  uint64_t length = 0;  // bytes of this range in the payload (0 unless ok)
+};
+
+struct ReadResponse {
+  std::vector<ReadOutcome> outcomes;
+};
+
+struct SealRequest {
+  uint64_t extent_id = 0;
+  uint64_t length = 0;
+};
+
+struct ExtentRequest {  // length query and delete
+  uint64_t extent_id = 0;
+};
+
+struct ExtentLengthResponse {
+  uint64_t length = 0;
+  bool sealed = false;
+};
+
+struct StorageStatsResponse {
+  uint64_t capacity_bytes = 0;
+  uint64_t used_bytes = 0;
+  uint64_t reserve_bytes = 0;
+  uint64_t extent_count = 0;
+  // Latency percentiles since start, in nanoseconds (bucket upper bounds).
+  uint64_t append_latency_p50_ns = 0;
+  uint64_t append_latency_p99_ns = 0;
+  uint64_t read_latency_p50_ns = 0;
+  uint64_t read_latency_p99_ns = 0;
+  uint64_t appends = 0;
+  uint64_t data_loss_events = 0;
+};
+
+void Encode(const CreateExtentRequest& m, rpc::WireWriter& w);
+Result<CreateExtentRequest> DecodeCreateExtentRequest(std::span<const std::byte> bytes);
+void Encode(const AppendRequest& m, rpc::WireWriter& w);
+Result<AppendRequest> DecodeAppendRequest(std::span<const std::byte> bytes);
+void Encode(const AppendResponse& m, rpc::WireWriter& w);
+Result<AppendResponse> DecodeAppendResponse(std::span<const std::byte> bytes);
+void Encode(const ReadRequest& m, rpc::WireWriter& w);
+Result<ReadRequest> DecodeReadRequest(std::span<const std::byte> bytes);
+void Encode(const ReadResponse& m, rpc::WireWriter& w);
+Result<ReadResponse> DecodeReadResponse(std::span<const std::byte> bytes);
+void Encode(const SealRequest& m, rpc::WireWriter& w);
+Result<SealRequest> DecodeSealRequest(std::span<const std::byte> bytes);
+void Encode(const ExtentRequest& m, rpc::WireWriter& w);
+Result<ExtentRequest> DecodeExtentRequest(std::span<const std::byte> bytes);
+void Encode(const ExtentLengthResponse& m, rpc::WireWriter& w);
+Result<ExtentLengthResponse> DecodeExtentLengthResponse(std::span<const std::byte> bytes);
+void Encode(const StorageStatsResponse& m, rpc::WireWriter& w);
+Result<StorageStatsResponse> DecodeStorageStatsResponse(std::span<const std::byte> bytes);
+
+}  // namespace cerulean::storage
