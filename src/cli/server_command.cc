@@ -32,6 +32,7 @@ int RunServer(const ServerConfig& config) {
   std::unique_ptr<rpc::RpcServer> server;
   std::unique_ptr<TaskGroup> tasks;
   std::unique_ptr<storage::ExtentStore> store;
+  std::unique_ptr<rpc::RpcClient> peers;  // for forwarding appends down a chain
   // A storage node keeps its extents in --data itself; the all-in-one server keeps them in a
   // folder of its data directory, beside what the other roles will store there.
   const std::string storage_directory =
@@ -44,7 +45,8 @@ int RunServer(const ServerConfig& config) {
     auto opened = co_await storage::ExtentStore::Open(env, storage_directory, {});
     if (!opened.ok()) co_return opened.status();
     store = std::move(*opened);
-    storage::RegisterStorageService(registry, *store);
+    peers = std::make_unique<rpc::RpcClient>(env);
+    storage::RegisterStorageService(registry, *store, *peers);
     server = std::make_unique<rpc::RpcServer>(env, registry);
     CO_RETURN_IF_ERROR(server->Listen({config.host, config.rpc_port}));
     tasks = std::make_unique<TaskGroup>(env);
@@ -69,6 +71,8 @@ int RunServer(const ServerConfig& config) {
     co_await tasks->Join();
     tasks.reset();
     server.reset();
+    co_await peers->Close();
+    peers.reset();
     co_await store->Close();
     store.reset();
     co_return 0;

@@ -16,7 +16,8 @@ constexpr size_t kFileVersionOffset = 4;      // u16
 constexpr size_t kFileDurabilityOffset = 6;   // u8
 constexpr size_t kFileExtentIdOffset = 8;     // u64
 constexpr size_t kFileBytesMaxOffset = 16;    // u64
-constexpr size_t kFileHeaderCrcOffset = 24;   // u32 over [0, 24)
+constexpr size_t kFileChainVersionOffset = 24;  // u64
+constexpr size_t kFileHeaderCrcOffset = 32;   // u32 over [0, 32)
 
 // Record header block.
 constexpr size_t kMagicOffset = 0;            // u32
@@ -48,6 +49,7 @@ void EncodeExtentFileHeader(const ExtentFileHeader& header, std::span<std::byte,
   StoreLittleEndian<uint8_t>(p + kFileDurabilityOffset, static_cast<uint8_t>(header.durability));
   StoreLittleEndian<uint64_t>(p + kFileExtentIdOffset, header.extent_id);
   StoreLittleEndian<uint64_t>(p + kFileBytesMaxOffset, header.extent_bytes_max);
+  StoreLittleEndian<uint64_t>(p + kFileChainVersionOffset, header.chain_version);
   StoreLittleEndian<uint32_t>(p + kFileHeaderCrcOffset, Crc32c(p, kFileHeaderCrcOffset));
 }
 
@@ -69,7 +71,8 @@ Result<ExtentFileHeader> DecodeExtentFileHeader(std::span<const std::byte, kBloc
   }
   return ExtentFileHeader{.extent_id = LoadLittleEndian<uint64_t>(p + kFileExtentIdOffset),
                           .extent_bytes_max = LoadLittleEndian<uint64_t>(p + kFileBytesMaxOffset),
-                          .durability = static_cast<Durability>(durability)};
+                          .durability = static_cast<Durability>(durability),
+                          .chain_version = LoadLittleEndian<uint64_t>(p + kFileChainVersionOffset)};
 }
 
 void ComputeRecordChecksums(std::span<const std::byte> payload, RecordHeader& header) {

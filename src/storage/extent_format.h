@@ -34,6 +34,8 @@ struct ExtentFileHeader {
   uint64_t extent_id = 0;
   uint64_t extent_bytes_max = 0;
   Durability durability = Durability::kSync;
+  // The version of the chain the extent was created on; appends naming another are refused.
+  uint64_t chain_version = 0;
 };
 
 struct OwnerId {

@@ -102,7 +102,7 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
 struct ExtentStore::PendingAppend : IntrusiveListNode {
   explicit PendingAppend(Env& env) : done(env) {}
   PooledBuffer header_block;
-  PooledBuffer payload;
+  std::byte* payload = nullptr;  // the caller's buffer, alive until the append completes
   uint64_t offset = 0;
   uint64_t record_bytes = 0;
   uint64_t sequence = 0;
@@ -112,9 +112,10 @@ struct ExtentStore::PendingAppend : IntrusiveListNode {
 };
 
 struct ExtentStore::Extent {
-  explicit Extent(Env& env) : idle(env) { idle.Set(); }
+  explicit Extent(Env& env) : idle(env), reserved_advanced(env) { idle.Set(); }
   uint64_t id = 0;
   Durability durability = Durability::kSync;
+  uint64_t chain_version = 0;
   std::unique_ptr<File> file;
   uint64_t committed_length = kFirstRecordOffset;  // acknowledged
   uint64_t reserved_length = kFirstRecordOffset;   // given to appends, some still in flight
@@ -130,6 +131,7 @@ struct ExtentStore::Extent {
   IntrusiveList<PendingAppend> pending;
   bool committing = false;
   Event idle;                                      // set while no commit is running
+  Event reserved_advanced;                         // pulsed when reserved_length moves
 };
 
 ExtentStore::ExtentStore(Env& env, std::string directory, ExtentStoreOptions options)
@@ -216,6 +218,7 @@ Task<Status> ExtentStore::RecoverExtent(uint64_t id) {
     co_return Status::Ok();
   }
   extent->durability = header->durability;
+  extent->chain_version = header->chain_version;
   auto size = extent->file->Size();
   if (!size.ok()) co_return size.status();
 
@@ -291,9 +294,13 @@ Task<Result<uint64_t>> ExtentStore::ScanTail(Extent& extent, uint64_t from, uint
   co_return offset;
 }
 
-Task<Status> ExtentStore::Create(uint64_t id, Durability durability) {
+Task<Status> ExtentStore::Create(uint64_t id, Durability durability, uint64_t chain_version) {
   if (closed_) co_return Status::FailedPrecondition("extent store closed");
-  if (Find(id) != nullptr) co_return Status::AlreadyExists(fmt::format("extent {:016x} exists", id));
+  if (const Extent* existing = Find(id)) {
+    // A retried create (its answer was lost) succeeds; a create of another extent does not.
+    if (existing->durability == durability && existing->chain_version == chain_version) co_return Status::Ok();
+    co_return Status::AlreadyExists(fmt::format("extent {:016x} exists with other settings", id));
+  }
   if (used_bytes_ + kFirstRecordOffset + options_.reserve_bytes > capacity_bytes_) {
     co_return Status::ResourceExhausted(fmt::format("disk {} is full: {} of {} bytes used", directory_, used_bytes_,
                                                     capacity_bytes_));
@@ -303,9 +310,11 @@ Task<Status> ExtentStore::Create(uint64_t id, Durability durability) {
   auto extent = std::make_shared<Extent>(env_);
   extent->id = id;
   extent->durability = durability;
+  extent->chain_version = chain_version;
   extent->file = std::move(*file);
   PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
-  EncodeExtentFileHeader({.extent_id = id, .extent_bytes_max = options_.extent_bytes_max, .durability = durability},
+  EncodeExtentFileHeader({.extent_id = id, .extent_bytes_max = options_.extent_bytes_max, .durability = durability,
+                          .chain_version = chain_version},
                          std::span<std::byte, kBlockBytes>(block.data(), kBlockBytes));
   iovec header{block.data(), kBlockBytes};
   CO_RETURN_IF_ERROR(co_await extent->file->Write(0, {&header, 1}));
@@ -318,16 +327,38 @@ Task<Status> ExtentStore::Create(uint64_t id, Durability durability) {
   co_return Status::Ok();
 }
 
-Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer payload, OwnerId owner) {
+Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer&& payload, AppendOptions options) {
+  // Named parameter, so the buffer lives in this frame until the borrowed append is done.
+  return [](ExtentStore& store, uint64_t extent_id, PooledBuffer owned,
+            AppendOptions append_options) -> Task<Result<AppendResult>> {
+    co_return co_await store.Append(extent_id, owned, append_options);
+  }(*this, id, std::move(payload), options);
+}
+
+Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payload, AppendOptions options) {
   const TimePoint start = env_.Now();
   if (closed_) co_return Status::FailedPrecondition("extent store closed");
-  Extent* extent = Find(id);
-  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
-  if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
-  if (!extent->failure.ok()) co_return extent->failure;
   if (payload.size() > kRecordPayloadBytesMax) {
     co_return Status::InvalidArgument(fmt::format("payload of {} bytes exceeds the record limit of {}",
                                                   payload.size(), kRecordPayloadBytesMax));
+  }
+  Extent* extent = Find(id);
+  while (true) {
+    if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+    if (options.chain_version && *options.chain_version != extent->chain_version) {
+      co_return Status::FailedPrecondition(fmt::format("stale chain version {} for extent {:016x}, which is on {}",
+                                                       *options.chain_version, id, extent->chain_version));
+    }
+    if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+    if (!extent->failure.ok()) co_return extent->failure;
+    if (options.expected_offset == kAnyOffset || extent->reserved_length >= options.expected_offset) break;
+    // A record before ours is still on its way from the head: wait for it to be placed.
+    CO_RETURN_IF_ERROR(co_await extent->reserved_advanced.Wait(options.cancel));
+    extent = Find(id);
+  }
+  if (options.expected_offset != kAnyOffset && extent->reserved_length != options.expected_offset) {
+    co_return Status::Aborted(fmt::format("extent {:016x} is at {}, past the expected offset {}", id,
+                                          extent->reserved_length, options.expected_offset));
   }
   const uint64_t record_bytes = RecordBytes(payload.size());
   if (extent->reserved_length + record_bytes > options_.extent_bytes_max) {
@@ -342,16 +373,18 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer payload
   item.record_bytes = record_bytes;
   item.sequence = extent->next_sequence++;
   item.header_block = PooledBuffer::Allocate(kBlockBytes);
-  item.facts = EncodeRecord(id, item.sequence, item.offset, owner, payload.span(), item.header_block.data());
+  item.facts = EncodeRecord(id, item.sequence, item.offset, options.owner, payload.span(), item.header_block.data());
   // Zero the padding in place: the payload goes to disk as it is, without a copy.
   const size_t padded = RoundUpToBlock(payload.size());
   if (padded > payload.size()) {
     CHECK(payload.capacity() >= padded);
     std::memset(payload.data() + payload.size(), 0, padded - payload.size());
   }
-  item.payload = std::move(payload);
+  item.payload = payload.data();
   extent->reserved_length += record_bytes;
   used_bytes_ += record_bytes;
+  extent->reserved_advanced.Set();
+  extent->reserved_advanced.Reset();
   extent->pending.PushBack(&item);
   if (!extent->committing) {
     extent->committing = true;
@@ -384,7 +417,7 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
       extent.pending.PopFront();
       batch.push_back(item);
       iovecs.push_back({item->header_block.data(), kBlockBytes});
-      if (item->record_bytes > kBlockBytes) iovecs.push_back({item->payload.data(), item->record_bytes - kBlockBytes});
+      if (item->record_bytes > kBlockBytes) iovecs.push_back({item->payload, item->record_bytes - kBlockBytes});
       bytes += item->record_bytes;
     }
     const uint64_t end = first_offset + bytes;
@@ -411,6 +444,8 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
       }
       extent.reserved_length = extent.committed_length;
       extent.next_sequence = extent.next_committed_sequence;
+      extent.reserved_advanced.Set();  // waiters see the failure
+      extent.reserved_advanced.Reset();
       Status cut = co_await extent.file->Truncate(extent.committed_length);
       (void)cut;  // best effort: recovery would cut an unacknowledged tail anyway
       break;
@@ -523,6 +558,8 @@ Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
                                                      extent->committed_length, length));
   }
   extent->sealing = true;  // no new appends; let those in flight land
+  extent->reserved_advanced.Set();
+  extent->reserved_advanced.Reset();
   while (extent->committing) {
     Status idle = co_await extent->idle.Wait();
     CHECK(idle.ok());
@@ -570,8 +607,9 @@ Task<Status> ExtentStore::Delete(uint64_t id) {
 Result<ExtentInfo> ExtentStore::Info(uint64_t id) const {
   const Extent* extent = Find(id);
   if (extent == nullptr) return Status::NotFound(fmt::format("extent {:016x} not found", id));
-  return ExtentInfo{.extent_id = id, .length = extent->committed_length, .sealed = extent->sealed,
-                    .durability = extent->durability};
+  return ExtentInfo{.extent_id = id, .length = extent->committed_length, .next_offset = extent->reserved_length,
+                    .sealed = extent->sealed, .durability = extent->durability,
+                    .chain_version = extent->chain_version};
 }
 
 std::vector<ExtentInfo> ExtentStore::List() const {

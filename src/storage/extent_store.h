@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,19 @@ struct ExtentStoreOptions {
   uint64_t tail_hint_interval_bytes = 64ull << 20;
 };
 
+inline constexpr uint64_t kAnyOffset = UINT64_MAX;
+
+struct AppendOptions {
+  OwnerId owner;
+  // kAnyOffset: the extent's next offset. Otherwise the record must land exactly here (a chain
+  // replica follows its head): the call waits, until `cancel`, while earlier records are still
+  // on their way, and is Aborted if the extent is already past this offset.
+  uint64_t expected_offset = kAnyOffset;
+  // If set, the extent's chain version must be this one (FailedPrecondition otherwise).
+  std::optional<uint64_t> chain_version;
+  CancelToken cancel;
+};
+
 struct AppendResult {
   uint64_t record_offset = 0;  // the address of the record: reads name it
   uint64_t sequence = 0;
@@ -51,8 +65,10 @@ struct ReadResult {
 struct ExtentInfo {
   uint64_t extent_id = 0;
   uint64_t length = 0;  // committed bytes, file header included
+  uint64_t next_offset = 0;  // where the next append goes (past records still in flight)
   bool sealed = false;
   Durability durability = Durability::kSync;
+  uint64_t chain_version = 0;
 };
 
 struct DiskUsage {
@@ -69,12 +85,19 @@ class ExtentStore {
                                                          ExtentStoreOptions options);
   ~ExtentStore();
 
-  Task<Status> Create(uint64_t extent_id, Durability durability = Durability::kSync);
+  // Creates an empty extent. Idempotent for the same settings (a retried create succeeds);
+  // AlreadyExists if the extent exists with other settings.
+  Task<Status> Create(uint64_t extent_id, Durability durability = Durability::kSync, uint64_t chain_version = 0);
   // Appends one record. Ok once the record is durable (kSync) or written (kNone). Errors:
-  // NotFound, FailedPrecondition (sealed), Aborted (extent full: continue on a new extent),
-  // ResourceExhausted (disk full), InvalidArgument (payload too large), DataLoss/Unavailable
-  // (I/O error: the extent stops taking appends and should be sealed).
-  Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer payload, OwnerId owner = {});
+  // NotFound, FailedPrecondition (sealed, stale chain version), Aborted (extent full: continue
+  // on a new extent; or past expected_offset), ResourceExhausted (disk full), InvalidArgument
+  // (payload too large), DataLoss/Unavailable (I/O error: the extent stops taking appends and
+  // should be sealed).
+  // The payload is written from `payload` itself, whose padding is zeroed in place: it must
+  // stay alive and unchanged until the call completes (a chain head forwards from it too).
+  Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer& payload, AppendOptions options = {});
+  // The same, owning the payload for the duration of the call.
+  Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer&& payload, AppendOptions options = {});
   // `length` bytes from `offset_in_payload` within the record at `record_offset`. Only
   // committed records can be read. DataLoss, naming extent and offset, if a checksum fails.
   Task<Result<ReadResult>> Read(uint64_t extent_id, uint64_t record_offset, uint64_t offset_in_payload,

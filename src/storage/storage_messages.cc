@@ -10,6 +10,7 @@ using rpc::WireWriter;
 void Encode(const CreateExtentRequest& m, WireWriter& w) {
   w.U64(m.extent_id);
   w.U8(static_cast<uint8_t>(m.durability));
+  w.U64(m.chain_version);
 }
 
 Result<CreateExtentRequest> DecodeCreateExtentRequest(std::span<const std::byte> bytes) {
@@ -21,22 +22,38 @@ Result<CreateExtentRequest> DecodeCreateExtentRequest(std::span<const std::byte>
     return Status::InvalidArgument(fmt::format("unknown durability {}", durability));
   }
   m.durability = static_cast<Durability>(durability);
+  ASSIGN_OR_RETURN(m.chain_version, r.U64());
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
 }
 
 void Encode(const AppendRequest& m, WireWriter& w) {
   w.U64(m.extent_id);
+  w.U64(m.chain_version);
   w.U64(m.owner.high);
   w.U64(m.owner.low);
+  w.U64(m.expected_offset);
+  w.U32(static_cast<uint32_t>(m.successors.size()));
+  for (const std::string& successor : m.successors) w.String(successor);
 }
 
 Result<AppendRequest> DecodeAppendRequest(std::span<const std::byte> bytes) {
+  constexpr uint32_t kAddressBytesMax = 256;
   WireReader r(bytes);
   AppendRequest m;
   ASSIGN_OR_RETURN(m.extent_id, r.U64());
+  ASSIGN_OR_RETURN(m.chain_version, r.U64());
   ASSIGN_OR_RETURN(m.owner.high, r.U64());
   ASSIGN_OR_RETURN(m.owner.low, r.U64());
+  ASSIGN_OR_RETURN(m.expected_offset, r.U64());
+  ASSIGN_OR_RETURN(uint32_t successors, r.U32());
+  if (successors >= kChainLengthMax) {
+    return Status::InvalidArgument(fmt::format("{} successors; a chain has at most {} replicas", successors, kChainLengthMax));
+  }
+  for (uint32_t i = 0; i < successors; i++) {
+    ASSIGN_OR_RETURN(std::string successor, r.String(kAddressBytesMax));
+    m.successors.push_back(std::move(successor));
+  }
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rpc/frame.h"
@@ -24,15 +25,22 @@ inline constexpr uint32_t kStorageStatsMethod = rpc::MethodId(kStorageService, 7
 inline constexpr uint32_t kReadRangesMax = 1024;
 inline constexpr uint64_t kReadResponseBytesMax = 64ull << 20;
 
+// Replicas per chain, head included.
+inline constexpr size_t kChainLengthMax = 3;
+
 struct CreateExtentRequest {
   uint64_t extent_id = 0;
   Durability durability = Durability::kSync;
+  uint64_t chain_version = 0;
 };
 
-// The payload is the record's bytes.
+// The payload is the record's bytes (docs/protocols/chain_replication.md).
 struct AppendRequest {
   uint64_t extent_id = 0;
+  uint64_t chain_version = 0;
   OwnerId owner;
+  uint64_t expected_offset = UINT64_MAX;  // UINT64_MAX from the client: the head picks it
+  std::vector<std::string> successors;     // "host:port" of the rest of the chain, in order
 };
 
 struct AppendResponse {

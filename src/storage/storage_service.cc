@@ -1,5 +1,7 @@
 #include "storage/storage_service.h"
 
+#include <fmt/format.h>
+
 #include "base/metrics.h"
 #include "runtime/when_all.h"
 #include "storage/storage_messages.h"
@@ -7,17 +9,82 @@
 namespace cerulean::storage {
 namespace {
 
+// How long a forward may take when the client set no deadline.
+constexpr Duration kForwardTimeoutDefault = std::chrono::seconds(30);
+
 Task<Status> CreateExtent(ExtentStore& store, rpc::RpcContext& context) {
   auto request = DecodeCreateExtentRequest(context.request_message.span());
   if (!request.ok()) co_return request.status();
-  co_return co_await store.Create(request->extent_id, request->durability);
+  co_return co_await store.Create(request->extent_id, request->durability, request->chain_version);
 }
 
-Task<Status> Append(ExtentStore& store, rpc::RpcContext& context) {
+Task<void> AppendLocally(ExtentStore& store, uint64_t extent_id, PooledBuffer& payload, AppendOptions options,
+                         Result<AppendResult>* out) {
+  *out = co_await store.Append(extent_id, payload, options);
+}
+
+Task<void> Forward(rpc::RpcClient& peers, NetAddress successor, std::span<const std::byte> message,
+                   std::span<const iovec> payload, rpc::CallOptions options, Result<rpc::CallResult>* out) {
+  *out = co_await peers.Call(std::move(successor), kAppendMethod, message, payload, options);
+}
+
+Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& context) {
   auto request = DecodeAppendRequest(context.request_message.span());
   if (!request.ok()) co_return request.status();
-  // The payload arrived 4 KiB-aligned in a pooled buffer: it goes to disk from there.
-  auto appended = co_await store.Append(request->extent_id, std::move(context.request_payload), request->owner);
+  std::vector<NetAddress> successors;
+  for (const std::string& text : request->successors) {
+    auto address = NetAddress::Parse(text);
+    if (!address.ok()) co_return address.status();
+    successors.push_back(std::move(*address));
+  }
+  // The head picks the offset; every replica after it must put the record at the same place.
+  uint64_t offset = request->expected_offset;
+  if (offset == kAnyOffset) {
+    auto info = store.Info(request->extent_id);
+    if (!info.ok()) co_return info.status();
+    offset = info->next_offset;
+  }
+  const AppendOptions options{.owner = request->owner, .expected_offset = offset,
+                              .chain_version = request->chain_version, .cancel = context.cancel};
+  // The payload arrived 4 KiB-aligned in a pooled buffer: it goes to disk, and down the chain,
+  // from there.
+  Result<AppendResult> appended = Status::Unknown("not run");
+  if (successors.empty()) {
+    co_await AppendLocally(store, request->extent_id, context.request_payload, options, &appended);
+  } else {
+    AppendRequest next = *request;
+    next.expected_offset = offset;
+    next.successors.erase(next.successors.begin());
+    rpc::MessageBuffer forward_message;
+    rpc::WireWriter forward_writer(forward_message);
+    Encode(next, forward_writer);
+    iovec piece{context.request_payload.data(), context.request_payload.size()};
+    const std::span<const iovec> payload =
+        piece.iov_len == 0 ? std::span<const iovec>() : std::span<const iovec>(&piece, 1);
+    const TimePoint now = context.env->Now();
+    const Duration timeout = context.deadline == TimePoint::Max() ? kForwardTimeoutDefault : context.deadline - now;
+    Result<rpc::CallResult> forwarded = Status::Unknown("not run");
+    // Locally and down the chain at once; both finish before the payload can go away.
+    std::vector<Task<void>> both;
+    both.push_back(AppendLocally(store, request->extent_id, context.request_payload, options, &appended));
+    both.push_back(Forward(peers, successors[0], forward_message.span(), payload,
+                           {.timeout = timeout, .cancel = context.cancel}, &forwarded));
+    co_await WhenAll(std::move(both));
+    if (appended.ok() && !forwarded.ok()) {
+      co_return Status(forwarded.status().code(),
+                       fmt::format("replica {}: {}", successors[0].ToString(), forwarded.status().message()));
+    }
+    if (appended.ok()) {
+      auto downstream = DecodeAppendResponse(forwarded->message.span());
+      if (!downstream.ok()) co_return downstream.status();
+      if (downstream->record_offset != appended->record_offset || downstream->payload_crc != appended->payload_crc) {
+        co_return Status::Internal(fmt::format("replica {} stored the record at {} (crc {:#x}), not {} (crc {:#x})",
+                                               successors[0].ToString(), downstream->record_offset,
+                                               downstream->payload_crc, appended->record_offset,
+                                               appended->payload_crc));
+      }
+    }
+  }
   if (!appended.ok()) co_return appended.status();
   rpc::WireWriter writer(context.response_message);
   Encode(AppendResponse{.record_offset = appended->record_offset, .sequence = appended->sequence,
@@ -99,10 +166,11 @@ Task<Status> Stats(ExtentStore& store, rpc::RpcContext& context) {
 
 }  // namespace
 
-void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store) {
+void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, rpc::RpcClient& peers) {
   ExtentStore* s = &store;
+  rpc::RpcClient* p = &peers;
   registry.Register(kCreateExtentMethod, "storage.create_extent", [s](rpc::RpcContext& c) { return CreateExtent(*s, c); });
-  registry.Register(kAppendMethod, "storage.append", [s](rpc::RpcContext& c) { return Append(*s, c); });
+  registry.Register(kAppendMethod, "storage.append", [s, p](rpc::RpcContext& c) { return Append(*s, *p, c); });
   registry.Register(kReadMethod, "storage.read", [s](rpc::RpcContext& c) { return Read(*s, c); });
   registry.Register(kSealMethod, "storage.seal", [s](rpc::RpcContext& c) { return Seal(*s, c); });
   registry.Register(kExtentLengthMethod, "storage.extent_length", [s](rpc::RpcContext& c) { return ExtentLength(*s, c); });

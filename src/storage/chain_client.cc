@@ -1,0 +1,119 @@
+#include "storage/chain_client.h"
+
+#include <fmt/format.h>
+
+#include "runtime/when_all.h"
+
+namespace cerulean::storage {
+namespace {
+
+template <typename Message>
+rpc::MessageBuffer EncodeMessage(const Message& message) {
+  rpc::MessageBuffer buffer;
+  rpc::WireWriter writer(buffer);
+  Encode(message, writer);
+  return buffer;
+}
+
+Task<Result<rpc::CallResult>> CallOne(rpc::RpcClient& client, NetAddress peer, uint32_t method,
+                                      std::span<const std::byte> message, Duration timeout) {
+  co_return co_await client.Call(std::move(peer), method, message, {}, {.timeout = timeout});
+}
+
+}  // namespace
+
+Task<Status> CreateExtentOnChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Durability durability,
+                                 Duration timeout) {
+  if (chain.replicas.empty() || chain.replicas.size() > kChainLengthMax) {
+    co_return Status::InvalidArgument(fmt::format("a chain has 1 to {} replicas", kChainLengthMax));
+  }
+  rpc::MessageBuffer message = EncodeMessage(
+      CreateExtentRequest{.extent_id = extent_id, .durability = durability, .chain_version = chain.version});
+  std::vector<Task<Result<rpc::CallResult>>> calls;
+  for (const NetAddress& replica : chain.replicas) {
+    calls.push_back(CallOne(client, replica, kCreateExtentMethod, message.span(), timeout));
+  }
+  auto results = co_await WhenAll(std::move(calls));
+  for (size_t i = 0; i < results.size(); i++) {
+    if (!results[i].ok()) {
+      co_return Status(results[i].status().code(), fmt::format("create extent {:016x} on {}: {}", extent_id,
+                                                               chain.replicas[i].ToString(),
+                                                               results[i].status().message()));
+    }
+  }
+  co_return Status::Ok();
+}
+
+Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id,
+                                           std::span<const iovec> payload, OwnerId owner, Duration timeout) {
+  if (chain.replicas.empty() || chain.replicas.size() > kChainLengthMax) {
+    co_return Status::InvalidArgument(fmt::format("a chain has 1 to {} replicas", kChainLengthMax));
+  }
+  AppendRequest request{.extent_id = extent_id, .chain_version = chain.version, .owner = owner};
+  for (size_t i = 1; i < chain.replicas.size(); i++) request.successors.push_back(chain.replicas[i].ToString());
+  rpc::MessageBuffer message = EncodeMessage(request);
+  auto result = co_await client.Call(chain.replicas[0], kAppendMethod, message.span(), payload, {.timeout = timeout});
+  if (!result.ok()) co_return result.status();
+  co_return DecodeAppendResponse(result->message.span());
+}
+
+Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout,
+                                 std::optional<uint64_t> decided_length) {
+  rpc::MessageBuffer query = EncodeMessage(ExtentRequest{.extent_id = extent_id});
+  std::vector<Task<Result<rpc::CallResult>>> calls;
+  for (const NetAddress& replica : chain.replicas) {
+    calls.push_back(CallOne(client, replica, kExtentLengthMethod, query.span(), timeout));
+  }
+  auto lengths = co_await WhenAll(std::move(calls));
+  std::vector<size_t> reachable;
+  uint64_t length = UINT64_MAX;
+  bool already_sealed = false;
+  for (size_t i = 0; i < lengths.size(); i++) {
+    if (!lengths[i].ok()) continue;
+    auto decoded = DecodeExtentLengthResponse(lengths[i]->message.span());
+    if (!decoded.ok()) continue;
+    reachable.push_back(i);
+    // A replica sealed by an earlier attempt fixes the length: seals are never moved.
+    if (decoded->sealed && !already_sealed) {
+      already_sealed = true;
+      length = decoded->length;
+    } else if (!already_sealed) {
+      length = std::min(length, decoded->length);
+    }
+  }
+  if (reachable.empty()) {
+    co_return Status::Unavailable(fmt::format("no replica of extent {:016x} answered", extent_id));
+  }
+  if (decided_length) length = *decided_length;
+  rpc::MessageBuffer seal = EncodeMessage(SealRequest{.extent_id = extent_id, .length = length});
+  std::vector<Task<Result<rpc::CallResult>>> seals;
+  for (size_t i : reachable) seals.push_back(CallOne(client, chain.replicas[i], kSealMethod, seal.span(), timeout));
+  auto sealed = co_await WhenAll(std::move(seals));
+  for (size_t i = 0; i < sealed.size(); i++) {
+    if (!sealed[i].ok()) {
+      co_return Status(sealed[i].status().code(), fmt::format("seal extent {:016x} on {}: {}", extent_id,
+                                                              chain.replicas[reachable[i]].ToString(),
+                                                              sealed[i].status().message()));
+    }
+  }
+  co_return length;
+}
+
+Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRange range, std::span<std::byte> into,
+                             Duration timeout) {
+  rpc::MessageBuffer message = EncodeMessage(ReadRequest{.ranges = {range}});
+  auto result = co_await client.Call(std::move(replica), kReadMethod, message.span(), {},
+                                     {.timeout = timeout, .response_payload = into});
+  if (!result.ok()) co_return result.status();
+  auto response = DecodeReadResponse(result->message.span());
+  if (!response.ok()) co_return response.status();
+  if (response->outcomes.size() != 1) co_return Status::Internal("one range asked, another number answered");
+  const ReadOutcome& outcome = response->outcomes[0];
+  if (outcome.code != StatusCode::kOk) co_return Status(outcome.code, "read failed on the replica");
+  if (outcome.length != range.length || result->payload_bytes != range.length) {
+    co_return Status::Internal("the replica returned another length than asked");
+  }
+  co_return Status::Ok();
+}
+
+}  // namespace cerulean::storage
