@@ -178,6 +178,9 @@ Task<Result<std::unique_ptr<ExtentStore>>> ExtentStore::Open(Env& env, std::stri
   if (!space.ok()) co_return space.status();
   store->capacity_bytes_ = options.capacity_bytes != 0 ? options.capacity_bytes
                                                        : store->used_bytes_ + space->available_bytes;
+  if (options.reserve_bytes == ExtentStoreOptions::kReserveAuto) {
+    store->options_.reserve_bytes = std::min<uint64_t>(64ull << 20, store->capacity_bytes_ / 20);
+  }
   LOG_INFO("extent store open directory={} extents={} used_bytes={} capacity_bytes={}", store->directory_,
            store->extents_.size(), store->used_bytes_, store->capacity_bytes_);
   co_return std::move(store);

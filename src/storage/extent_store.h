@@ -25,7 +25,9 @@ struct ExtentStoreOptions {
   // What the disk may hold; 0 takes the file system's size at Open.
   uint64_t capacity_bytes = 0;
   // Appends stop this far short of capacity, so the disk never fills to the last block.
-  uint64_t reserve_bytes = 64ull << 20;
+  // kReserveAuto: 5% of the capacity, at most 64 MiB.
+  static constexpr uint64_t kReserveAuto = UINT64_MAX;
+  uint64_t reserve_bytes = kReserveAuto;
   // Space is preallocated (fallocate) this far ahead of the appends.
   uint64_t preallocate_bytes = 64ull << 20;
   // An open extent records a durable "scan from here" point every this many bytes, which bounds
