@@ -57,46 +57,57 @@ Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, 
   co_return DecodeAppendResponse(result->message.span());
 }
 
-Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout,
-                                 std::optional<uint64_t> decided_length) {
+Task<Result<uint64_t>> ChooseSealLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout) {
   rpc::MessageBuffer query = EncodeMessage(ExtentRequest{.extent_id = extent_id});
   std::vector<Task<Result<rpc::CallResult>>> calls;
   for (const NetAddress& replica : chain.replicas) {
     calls.push_back(CallOne(client, replica, kExtentLengthMethod, query.span(), timeout));
   }
   auto lengths = co_await WhenAll(std::move(calls));
-  std::vector<size_t> reachable;
-  uint64_t length = UINT64_MAX;
-  bool already_sealed = false;
-  for (size_t i = 0; i < lengths.size(); i++) {
-    if (!lengths[i].ok()) continue;
-    auto decoded = DecodeExtentLengthResponse(lengths[i]->message.span());
+  std::optional<uint64_t> minimum;
+  for (auto& answer : lengths) {
+    if (!answer.ok()) continue;
+    auto decoded = DecodeExtentLengthResponse(answer->message.span());
     if (!decoded.ok()) continue;
-    reachable.push_back(i);
-    // A replica sealed by an earlier attempt fixes the length: seals are never moved.
-    if (decoded->sealed && !already_sealed) {
-      already_sealed = true;
-      length = decoded->length;
-    } else if (!already_sealed) {
-      length = std::min(length, decoded->length);
-    }
+    if (decoded->sealed) co_return decoded->length;  // an earlier decision stands
+    minimum = std::min(minimum.value_or(UINT64_MAX), decoded->length);
   }
-  if (reachable.empty()) {
-    co_return Status::Unavailable(fmt::format("no replica of extent {:016x} answered", extent_id));
-  }
-  if (decided_length) length = *decided_length;
+  if (!minimum) co_return Status::Unavailable(fmt::format("no replica of extent {:016x} answered", extent_id));
+  co_return *minimum;
+}
+
+Task<Status> SealChainAt(rpc::RpcClient& client, Chain chain, uint64_t extent_id, uint64_t length, Duration timeout) {
   rpc::MessageBuffer seal = EncodeMessage(SealRequest{.extent_id = extent_id, .length = length});
   std::vector<Task<Result<rpc::CallResult>>> seals;
-  for (size_t i : reachable) seals.push_back(CallOne(client, chain.replicas[i], kSealMethod, seal.span(), timeout));
+  for (const NetAddress& replica : chain.replicas) seals.push_back(CallOne(client, replica, kSealMethod, seal.span(), timeout));
   auto sealed = co_await WhenAll(std::move(seals));
+  bool any_reached = false;
   for (size_t i = 0; i < sealed.size(); i++) {
-    if (!sealed[i].ok()) {
-      co_return Status(sealed[i].status().code(), fmt::format("seal extent {:016x} on {}: {}", extent_id,
-                                                              chain.replicas[reachable[i]].ToString(),
-                                                              sealed[i].status().message()));
+    const StatusCode code = sealed[i].ok() ? StatusCode::kOk : sealed[i].status().code();
+    if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) continue;  // unreachable
+    any_reached = true;
+    if (code != StatusCode::kOk) {
+      co_return Status(code, fmt::format("seal extent {:016x} on {}: {}", extent_id, chain.replicas[i].ToString(),
+                                         sealed[i].status().message()));
     }
   }
-  co_return length;
+  if (!any_reached) co_return Status::Unavailable(fmt::format("no replica of extent {:016x} answered", extent_id));
+  co_return Status::Ok();
+}
+
+Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout) {
+  auto length = co_await ChooseSealLength(client, chain, extent_id, timeout);
+  if (!length.ok()) co_return length.status();
+  CO_RETURN_IF_ERROR(co_await SealChainAt(client, std::move(chain), extent_id, *length, timeout));
+  co_return *length;
+}
+
+Task<Status> ReplicateExtent(rpc::RpcClient& client, NetAddress target, NetAddress source, uint64_t extent_id,
+                             uint64_t length, bool seal, Duration timeout) {
+  rpc::MessageBuffer message = EncodeMessage(
+      ReplicateRequest{.extent_id = extent_id, .source = source.ToString(), .length = length, .seal = seal});
+  auto result = co_await client.Call(std::move(target), kReplicateMethod, message.span(), {}, {.timeout = timeout});
+  co_return result.status();
 }
 
 Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRange range, std::span<std::byte> into,

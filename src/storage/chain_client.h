@@ -3,7 +3,6 @@
 // durable length, read from any replica. docs/protocols/chain_replication.md. Single loop.
 #pragma once
 
-#include <optional>
 #include <vector>
 
 #include "rpc/rpc_client.h"
@@ -22,13 +21,22 @@ Task<Status> CreateExtentOnChain(rpc::RpcClient& client, Chain chain, uint64_t e
 // Appends through the head; Ok only once every replica holds the record durably.
 Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id,
                                            std::span<const iovec> payload, OwnerId owner, Duration timeout);
-// Seals the extent on every reachable replica and returns the sealed length. The length is
-// `decided_length` if the caller already chose one (a retry must never pick another), else a
-// length some reachable replica is already sealed at, else the minimum among the reachable
-// replicas. Unavailable if no replica answers. A replica shorter than the length (it missed
-// records that the others hold) fails the seal: it waits for re-replication.
-Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout,
-                                 std::optional<uint64_t> decided_length = std::nullopt);
+// Sealing, in two steps so that a sealer can record its decision before acting on it: a retry
+// must reuse the decided length, never choose again from another set of reachable replicas.
+//
+// The length to seal at: one that a reachable replica is already sealed at (an earlier
+// decision), else the minimum length among the reachable replicas. Unavailable if none answers.
+Task<Result<uint64_t>> ChooseSealLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout);
+// Seals every reachable replica at `length`. Unavailable if none answers; a replica shorter
+// than `length` fails it (it waits for re-replication).
+Task<Status> SealChainAt(rpc::RpcClient& client, Chain chain, uint64_t extent_id, uint64_t length, Duration timeout);
+// Both, for a sealer that need not retry; returns the sealed length.
+Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout);
+
+// Re-replication: makes `target` copy the extent up to `length` from `source`, verifying every
+// record, and seal it there if `seal`.
+Task<Status> ReplicateExtent(rpc::RpcClient& client, NetAddress target, NetAddress source, uint64_t extent_id,
+                             uint64_t length, bool seal, Duration timeout);
 // One range from one replica into `into` (which must hold `range.length` bytes).
 Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRange range,
                              std::span<std::byte> into, Duration timeout);

@@ -97,6 +97,14 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
   return static_cast<size_t>(offset_in_payload - verify_from);
 }
 
+// Where the record whose header block is `block` ends, if it is a valid header of this extent at
+// `offset`; 0 otherwise.
+uint64_t RecordEndAt(const std::byte* block, uint64_t extent_id, uint64_t offset) {
+  auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(block, kBlockBytes));
+  if (!header.ok() || header->record_offset != offset || header->extent_id != extent_id) return 0;
+  return offset + RecordBytes(header->payload_bytes);
+}
+
 }  // namespace
 
 struct ExtentStore::PendingAppend : IntrusiveListNode {
@@ -127,6 +135,7 @@ struct ExtentStore::Extent {
   std::vector<uint64_t> record_ends{kFirstRecordOffset};
   bool sealed = false;
   bool sealing = false;
+  bool replicating = false;                        // WriteRecords is copying records in
   Status failure;                                  // an I/O error stopped appends
   IntrusiveList<PendingAppend> pending;
   bool committing = false;
@@ -353,6 +362,9 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
                                                        *options.chain_version, id, extent->chain_version));
     }
     if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+    if (extent->replicating) {
+      co_return Status::FailedPrecondition(fmt::format("extent {:016x} is being re-replicated", id));
+    }
     if (!extent->failure.ok()) co_return extent->failure;
     if (options.expected_offset == kAnyOffset || extent->reserved_length >= options.expected_offset) break;
     // A record before ours is still on its way from the head: wait for it to be placed.
@@ -552,6 +564,111 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   co_return result;
 }
 
+Task<Result<ExtentStore::RawRecords>> ExtentStore::ReadRecords(uint64_t id, uint64_t from_offset, uint64_t bytes_max) {
+  Extent* found = Find(id);
+  if (found == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  std::shared_ptr<Extent> extent = extents_.at(id);
+  if (from_offset < kFirstRecordOffset || from_offset % kBlockBytes != 0 || from_offset > extent->committed_length) {
+    co_return Status::OutOfRange(fmt::format("extent {:016x}: {} is not a committed record boundary", id, from_offset));
+  }
+  // Find how far whole records go within the budget, then read them in one go and verify each.
+  uint64_t end = from_offset;
+  PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
+  while (end < extent->committed_length) {
+    auto got = co_await extent->file->Read(end, block.span());
+    if (!got.ok()) co_return CountDataLoss(got.status(), id, end);
+    uint32_t payload_bytes = 0;
+    auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(block.data(), kBlockBytes));
+    if (*got != kBlockBytes || !header.ok() || header->record_offset != end || header->extent_id != id) {
+      if (end == from_offset) {
+        co_return Status::OutOfRange(fmt::format("extent {:016x}: {} is not a record boundary", id, from_offset));
+      }
+      co_return CountDataLoss(header.ok() ? Status::DataLoss("record header names another place") : header.status(), id, end);
+    }
+    payload_bytes = header->payload_bytes;
+    const uint64_t next = end + RecordBytes(payload_bytes);
+    if (next > extent->committed_length) co_return CountDataLoss(Status::DataLoss("record past the committed length"), id, end);
+    // At least one record, unless the caller asked for none.
+    if (next - from_offset > bytes_max && (end > from_offset || bytes_max == 0)) break;
+    end = next;
+  }
+  RawRecords records;
+  records.end_offset = end;
+  if (end == from_offset) co_return records;
+  records.bytes = PooledBuffer::Allocate(end - from_offset);
+  auto got = co_await extent->file->Read(from_offset, records.bytes.span());
+  if (!got.ok()) co_return CountDataLoss(got.status(), id, from_offset);
+  if (*got != records.bytes.size()) co_return CountDataLoss(Status::DataLoss("short read"), id, from_offset);
+  for (uint64_t offset = from_offset; offset < end;) {
+    const std::byte* at = records.bytes.data() + (offset - from_offset);
+    auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(at, kBlockBytes));
+    if (!header.ok()) co_return CountDataLoss(header.status(), id, offset);
+    Status verified = VerifySubBlocks(*header, 0, std::span<const std::byte>(at + kBlockBytes, header->payload_bytes));
+    if (!verified.ok()) co_return CountDataLoss(verified, id, offset);
+    offset += RecordBytes(header->payload_bytes);
+  }
+  co_return records;
+}
+
+Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> records) {
+  Extent* found = Find(id);
+  if (found == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  std::shared_ptr<Extent> extent = extents_.at(id);
+  if (extent->sealed) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+  if (extent->committing || extent->replicating || extent->reserved_length != extent->committed_length) {
+    co_return Status::FailedPrecondition(fmt::format("extent {:016x} is taking appends", id));
+  }
+  // Check every record before writing any: a bad copy must not land.
+  uint64_t offset = extent->committed_length;
+  uint64_t sequence = extent->next_committed_sequence;
+  std::vector<uint64_t> ends;
+  for (size_t position = 0; position < records.size();) {
+    if (records.size() - position < kBlockBytes) co_return Status::DataLoss("a record cut short in the copy");
+    auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(records.data() + position, kBlockBytes));
+    if (!header.ok()) co_return CountDataLoss(header.status(), id, offset);
+    if (header->extent_id != id || header->record_offset != offset || header->sequence != sequence) {
+      co_return Status::Aborted(fmt::format("extent {:016x}: the copy's record at {} (sequence {}) does not follow "
+                                            "this replica's end {} (sequence {})", id, header->record_offset,
+                                            header->sequence, offset, sequence));
+    }
+    const uint64_t record_bytes = RecordBytes(header->payload_bytes);
+    if (records.size() - position < record_bytes) co_return Status::DataLoss("a record cut short in the copy");
+    Status verified = VerifySubBlocks(*header, 0, records.subspan(position + kBlockBytes, header->payload_bytes));
+    if (!verified.ok()) co_return CountDataLoss(verified, id, offset);
+    position += record_bytes;
+    offset += record_bytes;
+    sequence++;
+    ends.push_back(offset);
+  }
+  if (offset == extent->committed_length) co_return Status::Ok();
+  if (used_bytes_ + (offset - extent->committed_length) + options_.reserve_bytes > capacity_bytes_) {
+    co_return Status::ResourceExhausted(fmt::format("disk {} is full", directory_));
+  }
+  // O_DIRECT wants an aligned buffer; the copy arrived in a pooled one or is copied once here.
+  PooledBuffer aligned;
+  const std::byte* source = records.data();
+  if (reinterpret_cast<uintptr_t>(source) % kBlockBytes != 0) {
+    aligned = PooledBuffer::Allocate(records.size());
+    std::memcpy(aligned.data(), records.data(), records.size());
+    source = aligned.data();
+  }
+  extent->replicating = true;  // appends are refused until the copy has landed
+  iovec piece{const_cast<std::byte*>(source), records.size()};
+  Status written = co_await extent->file->Write(extent->committed_length, {&piece, 1});
+  if (written.ok()) written = co_await extent->file->DataSync();
+  if (written.ok()) {
+    used_bytes_ += offset - extent->committed_length;
+    extent->committed_length = extent->reserved_length = offset;
+    extent->next_sequence = extent->next_committed_sequence = sequence;
+    extent->record_ends.insert(extent->record_ends.end(), ends.begin(), ends.end());
+  } else {
+    Status cut = co_await extent->file->Truncate(extent->committed_length);
+    (void)cut;
+  }
+  extent->replicating = false;
+  co_return written;
+}
+
 Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
   Extent* extent = Find(id);
   if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
@@ -560,6 +677,9 @@ Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
     co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed at {}, not {}", id,
                                                      extent->committed_length, length));
   }
+  if (extent->replicating) {
+    co_return Status::FailedPrecondition(fmt::format("extent {:016x} is being re-replicated", id));
+  }
   extent->sealing = true;  // no new appends; let those in flight land
   extent->reserved_advanced.Set();
   extent->reserved_advanced.Reset();
@@ -567,10 +687,26 @@ Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
     Status idle = co_await extent->idle.Wait();
     CHECK(idle.ok());
   }
-  const bool known_boundary =
-      length == extent->committed_length ||
-      std::find(extent->record_ends.begin(), extent->record_ends.end(), length) != extent->record_ends.end();
-  if (length > extent->committed_length || !known_boundary) {
+  bool boundary = length == extent->committed_length ||
+                  std::find(extent->record_ends.begin(), extent->record_ends.end(), length) != extent->record_ends.end();
+  if (!boundary && length <= extent->committed_length) {
+    // Before the last tail hint (or restart) boundaries are not kept: walk the record headers
+    // from the nearest known boundary below `length`.
+    uint64_t offset = kFirstRecordOffset;
+    for (uint64_t end : extent->record_ends) {
+      if (end <= length) offset = std::max(offset, end);
+    }
+    PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
+    while (offset < length) {
+      auto got = co_await extent->file->Read(offset, block.span());
+      if (!got.ok() || *got != kBlockBytes) break;
+      const uint64_t next = RecordEndAt(block.data(), extent->id, offset);
+      if (next == 0) break;
+      offset = next;
+    }
+    boundary = offset == length;
+  }
+  if (length > extent->committed_length || !boundary) {
     extent->sealing = false;
     co_return Status::InvalidArgument(fmt::format("extent {:016x}: {} is not a committed record boundary "
                                                   "(committed length {})", id, length, extent->committed_length));

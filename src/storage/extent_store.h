@@ -104,6 +104,18 @@ class ExtentStore {
   // committed records can be read. DataLoss, naming extent and offset, if a checksum fails.
   Task<Result<ReadResult>> Read(uint64_t extent_id, uint64_t record_offset, uint64_t offset_in_payload,
                                 uint64_t length);
+  // Whole committed records from `from_offset` (a record boundary) on, at most `bytes_max` bytes
+  // of them (but at least one record if `bytes_max` > 0), as they are on disk, each verified.
+  // For re-replication.
+  struct RawRecords {
+    PooledBuffer bytes;  // header blocks and padded payloads, back to back
+    uint64_t end_offset = 0;
+  };
+  Task<Result<RawRecords>> ReadRecords(uint64_t extent_id, uint64_t from_offset, uint64_t bytes_max);
+  // Writes records read from another replica at the end of this one: each must verify, name this
+  // extent, start where this replica ends and carry the next sequence. Not while appends run.
+  Task<Status> WriteRecords(uint64_t extent_id, std::span<const std::byte> records);
+
   // Seals at `length` (a record boundary within the committed length), dropping anything after.
   Task<Status> Seal(uint64_t extent_id, uint64_t length);
   Task<Status> Delete(uint64_t extent_id);

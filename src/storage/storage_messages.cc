@@ -196,4 +196,60 @@ Result<StorageStatsResponse> DecodeStorageStatsResponse(std::span<const std::byt
   return m;
 }
 
+void Encode(const ReadRecordsRequest& m, WireWriter& w) {
+  w.U64(m.extent_id);
+  w.U64(m.from_offset);
+  w.U64(m.bytes_max);
+}
+
+Result<ReadRecordsRequest> DecodeReadRecordsRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ReadRecordsRequest m;
+  ASSIGN_OR_RETURN(m.extent_id, r.U64());
+  ASSIGN_OR_RETURN(m.from_offset, r.U64());
+  ASSIGN_OR_RETURN(m.bytes_max, r.U64());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ReadRecordsResponse& m, WireWriter& w) {
+  w.U64(m.end_offset);
+  w.U64(m.extent_length);
+  w.Bool(m.sealed);
+  w.U8(static_cast<uint8_t>(m.durability));
+  w.U64(m.chain_version);
+}
+
+Result<ReadRecordsResponse> DecodeReadRecordsResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ReadRecordsResponse m;
+  ASSIGN_OR_RETURN(m.end_offset, r.U64());
+  ASSIGN_OR_RETURN(m.extent_length, r.U64());
+  ASSIGN_OR_RETURN(m.sealed, r.Bool());
+  ASSIGN_OR_RETURN(uint8_t durability, r.U8());
+  if (durability > static_cast<uint8_t>(Durability::kNone)) return Status::InvalidArgument("unknown durability");
+  m.durability = static_cast<Durability>(durability);
+  ASSIGN_OR_RETURN(m.chain_version, r.U64());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ReplicateRequest& m, WireWriter& w) {
+  w.U64(m.extent_id);
+  w.String(m.source);
+  w.U64(m.length);
+  w.Bool(m.seal);
+}
+
+Result<ReplicateRequest> DecodeReplicateRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ReplicateRequest m;
+  ASSIGN_OR_RETURN(m.extent_id, r.U64());
+  ASSIGN_OR_RETURN(m.source, r.String(256));
+  ASSIGN_OR_RETURN(m.length, r.U64());
+  ASSIGN_OR_RETURN(m.seal, r.Bool());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
 }  // namespace cerulean::storage

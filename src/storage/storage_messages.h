@@ -20,6 +20,8 @@ inline constexpr uint32_t kSealMethod = rpc::MethodId(kStorageService, 4);
 inline constexpr uint32_t kExtentLengthMethod = rpc::MethodId(kStorageService, 5);
 inline constexpr uint32_t kDeleteExtentMethod = rpc::MethodId(kStorageService, 6);
 inline constexpr uint32_t kStorageStatsMethod = rpc::MethodId(kStorageService, 7);
+inline constexpr uint32_t kReadRecordsMethod = rpc::MethodId(kStorageService, 8);
+inline constexpr uint32_t kReplicateMethod = rpc::MethodId(kStorageService, 9);
 
 // Ranges per read call, and bytes per read response.
 inline constexpr uint32_t kReadRangesMax = 1024;
@@ -101,7 +103,38 @@ struct StorageStatsResponse {
   uint64_t data_loss_events = 0;
 };
 
+// Whole records as stored, for re-replication.
+struct ReadRecordsRequest {
+  uint64_t extent_id = 0;
+  uint64_t from_offset = 0;  // a record boundary
+  uint64_t bytes_max = 0;    // at least one record is returned
+};
+
+// The payload holds the records [from_offset, end_offset), header blocks and padded payloads.
+struct ReadRecordsResponse {
+  uint64_t end_offset = 0;
+  uint64_t extent_length = 0;
+  bool sealed = false;
+  Durability durability = Durability::kSync;
+  uint64_t chain_version = 0;
+};
+
+// Asks a node to copy extent `extent_id` up to `length` from `source` (creating it if it has
+// none), verifying every record, and to seal it there if `seal`.
+struct ReplicateRequest {
+  uint64_t extent_id = 0;
+  std::string source;
+  uint64_t length = 0;
+  bool seal = false;
+};
+
 void Encode(const CreateExtentRequest& m, rpc::WireWriter& w);
+void Encode(const ReadRecordsRequest& m, rpc::WireWriter& w);
+Result<ReadRecordsRequest> DecodeReadRecordsRequest(std::span<const std::byte> bytes);
+void Encode(const ReadRecordsResponse& m, rpc::WireWriter& w);
+Result<ReadRecordsResponse> DecodeReadRecordsResponse(std::span<const std::byte> bytes);
+void Encode(const ReplicateRequest& m, rpc::WireWriter& w);
+Result<ReplicateRequest> DecodeReplicateRequest(std::span<const std::byte> bytes);
 Result<CreateExtentRequest> DecodeCreateExtentRequest(std::span<const std::byte> bytes);
 void Encode(const AppendRequest& m, rpc::WireWriter& w);
 Result<AppendRequest> DecodeAppendRequest(std::span<const std::byte> bytes);

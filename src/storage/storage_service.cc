@@ -164,6 +164,74 @@ Task<Status> Stats(ExtentStore& store, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+// Bytes of records fetched per round of a copy.
+constexpr uint64_t kCopyChunkBytes = 8ull << 20;
+
+Task<Status> ReadRecords(ExtentStore& store, rpc::RpcContext& context) {
+  auto request = DecodeReadRecordsRequest(context.request_message.span());
+  if (!request.ok()) co_return request.status();
+  auto info = store.Info(request->extent_id);
+  if (!info.ok()) co_return info.status();
+  auto records = co_await store.ReadRecords(request->extent_id, request->from_offset,
+                                            std::min(request->bytes_max, kCopyChunkBytes));
+  if (!records.ok()) co_return records.status();
+  rpc::WireWriter writer(context.response_message);
+  Encode(ReadRecordsResponse{.end_offset = records->end_offset, .extent_length = info->length, .sealed = info->sealed,
+                             .durability = info->durability, .chain_version = info->chain_version},
+         writer);
+  if (!records->bytes.empty()) {
+    context.response_payload.push_back({records->bytes.data(), records->bytes.size()});
+    context.response_payload_owner = std::move(records->bytes);
+  }
+  co_return Status::Ok();
+}
+
+// Pulls the extent's records up to the requested length from the source: the re-replication
+// primitive. Every record is verified twice: by the source as it reads, by us before writing.
+Task<Status> Replicate(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& context) {
+  auto request = DecodeReplicateRequest(context.request_message.span());
+  if (!request.ok()) co_return request.status();
+  auto source = NetAddress::Parse(request->source);
+  if (!source.ok()) co_return source.status();
+  while (true) {
+    auto local = store.Info(request->extent_id);
+    const uint64_t from = local.ok() ? local->length : kFirstRecordOffset;
+    if (local.ok() && local->sealed) {
+      if (local->length == request->length) co_return Status::Ok();
+      co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed here at {}, not {}",
+                                                       request->extent_id, local->length, request->length));
+    }
+    if (local.ok() && from >= request->length) break;
+    rpc::MessageBuffer message;
+    rpc::WireWriter writer(message);
+    Encode(ReadRecordsRequest{.extent_id = request->extent_id, .from_offset = from,
+                              .bytes_max = std::min(kCopyChunkBytes, request->length > from ? request->length - from : 0)},
+           writer);
+    const Duration timeout = context.deadline == TimePoint::Max() ? kForwardTimeoutDefault
+                                                                  : context.deadline - context.env->Now();
+    auto fetched = co_await peers.Call(*source, kReadRecordsMethod, message.span(), {},
+                                       {.timeout = timeout, .cancel = context.cancel});
+    if (!fetched.ok()) co_return fetched.status();
+    auto response = DecodeReadRecordsResponse(fetched->message.span());
+    if (!response.ok()) co_return response.status();
+    if (response->end_offset > request->length) {
+      co_return Status::InvalidArgument(fmt::format("{} is not a record boundary of extent {:016x} on {}",
+                                                    request->length, request->extent_id, request->source));
+    }
+    if (!local.ok()) {  // a new replica of the extent
+      CO_RETURN_IF_ERROR(co_await store.Create(request->extent_id, response->durability, response->chain_version));
+    }
+    if (response->end_offset == from) {
+      if (from >= request->length) break;  // a new, empty copy is all there was to make
+      co_return Status::OutOfRange(fmt::format("{} holds extent {:016x} only up to {}", request->source,
+                                               request->extent_id, response->extent_length));
+    }
+    CO_RETURN_IF_ERROR(co_await store.WriteRecords(request->extent_id, fetched->payload.span().first(fetched->payload_bytes)));
+  }
+  if (request->seal) CO_RETURN_IF_ERROR(co_await store.Seal(request->extent_id, request->length));
+  co_return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, rpc::RpcClient& peers) {
@@ -176,6 +244,8 @@ void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, 
   registry.Register(kExtentLengthMethod, "storage.extent_length", [s](rpc::RpcContext& c) { return ExtentLength(*s, c); });
   registry.Register(kDeleteExtentMethod, "storage.delete_extent", [s](rpc::RpcContext& c) { return DeleteExtent(*s, c); });
   registry.Register(kStorageStatsMethod, "storage.stats", [s](rpc::RpcContext& c) { return Stats(*s, c); });
+  registry.Register(kReadRecordsMethod, "storage.read_records", [s](rpc::RpcContext& c) { return ReadRecords(*s, c); });
+  registry.Register(kReplicateMethod, "storage.replicate", [s, p](rpc::RpcContext& c) { return Replicate(*s, *p, c); });
 }
 
 }  // namespace cerulean::storage
