@@ -410,5 +410,53 @@ TEST(ChainSimTest, StaleChainVersionIsRefused) {
   world.RunUntilIdle(std::chrono::minutes(1));
 }
 
+TEST(ChainSimTest, ReplicationVerifiesEveryRecordOnTheWay) {
+  SimWorld world(SimSeed());
+  SIM_SCOPED_SEED(world.seed());
+  StorageNode source(world, "10.0.0.1");
+  StorageNode target(world, "10.0.0.2");
+  SimEnv& client_env = world.AddNode("client");
+  SimDisk& source_disk = world.disk("10.0.0.1");
+  auto done = RunToCompletion(world, client_env, [](StorageNode& a, StorageNode& b, SimDisk& disk, Env& env) -> Task<bool> {
+    co_await a.Start();
+    co_await b.Start();
+    rpc::RpcClient client(env);
+    Chain solo{.version = 1, .replicas = {a.address()}};
+    EXPECT_TRUE((co_await CreateExtentOnChain(client, solo, 4, Durability::kSync, kCallTimeout)).ok());
+    std::vector<AppendResponse> records;
+    for (int i = 0; i < 3; i++) {
+      std::vector<std::byte> payload = Bytes(50'000, i);
+      iovec piece{payload.data(), payload.size()};
+      records.push_back(*(co_await AppendToChain(client, solo, 4, {&piece, 1}, {}, kCallTimeout)));
+    }
+    // A bit rots in the second record's payload on the source: the copy must stop, not spread it.
+    EXPECT_TRUE(disk.FlipBit("/data/extents/0000000000000004.ext", records[1].record_offset + kBlockBytes + 777, 2).ok());
+    Status copied = co_await ReplicateExtent(client, b.address(), a.address(), 4, records[2].extent_length,
+                                             /*seal=*/false, kCallTimeout);
+    EXPECT_EQ(copied.code(), StatusCode::kDataLoss) << copied;
+    std::vector<std::byte> into(50'000);
+    Status read = co_await ReadFromReplica(client, b.address(), {4, records[1].record_offset, 0, 50'000}, into,
+                                           kCallTimeout);
+    EXPECT_FALSE(read.ok());  // nothing of the bad record reached the target
+    // Healed (flipped back), the copy goes through and the target holds identical records.
+    EXPECT_TRUE(disk.FlipBit("/data/extents/0000000000000004.ext", records[1].record_offset + kBlockBytes + 777, 2).ok());
+    copied = co_await ReplicateExtent(client, b.address(), a.address(), 4, records[2].extent_length, /*seal=*/true,
+                                      kCallTimeout);
+    EXPECT_TRUE(copied.ok()) << copied;
+    for (int i = 0; i < 3; i++) {
+      Status again = co_await ReadFromReplica(client, b.address(), {4, records[i].record_offset, 0, 50'000}, into,
+                                              kCallTimeout);
+      EXPECT_TRUE(again.ok()) << again;
+      EXPECT_TRUE(into == Bytes(50'000, i));
+    }
+    co_await client.Close();
+    co_await a.Stop();
+    co_await b.Stop();
+    co_return true;
+  }(source, target, source_disk, client_env));
+  ASSERT_TRUE(done.has_value());
+  world.RunUntilIdle(std::chrono::minutes(1));
+}
+
 }  // namespace
 }  // namespace cerulean::storage
