@@ -11,7 +11,7 @@ packages=(
   # tests, sanitizers and fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # benchmark baselines
-  iperf3
+  iperf3 fio
 )
 
 missing=()

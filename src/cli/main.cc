@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "bench/rpc_bench.h"
+#include "bench/storage_bench.h"
 #include "cli/remote_commands.h"
 #include "cli/server_command.h"
 #include "cli/version.h"
@@ -61,6 +62,14 @@ int Main(int argc, char** argv) {
   bench_rpc->add_option("--duration-ms", duration_ms, "Length of each throughput run")->capture_default_str()->check(CLI::Range(100, 600000));
   bench_rpc->add_option("--round-trips", rpc_options.latency_round_trips, "Round trips per latency run")->capture_default_str()->check(CLI::Range(100, 10000000));
 
+  bench::StorageBenchOptions storage_options;
+  auto* bench_storage = bench->add_subcommand("storage", "Storage node through rpc against fio on the same disk");
+  bench_storage->add_flag("--json", json, "Print one JSON array");
+  bench_storage->add_option("--repeats", storage_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  bench_storage->add_option("--duration-ms", duration_ms, "Length of each timed run")->capture_default_str()->check(CLI::Range(100, 600000));
+  bench_storage->add_option("--directory", storage_options.directory, "Where the data goes (removed after)")->capture_default_str();
+  bench_storage->add_option("--dataset-mib", storage_options.read_dataset_bytes, "MiB of 4 KiB records to read back")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (server->parsed()) {
@@ -87,6 +96,14 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (health->parsed()) return RunHealth(ParseAddressOrExit("--target", target));
+  if (bench_storage->parsed()) {
+    InitLogging("warn");
+    storage_options.duration = std::chrono::milliseconds(duration_ms);
+    if (bench_storage->count("--dataset-mib") > 0) storage_options.read_dataset_bytes <<= 20;
+    const bench::BenchReport report = bench::RunStorageBench(storage_options);
+    fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
+    return 0;
+  }
   if (bench_rpc->parsed()) {
     InitLogging("warn");
     if (!target.empty()) rpc_options.target = ParseAddressOrExit("--target", target);

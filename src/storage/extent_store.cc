@@ -97,6 +97,12 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
   return static_cast<size_t>(offset_in_payload - verify_from);
 }
 
+// The payload length a header block claims, unverified (a read uses it only to decide how much
+// more to read; the header is verified right after).
+uint64_t PayloadBytesOf(const std::byte* block) {
+  return std::min<uint64_t>(LoadLittleEndian<uint32_t>(block + 32), kRecordPayloadBytesMax);
+}
+
 // Where the record whose header block is `block` ends, if it is a valid header of this extent at
 // `offset`; 0 otherwise.
 uint64_t RecordEndAt(const std::byte* block, uint64_t extent_id, uint64_t offset) {
@@ -535,7 +541,11 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   // One read when the range starts in the first sub-block (header and data are adjacent);
   // otherwise the header, then the covering sub-blocks.
   const uint64_t data_from = first_sub_block == 0 ? record_offset : payload_start + first_sub_block * kSubBlockBytes;
-  const uint64_t data_to = std::min(payload_start + RoundUpToBlock(covered_end), limit);
+  // The covering sub-blocks may end past the range, but the payload may end sooner, and its size
+  // is in the header. So read to the end of the range first (all of it, for the usual read of a
+  // whole record), and the rest of the last sub-block only if the record really goes on.
+  const uint64_t covered_to = std::min(payload_start + RoundUpToBlock(covered_end), limit);
+  const uint64_t speculative_to = std::min(payload_start + RoundUpToBlock(end_in_payload), limit);
   PooledBuffer header_block;
   if (first_sub_block != 0) {
     header_block = PooledBuffer::Allocate(kBlockBytes);
@@ -543,16 +553,26 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
     if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, record_offset);
     if (*got != kBlockBytes) co_return CountDataLoss(Status::DataLoss("short read of a record header"), extent.id, record_offset);
   }
-  if (data_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
-  PooledBuffer data = PooledBuffer::Allocate(data_to - data_from);
-  auto got = co_await extent.file->Read(data_from, data.span());
+  if (speculative_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
+  PooledBuffer data = PooledBuffer::Allocate(covered_to - data_from);
+  auto got = co_await extent.file->Read(data_from, data.span().first(speculative_to - data_from));
   if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, data_from);
-  if (*got != data.size()) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_from);
+  if (*got != speculative_to - data_from) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_from);
+  uint64_t data_to = speculative_to;
+  const std::byte* header_peek = first_sub_block == 0 ? data.data() : header_block.data();
+  const uint64_t needed_to = std::min(covered_to, payload_start + RoundUpToBlock(PayloadBytesOf(header_peek)));
+  if (needed_to > data_to) {
+    auto rest = co_await extent.file->Read(data_to, data.span().subspan(data_to - data_from, needed_to - data_to));
+    if (!rest.ok()) co_return CountDataLoss(rest.status(), extent.id, data_to);
+    if (*rest != needed_to - data_to) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_to);
+    data_to = needed_to;
+  }
   const std::byte* header_bytes = first_sub_block == 0 ? data.data() : header_block.data();
   const size_t sub_blocks_at = first_sub_block == 0 ? kBlockBytes : 0;
   uint64_t bad_offset = 0;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
-                                         data.span().subspan(sub_blocks_at), first_sub_block, &bad_offset);
+                                         data.span().first(data_to - data_from).subspan(sub_blocks_at),
+                                         first_sub_block, &bad_offset);
   if (!start_in_sub_blocks.ok()) {
     if (start_in_sub_blocks.status().code() == StatusCode::kOutOfRange) co_return start_in_sub_blocks.status();
     co_return CountDataLoss(start_in_sub_blocks.status(), extent.id, bad_offset);
