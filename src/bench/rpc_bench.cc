@@ -5,6 +5,7 @@
 
 #include "base/buffer_pool.h"
 #include "base/logging.h"
+#include "bench/rate.h"
 #include "bench/socket_baselines.h"
 #include "rpc/bench_messages.h"
 #include "rpc/bench_service.h"
@@ -78,44 +79,26 @@ Task<LatencyRun> MeasurePingLatency(Env& env, NetAddress address, size_t round_t
   co_return run;
 }
 
-// Runs `workers` loops of calls for a warm-up tenth plus `duration`; returns completed calls per
-// second (or payload bytes per second when `payload_bytes` > 0) over the measured part.
+// Calls (or payload bytes, when `payload_bytes` > 0) per second, `workers` calls in flight.
 Task<double> MeasureThroughput(Env& env, NetAddress address, uint32_t method, size_t workers,
                                size_t connections, size_t payload_bytes, Duration duration) {
   rpc::RpcClient client(env, {.connections_per_peer = connections});
   rpc::RpcChannel channel = client.Channel(address);
-  bool measuring = false;
-  bool stopping = false;
-  uint64_t completed = 0;
-  TaskGroup group(env);
+  // One payload per worker, written once: the bench measures the rpc layer, not memset.
+  std::vector<PooledBuffer> payloads;
+  std::vector<iovec> pieces;
   for (size_t w = 0; w < workers; w++) {
-    group.Spawn([](rpc::RpcChannel channel, uint32_t method, size_t bytes, bool* measuring, bool* stopping,
-                   uint64_t* completed) -> Task<void> {
-      PooledBuffer payload = PooledBuffer::Allocate(bytes);
-      for (size_t i = 0; i < bytes; i++) payload.data()[i] = std::byte(i * 31);
-      iovec piece{payload.data(), payload.size()};
-      const std::span<const iovec> pieces = bytes == 0 ? std::span<const iovec>() : std::span<const iovec>(&piece, 1);
-      while (!*stopping) {
-        auto result = co_await channel.Call(method, {}, pieces);
-        CHECK(result.ok()) << result.status() << " method " << method << " bytes " << bytes;
-        if (*measuring) (*completed)++;
-      }
-    }(channel, method, payload_bytes, &measuring, &stopping, &completed));
+    payloads.push_back(PooledBuffer::Allocate(payload_bytes));
+    for (size_t i = 0; i < payload_bytes; i++) payloads.back().data()[i] = std::byte(i * 31);
+    pieces.push_back({payloads.back().data(), payload_bytes});
   }
-  Status slept = co_await Sleep(env, duration / 10);
-  CHECK(slept.ok());
-  measuring = true;
-  const TimePoint start = env.Now();
-  slept = co_await Sleep(env, duration);
-  CHECK(slept.ok());
-  measuring = false;
-  const double seconds = static_cast<double>((env.Now() - start).count()) / 1e9;
-  stopping = true;
-  co_await group.Join();
+  const double calls = co_await MeasureRate(env, workers, duration, [&](size_t worker) -> Task<Status> {
+    const std::span<const iovec> payload =
+        payload_bytes == 0 ? std::span<const iovec>() : std::span<const iovec>(&pieces[worker], 1);
+    co_return (co_await channel.Call(method, {}, payload)).status();
+  });
   co_await client.Close();
-  const double units = payload_bytes == 0 ? static_cast<double>(completed)
-                                          : static_cast<double>(completed) * static_cast<double>(payload_bytes);
-  co_return units / seconds;
+  co_return payload_bytes == 0 ? calls : calls * static_cast<double>(payload_bytes);
 }
 
 }  // namespace

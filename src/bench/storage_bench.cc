@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "bench/fio_baseline.h"
+#include "bench/rate.h"
 #include "bench/socket_baselines.h"
 #include "rpc/frame.h"
 #include "rpc/rpc_server.h"
@@ -72,35 +73,6 @@ class LocalStorageCluster {
   std::vector<NetAddress> addresses_;
 };
 
-// Runs `workers` copies of `step` for a warm-up tenth of `duration`, then for `duration`;
-// returns completed steps per second over the measured part.
-template <typename Step>
-Task<double> Throughput(Env& env, size_t workers, Duration duration, Step step) {
-  bool measuring = false, stopping = false;
-  uint64_t completed = 0;
-  TaskGroup group(env);
-  for (size_t w = 0; w < workers; w++) {
-    group.Spawn([](Step s, size_t worker, bool* m, bool* stop, uint64_t* done) -> Task<void> {
-      while (!*stop) {
-        Status status = co_await s(worker);
-        CHECK(status.ok()) << status;
-        if (*m) (*done)++;
-      }
-    }(step, w, &measuring, &stopping, &completed));
-  }
-  Status slept = co_await Sleep(env, duration / 10);
-  CHECK(slept.ok());
-  measuring = true;
-  const TimePoint start = env.Now();
-  slept = co_await Sleep(env, duration);
-  CHECK(slept.ok());
-  measuring = false;
-  const double seconds = static_cast<double>((env.Now() - start).count()) / 1e9;
-  stopping = true;
-  co_await group.Join();
-  co_return static_cast<double>(completed) / seconds;
-}
-
 rpc::MessageBuffer ReadOne(uint64_t extent_id, uint64_t record_offset, uint64_t length) {
   rpc::MessageBuffer message;
   rpc::WireWriter writer(message);
@@ -147,7 +119,7 @@ Task<Figures> MeasureStorage(Env& env, std::vector<NetAddress> nodes, const Stor
   }
   rpc::RpcChannel head = client.Channel(nodes[0]);
   std::vector<std::vector<std::byte>> read_buffers(32, std::vector<std::byte>(4096));
-  figures.read_iops = co_await Throughput(env, 32, options.duration, [&](size_t worker) -> Task<Status> {
+  figures.read_iops = co_await MeasureRate(env, 32, options.duration, [&](size_t worker) -> Task<Status> {
     const uint64_t offset = offsets[env.Random() % offsets.size()];
     rpc::MessageBuffer message = ReadOne(read_extent, offset, 4096);
     auto result = co_await head.Call(storage::kReadMethod, message.span(), {},
@@ -172,7 +144,7 @@ Task<Figures> MeasureStorage(Env& env, std::vector<NetAddress> nodes, const Stor
   iovec one_m_piece{one_m.data(), one_m.size()};
   const auto append_case = [&](storage::Chain chain, uint64_t extent, iovec* piece, size_t workers) -> Task<double> {
     CHECK((co_await storage::CreateExtentOnChain(client, chain, extent, storage::Durability::kSync, kCallTimeout)).ok());
-    const double rate = co_await Throughput(env, workers, options.duration, [&](size_t) -> Task<Status> {
+    const double rate = co_await MeasureRate(env, workers, options.duration, [&](size_t) -> Task<Status> {
       auto appended = co_await storage::AppendToChain(client, chain, extent, {piece, 1}, {}, kCallTimeout);
       co_return appended.status();
     });
