@@ -68,7 +68,10 @@ int Main(int argc, char** argv) {
   bench_storage->add_option("--repeats", storage_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   bench_storage->add_option("--duration-ms", duration_ms, "Length of each timed run")->capture_default_str()->check(CLI::Range(100, 600000));
   bench_storage->add_option("--directory", storage_options.directory, "Where the data goes (removed after)")->capture_default_str();
-  bench_storage->add_option("--dataset-mib", storage_options.read_dataset_bytes, "MiB of 4 KiB records to read back")->capture_default_str();
+  uint64_t dataset_mib = storage_options.read_dataset_bytes >> 20;
+  bench_storage->add_option("--dataset-mib", dataset_mib, "MiB of 4 KiB records to read back")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -99,7 +102,7 @@ int Main(int argc, char** argv) {
   if (bench_storage->parsed()) {
     InitLogging("warn");
     storage_options.duration = std::chrono::milliseconds(duration_ms);
-    if (bench_storage->count("--dataset-mib") > 0) storage_options.read_dataset_bytes <<= 20;
+    storage_options.read_dataset_bytes = dataset_mib << 20;
     const bench::BenchReport report = bench::RunStorageBench(storage_options);
     fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
     return 0;
