@@ -236,9 +236,7 @@ TEST(StorageProcessesTest, FullDiskGivesCleanErrorsAndTheNodeStaysHealthy) {
 
     // 2. Something else fills the disk behind the store's back: the real ENOSPC, mid-append.
     EXPECT_TRUE((co_await SealChain(client, chain, 1, kTimeout)).ok());
-    rpc::MessageBuffer delete_one;
-    rpc::WireWriter writer(delete_one);
-    Encode(ExtentRequest{.extent_id = 1}, writer);
+    rpc::MessageBuffer delete_one = rpc::EncodeMessage(ExtentRequest{.extent_id = 1});
     EXPECT_TRUE((co_await client.Call(node.address(), kDeleteExtentMethod, delete_one.span(), {}, {.timeout = kTimeout})).ok());
     EXPECT_TRUE((co_await CreateExtentOnChain(client, chain, 2, Durability::kSync, kTimeout)).ok());
     auto [before_filler, unused] = co_await FillExtent(client, chain, 2, 3);

@@ -34,7 +34,6 @@ class ServerConnection {
   struct Slot {
     RpcContext context;
     OutgoingFrame frame;
-    std::byte response_header[kFrameHeaderBytes];
     std::optional<CancelSource> cancel;
     uint64_t payload_bytes_held = 0;  // of the server-wide payload budget
     bool busy = false;

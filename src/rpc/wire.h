@@ -158,4 +158,13 @@ class WireReader {
   size_t offset_ = 0;
 };
 
+// The control message of `message`, for any type with an `Encode(const T&, WireWriter&)`.
+template <typename Message>
+MessageBuffer EncodeMessage(const Message& message) {
+  MessageBuffer buffer;
+  WireWriter writer(buffer);
+  Encode(message, writer);
+  return buffer;
+}
+
 }  // namespace cerulean::rpc

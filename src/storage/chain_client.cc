@@ -7,14 +7,6 @@
 namespace cerulean::storage {
 namespace {
 
-template <typename Message>
-rpc::MessageBuffer EncodeMessage(const Message& message) {
-  rpc::MessageBuffer buffer;
-  rpc::WireWriter writer(buffer);
-  Encode(message, writer);
-  return buffer;
-}
-
 Task<Result<rpc::CallResult>> CallOne(rpc::RpcClient& client, NetAddress peer, uint32_t method,
                                       std::span<const std::byte> message, Duration timeout) {
   co_return co_await client.Call(std::move(peer), method, message, {}, {.timeout = timeout});
@@ -27,7 +19,7 @@ Task<Status> CreateExtentOnChain(rpc::RpcClient& client, Chain chain, uint64_t e
   if (chain.replicas.empty() || chain.replicas.size() > kChainLengthMax) {
     co_return Status::InvalidArgument(fmt::format("a chain has 1 to {} replicas", kChainLengthMax));
   }
-  rpc::MessageBuffer message = EncodeMessage(
+  rpc::MessageBuffer message = rpc::EncodeMessage(
       CreateExtentRequest{.extent_id = extent_id, .durability = durability, .chain_version = chain.version});
   std::vector<Task<Result<rpc::CallResult>>> calls;
   for (const NetAddress& replica : chain.replicas) {
@@ -51,14 +43,14 @@ Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, 
   }
   AppendRequest request{.extent_id = extent_id, .chain_version = chain.version, .owner = owner};
   for (size_t i = 1; i < chain.replicas.size(); i++) request.successors.push_back(chain.replicas[i].ToString());
-  rpc::MessageBuffer message = EncodeMessage(request);
+  rpc::MessageBuffer message = rpc::EncodeMessage(request);
   auto result = co_await client.Call(chain.replicas[0], kAppendMethod, message.span(), payload, {.timeout = timeout});
   if (!result.ok()) co_return result.status();
   co_return DecodeAppendResponse(result->message.span());
 }
 
 Task<Result<uint64_t>> ChooseSealLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout) {
-  rpc::MessageBuffer query = EncodeMessage(ExtentRequest{.extent_id = extent_id});
+  rpc::MessageBuffer query = rpc::EncodeMessage(ExtentRequest{.extent_id = extent_id});
   std::vector<Task<Result<rpc::CallResult>>> calls;
   for (const NetAddress& replica : chain.replicas) {
     calls.push_back(CallOne(client, replica, kExtentLengthMethod, query.span(), timeout));
@@ -77,7 +69,7 @@ Task<Result<uint64_t>> ChooseSealLength(rpc::RpcClient& client, Chain chain, uin
 }
 
 Task<Status> SealChainAt(rpc::RpcClient& client, Chain chain, uint64_t extent_id, uint64_t length, Duration timeout) {
-  rpc::MessageBuffer seal = EncodeMessage(SealRequest{.extent_id = extent_id, .length = length});
+  rpc::MessageBuffer seal = rpc::EncodeMessage(SealRequest{.extent_id = extent_id, .length = length});
   std::vector<Task<Result<rpc::CallResult>>> seals;
   for (const NetAddress& replica : chain.replicas) seals.push_back(CallOne(client, replica, kSealMethod, seal.span(), timeout));
   auto sealed = co_await WhenAll(std::move(seals));
@@ -104,7 +96,7 @@ Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t e
 
 Task<Status> ReplicateExtent(rpc::RpcClient& client, NetAddress target, NetAddress source, uint64_t extent_id,
                              uint64_t length, bool seal, Duration timeout) {
-  rpc::MessageBuffer message = EncodeMessage(
+  rpc::MessageBuffer message = rpc::EncodeMessage(
       ReplicateRequest{.extent_id = extent_id, .source = source.ToString(), .length = length, .seal = seal});
   auto result = co_await client.Call(std::move(target), kReplicateMethod, message.span(), {}, {.timeout = timeout});
   co_return result.status();
@@ -112,7 +104,7 @@ Task<Status> ReplicateExtent(rpc::RpcClient& client, NetAddress target, NetAddre
 
 Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRange range, std::span<std::byte> into,
                              Duration timeout) {
-  rpc::MessageBuffer message = EncodeMessage(ReadRequest{.ranges = {range}});
+  rpc::MessageBuffer message = rpc::EncodeMessage(ReadRequest{.ranges = {range}});
   auto result = co_await client.Call(std::move(replica), kReadMethod, message.span(), {},
                                      {.timeout = timeout, .response_payload = into});
   if (!result.ok()) co_return result.status();

@@ -239,9 +239,7 @@ Task<void> Check(SimWorld& world, Env& env, Chain chain, Outcome* outcome) {
     std::optional<NetAddress> sealed_source;
     std::vector<NetAddress> lagging;
     for (const NetAddress& replica : chain.replicas) {
-      rpc::MessageBuffer query;
-      rpc::WireWriter writer(query);
-      Encode(ExtentRequest{.extent_id = extent}, writer);
+      rpc::MessageBuffer query = rpc::EncodeMessage(ExtentRequest{.extent_id = extent});
       auto answer = co_await client.Call(replica, kExtentLengthMethod, query.span(), {}, {.timeout = kCallTimeout});
       auto info = answer.ok() ? DecodeExtentLengthResponse(answer->message.span())
                               : Result<ExtentLengthResponse>(answer.status());
@@ -261,9 +259,7 @@ Task<void> Check(SimWorld& world, Env& env, Chain chain, Outcome* outcome) {
     }
     // Now every replica is sealed at the one decided length.
     for (const NetAddress& replica : chain.replicas) {
-      rpc::MessageBuffer query;
-      rpc::WireWriter writer(query);
-      Encode(ExtentRequest{.extent_id = extent}, writer);
+      rpc::MessageBuffer query = rpc::EncodeMessage(ExtentRequest{.extent_id = extent});
       auto answer = co_await client.Call(replica, kExtentLengthMethod, query.span(), {}, {.timeout = kCallTimeout});
       EXPECT_TRUE(answer.ok()) << answer.status();
       if (!answer.ok()) continue;

@@ -18,11 +18,7 @@ constexpr char kExtentSuffix[] = ".ext";
 constexpr uint32_t kSealMagic = 0x4C455343;           // "CSEL"
 constexpr uint32_t kHintMagic = 0x544E4843;           // "CHNT"
 
-// The small side files: a u64 and a u64, a magic and a CRC of what precedes it.
-struct SideFile {
-  uint64_t first = 0;
-  uint64_t second = 0;
-};
+using SideFile = ExtentStore::SideFile;
 
 std::array<std::byte, 24> EncodeSideFile(uint32_t magic, SideFile value) {
   std::array<std::byte, 24> bytes{};
@@ -240,11 +236,9 @@ Task<Status> ExtentStore::RecoverExtent(uint64_t id) {
   auto size = extent->file->Size();
   if (!size.ok()) co_return size.status();
 
-  auto seal = co_await env_.OpenFile(SealPath(id), {.read_only = true});
-  if (seal.ok()) {
-    std::array<std::byte, 64> bytes{};
-    auto got = co_await (*seal)->Read(0, bytes);
-    auto decoded = got.ok() ? DecodeSideFile(kSealMagic, std::span(bytes).first(*got)) : std::nullopt;
+  auto seal = co_await ReadSideFile(SealPath(id), kSealMagic);
+  if (seal.status().code() != StatusCode::kNotFound) {
+    const std::optional<SideFile> decoded = seal.ok() ? *seal : std::nullopt;
     if (!decoded || decoded->first > *size) {
       co_return CountDataLoss(Status::DataLoss("seal file unreadable or beyond the file"), id, 0);
     }
@@ -254,15 +248,11 @@ Task<Status> ExtentStore::RecoverExtent(uint64_t id) {
   } else {
     uint64_t from = kFirstRecordOffset;
     uint64_t sequence = 1;
-    auto hint_file = co_await env_.OpenFile(HintPath(id), {.read_only = true});
-    if (hint_file.ok()) {
-      std::array<std::byte, 64> bytes{};
-      auto got = co_await (*hint_file)->Read(0, bytes);
-      auto hint = got.ok() ? DecodeSideFile(kHintMagic, std::span(bytes).first(*got)) : std::nullopt;
-      if (hint && hint->first <= *size && hint->first >= kFirstRecordOffset) {
-        from = hint->first;
-        sequence = hint->second;
-      }
+    // A missing or unreadable hint only means a longer scan.
+    auto hint = co_await ReadSideFile(HintPath(id), kHintMagic);
+    if (hint.ok() && *hint && (*hint)->first <= *size && (*hint)->first >= kFirstRecordOffset) {
+      from = (*hint)->first;
+      sequence = (*hint)->second;
     }
     auto end = co_await ScanTail(*extent, from, sequence);
     if (!end.ok()) co_return end.status();
@@ -485,6 +475,16 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
   }
   extent.committing = false;
   extent.idle.Set();
+}
+
+Task<Result<std::optional<ExtentStore::SideFile>>> ExtentStore::ReadSideFile(const std::string& path,
+                                                                             uint32_t magic) {
+  auto file = co_await env_.OpenFile(path, {.read_only = true});
+  if (!file.ok()) co_return file.status();
+  std::array<std::byte, 64> bytes{};
+  auto got = co_await (*file)->Read(0, bytes);
+  if (!got.ok()) co_return got.status();
+  co_return DecodeSideFile(magic, std::span(bytes).first(*got));
 }
 
 Task<Status> ExtentStore::WriteSmallFile(const std::string& path, std::span<const std::byte> bytes) {

@@ -131,6 +131,11 @@ class ExtentStore {
 
   struct Extent;
   struct PendingAppend;
+  // The small files beside an extent (seal, tail hint): two u64 values, a magic and a CRC.
+  struct SideFile {
+    uint64_t first = 0;
+    uint64_t second = 0;
+  };
 
  private:
   ExtentStore(Env& env, std::string directory, ExtentStoreOptions options);
@@ -140,6 +145,8 @@ class ExtentStore {
   Task<void> CommitLoop(Extent& extent);
   Task<Status> WriteTailHint(Extent& extent);
   Task<Status> WriteSmallFile(const std::string& path, std::span<const std::byte> bytes);
+  // A side file's values: nothing if it does not verify, NotFound if it is absent.
+  Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length);
   Status CountDataLoss(Status status, uint64_t extent_id, uint64_t offset);

@@ -55,9 +55,7 @@ Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& 
     AppendRequest next = *request;
     next.expected_offset = offset;
     next.successors.erase(next.successors.begin());
-    rpc::MessageBuffer forward_message;
-    rpc::WireWriter forward_writer(forward_message);
-    Encode(next, forward_writer);
+    rpc::MessageBuffer forward_message = rpc::EncodeMessage(next);
     iovec piece{context.request_payload.data(), context.request_payload.size()};
     const std::span<const iovec> payload =
         piece.iov_len == 0 ? std::span<const iovec>() : std::span<const iovec>(&piece, 1);
@@ -202,11 +200,9 @@ Task<Status> Replicate(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContex
                                                        request->extent_id, local->length, request->length));
     }
     if (local.ok() && from >= request->length) break;
-    rpc::MessageBuffer message;
-    rpc::WireWriter writer(message);
-    Encode(ReadRecordsRequest{.extent_id = request->extent_id, .from_offset = from,
-                              .bytes_max = std::min(kCopyChunkBytes, request->length > from ? request->length - from : 0)},
-           writer);
+    rpc::MessageBuffer message = rpc::EncodeMessage(ReadRecordsRequest{
+        .extent_id = request->extent_id, .from_offset = from,
+        .bytes_max = std::min(kCopyChunkBytes, request->length > from ? request->length - from : 0)});
     const Duration timeout = context.deadline == TimePoint::Max() ? kForwardTimeoutDefault
                                                                   : context.deadline - context.env->Now();
     auto fetched = co_await peers.Call(*source, kReadRecordsMethod, message.span(), {},

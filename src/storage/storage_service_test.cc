@@ -19,14 +19,6 @@ namespace {
 
 using cerulean::testing::RunOnLoop;
 
-template <typename Message>
-rpc::MessageBuffer EncodeMessage(const Message& message) {
-  rpc::MessageBuffer buffer;
-  rpc::WireWriter writer(buffer);
-  Encode(message, writer);
-  return buffer;
-}
-
 class StorageServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -51,12 +43,12 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     rpc::RpcClient client(env);
     rpc::RpcChannel channel = client.Channel(server.address());
 
-    auto created = co_await channel.Call(kCreateExtentMethod, EncodeMessage(CreateExtentRequest{.extent_id = 7}).span());
+    auto created = co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 7}).span());
     EXPECT_TRUE(created.ok()) << created.status();
-    auto again = co_await channel.Call(kCreateExtentMethod, EncodeMessage(CreateExtentRequest{.extent_id = 7}).span());
+    auto again = co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 7}).span());
     EXPECT_TRUE(again.ok()) << again.status();  // retried create
     auto other = co_await channel.Call(kCreateExtentMethod,
-                                       EncodeMessage(CreateExtentRequest{.extent_id = 7, .chain_version = 9}).span());
+                                       rpc::EncodeMessage(CreateExtentRequest{.extent_id = 7, .chain_version = 9}).span());
     EXPECT_EQ(other.status().code(), StatusCode::kAlreadyExists);
 
     // Three appends of different sizes.
@@ -66,7 +58,7 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
       std::vector<std::byte> payload(bytes);
       for (size_t i = 0; i < bytes; i++) payload[i] = std::byte((i * 13 + bytes) & 0xFF);
       iovec piece{payload.data(), payload.size()};
-      auto result = co_await channel.Call(kAppendMethod, EncodeMessage(AppendRequest{.extent_id = 7}).span(), {&piece, 1});
+      auto result = co_await channel.Call(kAppendMethod, rpc::EncodeMessage(AppendRequest{.extent_id = 7}).span(), {&piece, 1});
       EXPECT_TRUE(result.ok()) << result.status();
       appended.push_back(*DecodeAppendResponse(result->message.span()));
       payloads.push_back(std::move(payload));
@@ -79,7 +71,7 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
                                 {99, appended[0].record_offset, 0, 1},
                                 {7, appended[2].record_offset, 4000, 500}}};
     std::vector<std::byte> into(64 * 1024);
-    auto answer = co_await channel.Call(kReadMethod, EncodeMessage(read).span(), {}, {.response_payload = into});
+    auto answer = co_await channel.Call(kReadMethod, rpc::EncodeMessage(read).span(), {}, {.response_payload = into});
     EXPECT_TRUE(answer.ok()) << answer.status();
     auto outcomes = DecodeReadResponse(answer->message.span());
     EXPECT_TRUE(outcomes.ok());
@@ -92,16 +84,16 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     EXPECT_EQ(std::memcmp(into.data(), payloads[0].data(), 10), 0);
     EXPECT_EQ(std::memcmp(into.data() + 10, payloads[1].data() + 70'000, 20'000), 0);
 
-    auto length = co_await channel.Call(kExtentLengthMethod, EncodeMessage(ExtentRequest{.extent_id = 7}).span());
+    auto length = co_await channel.Call(kExtentLengthMethod, rpc::EncodeMessage(ExtentRequest{.extent_id = 7}).span());
     auto length_decoded = DecodeExtentLengthResponse(length->message.span());
     EXPECT_EQ(length_decoded->length, appended[2].extent_length);
     EXPECT_FALSE(length_decoded->sealed);
 
-    auto sealed = co_await channel.Call(kSealMethod, EncodeMessage(SealRequest{7, appended[1].extent_length}).span());
+    auto sealed = co_await channel.Call(kSealMethod, rpc::EncodeMessage(SealRequest{7, appended[1].extent_length}).span());
     EXPECT_TRUE(sealed.ok()) << sealed.status();
     std::byte one{1};
     iovec tiny{&one, 1};
-    auto refused = co_await channel.Call(kAppendMethod, EncodeMessage(AppendRequest{.extent_id = 7}).span(), {&tiny, 1});
+    auto refused = co_await channel.Call(kAppendMethod, rpc::EncodeMessage(AppendRequest{.extent_id = 7}).span(), {&tiny, 1});
     EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
 
     auto stats = co_await channel.Call(kStorageStatsMethod, {});
@@ -112,9 +104,9 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     EXPECT_GE(stats_decoded->appends, 3u);
     EXPECT_GT(stats_decoded->append_latency_p50_ns, 0u);
 
-    auto deleted = co_await channel.Call(kDeleteExtentMethod, EncodeMessage(ExtentRequest{.extent_id = 7}).span());
+    auto deleted = co_await channel.Call(kDeleteExtentMethod, rpc::EncodeMessage(ExtentRequest{.extent_id = 7}).span());
     EXPECT_TRUE(deleted.ok()) << deleted.status();
-    auto gone = co_await channel.Call(kExtentLengthMethod, EncodeMessage(ExtentRequest{.extent_id = 7}).span());
+    auto gone = co_await channel.Call(kExtentLengthMethod, rpc::EncodeMessage(ExtentRequest{.extent_id = 7}).span());
     EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
 
     // Malformed control fields: clear errors, and the server keeps serving.
@@ -126,7 +118,7 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     }
     ReadRequest too_many;
     too_many.ranges.resize(kReadRangesMax + 1);
-    auto bad_read = co_await channel.Call(kReadMethod, EncodeMessage(too_many).span());
+    auto bad_read = co_await channel.Call(kReadMethod, rpc::EncodeMessage(too_many).span());
     EXPECT_EQ(bad_read.status().code(), StatusCode::kInvalidArgument);
 
     co_await client.Close();
