@@ -78,4 +78,16 @@ TEST(Crc32cTest, IovecOverloadEqualsContiguous) {
 }
 
 }  // namespace
+TEST(Crc32cTest, CombineEqualsTheCrcOfTheConcatenation) {
+  std::mt19937_64 random(7);
+  std::vector<unsigned char> bytes(300000);
+  for (auto& b : bytes) b = static_cast<unsigned char>(random());
+  for (size_t split : {size_t{0}, size_t{1}, size_t{4096}, size_t{65536}, size_t{123457}, bytes.size()}) {
+    const uint32_t a = Crc32c(bytes.data(), split);
+    const uint32_t b = Crc32c(bytes.data() + split, bytes.size() - split);
+    EXPECT_EQ(Crc32cCombine(a, b, bytes.size() - split), Crc32c(bytes.data(), bytes.size())) << "split " << split;
+  }
+  EXPECT_EQ(Crc32cCombine(0x12345678, 0, 0), 0x12345678u);
+}
+
 }  // namespace cerulean

@@ -1,6 +1,7 @@
 // The caller's side of one rpc: options and the successful result. Value types.
 #pragma once
 
+#include <optional>
 #include <span>
 
 #include "base/buffer_pool.h"
@@ -17,6 +18,9 @@ struct CallOptions {
   // straight into it. A larger payload fails the call with OutOfRange. Empty: the payload lands
   // in CallResult::payload.
   std::span<std::byte> response_payload;
+  // The request payload's CRC32C, if the caller already knows it for these exact bytes (it
+  // checked them on arrival); the frame carries it without another pass over the payload.
+  std::optional<uint32_t> payload_crc;
 };
 
 struct CallResult {

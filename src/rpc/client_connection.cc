@@ -106,7 +106,7 @@ Task<Result<CallResult>> ClientConnection::Call(uint32_t method, std::span<const
                      .message_bytes = static_cast<uint32_t>(message.size()),
                      .message_crc = Crc32c(message)};
   for (const iovec& part : payload) header.payload_bytes += part.iov_len;
-  header.payload_crc = Crc32c(payload);
+  header.payload_crc = options.payload_crc ? *options.payload_crc : Crc32c(payload);
   EncodeFrameHeader(header, std::span<std::byte, kFrameHeaderBytes>(frame.header));
   frame.message = message;
   frame.payload = payload;

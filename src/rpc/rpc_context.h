@@ -26,6 +26,9 @@ struct RpcContext {
 
   MessageBuffer request_message;
   PooledBuffer request_payload;  // a handler may move it out (to write it to disk, say)
+  // The payload's CRC32C, checked against its bytes on arrival: a handler that sends the same
+  // bytes on (a chain head) passes it in CallOptions::payload_crc instead of computing it again.
+  uint32_t request_payload_crc = 0;
 
   MessageBuffer response_message;
   // Bytes sent after the response message, not copied; they must stay valid until the
@@ -38,6 +41,7 @@ struct RpcContext {
   void Reset() {
     request_message.Clear();
     request_payload = PooledBuffer();
+    request_payload_crc = 0;
     response_message.Clear();
     response_payload.clear();
     response_payload_owner = PooledBuffer();

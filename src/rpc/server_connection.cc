@@ -89,6 +89,7 @@ Task<Status> ServerConnection::ReadLoop() {
     context.request_message.Assign(frame->message);
     if (header.payload_bytes > 0) {
       Status read = co_await ReadRequestPayload(slot, header.payload_bytes);
+      context.request_payload_crc = header.payload_crc;
       if (!read.ok()) {
         Release(slot);
         co_return read;

@@ -78,13 +78,14 @@ Result<ExtentFileHeader> DecodeExtentFileHeader(std::span<const std::byte, kBloc
 void ComputeRecordChecksums(std::span<const std::byte> payload, RecordHeader& header) {
   CHECK_LE(payload.size(), kRecordPayloadBytesMax);
   header.payload_bytes = static_cast<uint32_t>(payload.size());
+  // One pass: the whole payload's CRC is combined from the sub-blocks'.
   uint32_t whole = 0;
   const uint32_t count = SubBlockCount(payload.size());
   for (uint32_t i = 0; i < count; i++) {
     const auto part = payload.subspan(size_t{i} * kSubBlockBytes,
                                       std::min(kSubBlockBytes, payload.size() - size_t{i} * kSubBlockBytes));
     header.sub_block_crcs[i] = Crc32c(part);
-    whole = Crc32c(part, whole);
+    whole = i == 0 ? header.sub_block_crcs[0] : Crc32cCombine(whole, header.sub_block_crcs[i], part.size());
   }
   header.payload_crc = whole;
 }

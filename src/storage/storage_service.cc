@@ -66,7 +66,8 @@ Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& 
     std::vector<Task<void>> both;
     both.push_back(AppendLocally(store, request->extent_id, context.request_payload, options, &appended));
     both.push_back(Forward(peers, successors[0], forward_message.span(), payload,
-                           {.timeout = timeout, .cancel = context.cancel}, &forwarded));
+                           {.timeout = timeout, .cancel = context.cancel,
+                            .payload_crc = context.request_payload_crc}, &forwarded));
     co_await WhenAll(std::move(both));
     if (appended.ok() && !forwarded.ok()) {
       co_return Status(forwarded.status().code(),
