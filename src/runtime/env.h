@@ -65,10 +65,16 @@ class File {
   virtual Task<Result<size_t>> Read(uint64_t offset, std::span<std::byte> buffer) = 0;
   // Writes all of `data` at offset, or fails.
   virtual Task<Status> Write(uint64_t offset, std::span<const iovec> data) = 0;
+  // Writes all of `data` at offset and returns once it, and what is needed to read it back
+  // (the file size, the allocation), is on stable storage (RWF_DSYNC). Unlike DataSync it makes
+  // no other write durable, so several can be in flight at once.
+  virtual Task<Status> WriteDurable(uint64_t offset, std::span<const iovec> data) = 0;
   // Makes every completed write durable (fdatasync).
   virtual Task<Status> DataSync() = 0;
-  // Reserves space (fallocate, keeping the size).
-  virtual Task<Status> Allocate(uint64_t offset, uint64_t length) = 0;
+  // Reserves space (fallocate). kExtendSize also grows the file to offset + length: direct
+  // writes inside the size run in parallel, where writes past it are serialised by the kernel.
+  enum class AllocateMode { kKeepSize, kExtendSize };
+  virtual Task<Status> Allocate(uint64_t offset, uint64_t length, AllocateMode mode) = 0;
   virtual Task<Status> Truncate(uint64_t length) = 0;
   virtual Result<uint64_t> Size() = 0;
   virtual const std::string& path() const = 0;

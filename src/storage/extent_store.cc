@@ -13,7 +13,10 @@ namespace cerulean::storage {
 namespace {
 
 constexpr size_t kBatchRecordsMax = 256;              // records per group commit
-constexpr uint64_t kBatchBytesMax = 64ull << 20;      // bytes per group commit
+constexpr uint64_t kBatchBytesMax = 16ull << 20;      // bytes per group commit
+// Batches of one extent written at once. Each is durable by itself (RWF_DSYNC), so the disk
+// works on the next while the last is being made durable; they are acknowledged in order.
+constexpr size_t kBatchesInFlightMax = 4;
 constexpr char kExtentSuffix[] = ".ext";
 constexpr uint32_t kSealMagic = 0x4C455343;           // "CSEL"
 constexpr uint32_t kHintMagic = 0x544E4843;           // "CHNT"
@@ -121,8 +124,17 @@ struct ExtentStore::PendingAppend : IntrusiveListNode {
   Event done;
 };
 
+struct ExtentStore::CommitBatch {
+  std::vector<PendingAppend*> items;
+  std::vector<iovec> iovecs;
+  uint64_t first_offset = 0;
+  uint64_t end = 0;
+  Status status;
+  bool written = false;
+};
+
 struct ExtentStore::Extent {
-  explicit Extent(Env& env) : idle(env), reserved_advanced(env) { idle.Set(); }
+  explicit Extent(Env& env) : commit_wakeup(env), idle(env), reserved_advanced(env) { idle.Set(); }
   uint64_t id = 0;
   Durability durability = Durability::kSync;
   uint64_t chain_version = 0;
@@ -140,7 +152,10 @@ struct ExtentStore::Extent {
   bool replicating = false;                        // WriteRecords is copying records in
   Status failure;                                  // an I/O error stopped appends
   IntrusiveList<PendingAppend> pending;
+  // A ring of kBatchesInFlightMax, made on the first append: the commit loop reuses them.
+  std::vector<std::unique_ptr<CommitBatch>> batches;
   bool committing = false;
+  Event commit_wakeup;                             // for the commit loop: an append or a write finished
   Event idle;                                      // set while no commit is running
   Event reserved_advanced;                         // pulsed when reserved_length moves
 };
@@ -327,7 +342,7 @@ Task<Status> ExtentStore::Create(uint64_t id, Durability durability, uint64_t ch
   iovec header{block.data(), kBlockBytes};
   CO_RETURN_IF_ERROR(co_await extent->file->Write(0, {&header, 1}));
   const uint64_t preallocate = std::min(options_.preallocate_bytes, options_.extent_bytes_max);
-  if ((co_await extent->file->Allocate(0, preallocate)).ok()) extent->allocated_length = preallocate;
+  if ((co_await extent->file->Allocate(0, preallocate, File::AllocateMode::kExtendSize)).ok()) extent->allocated_length = preallocate;
   CO_RETURN_IF_ERROR(co_await extent->file->DataSync());
   CO_RETURN_IF_ERROR(co_await env_.SyncDirectory(directory_ + "/extents"));
   used_bytes_ += kFirstRecordOffset;
@@ -397,7 +412,9 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
   extent->reserved_advanced.Set();
   extent->reserved_advanced.Reset();
   extent->pending.PushBack(&item);
-  if (!extent->committing) {
+  if (extent->committing) {
+    extent->commit_wakeup.Set();
+  } else {
     extent->committing = true;
     extent->idle.Reset();
     committers_.Spawn(CommitLoop(*extent));
@@ -416,65 +433,118 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
 }
 
 Task<void> ExtentStore::CommitLoop(Extent& extent) {
-  std::vector<PendingAppend*> batch;
-  std::vector<iovec> iovecs;
-  while (!extent.pending.empty()) {
-    batch.clear();
-    iovecs.clear();
-    const uint64_t first_offset = extent.pending.Front()->offset;
-    uint64_t bytes = 0;
-    while (PendingAppend* item = extent.pending.Front()) {
-      if (!batch.empty() && (batch.size() >= kBatchRecordsMax || bytes + item->record_bytes > kBatchBytesMax)) break;
-      extent.pending.PopFront();
-      batch.push_back(item);
-      iovecs.push_back({item->header_block.data(), kBlockBytes});
-      if (item->record_bytes > kBlockBytes) iovecs.push_back({item->payload, item->record_bytes - kBlockBytes});
-      bytes += item->record_bytes;
-    }
-    const uint64_t end = first_offset + bytes;
-    if (end > extent.allocated_length) {
-      // Preallocate the next stretch; a failure here only costs contiguity.
-      const uint64_t grow = std::min(std::max(end - extent.allocated_length, options_.preallocate_bytes),
-                                     options_.extent_bytes_max - extent.allocated_length);
-      if ((co_await extent.file->Allocate(extent.allocated_length, grow)).ok()) extent.allocated_length += grow;
-    }
-    Status status = co_await extent.file->Write(first_offset, iovecs);
-    if (status.ok() && extent.durability == Durability::kSync) status = co_await extent.file->DataSync();
-    batch_records_.Record(batch.size());
-    if (!status.ok()) {
-      // The extent takes no more appends; what was acknowledged stays, the rest is cut off.
-      LOG_ERROR("storage append failed extent={:016x} offset={} error={}", extent.id, first_offset, status.ToString());
-      extent.failure = status.code() == StatusCode::kResourceExhausted
-                           ? status
-                           : Status::Unavailable(fmt::format("extent {:016x} failed: {}", extent.id, status.message()));
-      while (PendingAppend* item = extent.pending.PopFront()) batch.push_back(item);
-      for (PendingAppend* item : batch) {
-        used_bytes_ -= item->record_bytes;
-        item->status = extent.failure;
-        item->done.Set();
+  while (extent.batches.size() < kBatchesInFlightMax) extent.batches.push_back(std::make_unique<CommitBatch>());
+  size_t oldest = 0;  // ring index of the oldest batch in flight
+  size_t in_flight = 0;
+  while (true) {
+    // Reset first: a wakeup during the awaits below is kept for the wait at the end.
+    extent.commit_wakeup.Reset();
+    // Acknowledge finished batches in offset order.
+    while (in_flight > 0 && extent.batches[oldest]->written) {
+      CommitBatch& batch = *extent.batches[oldest];
+      oldest = (oldest + 1) % kBatchesInFlightMax;
+      in_flight--;
+      FinishBatch(extent, batch);
+      if (extent.failure.ok() && extent.committed_length - extent.last_hint_length >= options_.tail_hint_interval_bytes) {
+        Status hinted = co_await WriteTailHint(extent);
+        if (!hinted.ok()) LOG_WARN("storage tail hint failed extent={:016x} error={}", extent.id, hinted.ToString());
       }
-      extent.reserved_length = extent.committed_length;
-      extent.next_sequence = extent.next_committed_sequence;
-      extent.reserved_advanced.Set();  // waiters see the failure
-      extent.reserved_advanced.Reset();
-      Status cut = co_await extent.file->Truncate(extent.committed_length);
-      (void)cut;  // best effort: recovery would cut an unacknowledged tail anyway
+    }
+    // Start batches while there is work and room: the disk takes them in parallel.
+    while (in_flight < kBatchesInFlightMax && !extent.pending.empty() && extent.failure.ok()) {
+      CommitBatch& batch = *extent.batches[(oldest + in_flight) % kBatchesInFlightMax];
+      in_flight++;
+      FormBatch(extent, batch);
+      if (batch.end > extent.allocated_length) {
+        // Preallocate the next stretch; a failure here only costs contiguity.
+        const uint64_t grow = std::min(std::max(batch.end - extent.allocated_length, options_.preallocate_bytes),
+                                       options_.extent_bytes_max - extent.allocated_length);
+        if ((co_await extent.file->Allocate(extent.allocated_length, grow, File::AllocateMode::kExtendSize)).ok()) {
+          extent.allocated_length += grow;
+        }
+      }
+      committers_.Spawn(WriteBatch(extent, batch));
+    }
+    if (in_flight == 0 && (extent.pending.empty() || !extent.failure.ok())) break;
+    // A batch finishes, or an append arrives.
+    Status woken = co_await extent.commit_wakeup.Wait();
+    CHECK(woken.ok());
+  }
+  if (!extent.failure.ok() && extent.reserved_length != extent.committed_length) {
+    // What was queued behind the failure fails too; the unacknowledged tail is cut off.
+    while (PendingAppend* item = extent.pending.PopFront()) {
+      used_bytes_ -= item->record_bytes;
+      item->status = extent.failure;
+      item->done.Set();
+    }
+    extent.reserved_length = extent.committed_length;
+    extent.next_sequence = extent.next_committed_sequence;
+    extent.reserved_advanced.Set();  // waiters see the failure
+    extent.reserved_advanced.Reset();
+    Status cut = co_await extent.file->Truncate(extent.committed_length);
+    (void)cut;  // best effort: recovery would cut an unacknowledged tail anyway
+  }
+  extent.committing = false;
+  extent.idle.Set();
+}
+
+void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
+  batch.written = false;
+  batch.items.clear();
+  batch.iovecs.clear();
+  batch.first_offset = extent.pending.Front()->offset;
+  uint64_t bytes = 0;
+  while (PendingAppend* item = extent.pending.Front()) {
+    if (!batch.items.empty() && (batch.items.size() >= kBatchRecordsMax || bytes + item->record_bytes > kBatchBytesMax)) {
       break;
     }
-    extent.committed_length = end;
-    extent.next_committed_sequence = batch.back()->sequence + 1;
-    for (PendingAppend* item : batch) {
+    extent.pending.PopFront();
+    batch.items.push_back(item);
+    batch.iovecs.push_back({item->header_block.data(), kBlockBytes});
+    if (item->record_bytes > kBlockBytes) batch.iovecs.push_back({item->payload, item->record_bytes - kBlockBytes});
+    bytes += item->record_bytes;
+  }
+  batch.end = batch.first_offset + bytes;
+}
+
+Task<void> ExtentStore::WriteBatch(Extent& extent, CommitBatch& batch) {
+  // (No co_await inside ?: — g++ 12 miscompiles it.)
+  if (extent.durability == Durability::kSync) {
+    batch.status = co_await extent.file->WriteDurable(batch.first_offset, batch.iovecs);
+  } else {
+    batch.status = co_await extent.file->Write(batch.first_offset, batch.iovecs);
+  }
+  batch.written = true;
+  extent.commit_wakeup.Set();
+}
+
+void ExtentStore::FinishBatch(Extent& extent, CommitBatch& batch) {
+  batch_records_.Record(batch.items.size());
+  if (batch.status.ok() && extent.failure.ok()) {
+    CHECK_EQ(batch.first_offset, extent.committed_length);
+    extent.committed_length = batch.end;
+    extent.next_committed_sequence = batch.items.back()->sequence + 1;
+    for (PendingAppend* item : batch.items) {
       extent.record_ends.push_back(item->offset + item->record_bytes);
       item->status = Status::Ok();
       item->done.Set();
     }
-    if (extent.committed_length - extent.last_hint_length >= options_.tail_hint_interval_bytes) {
-      Status hinted = co_await WriteTailHint(extent);
-      if (!hinted.ok()) LOG_WARN("storage tail hint failed extent={:016x} error={}", extent.id, hinted.ToString());
-    }
+    return;
   }
-  extent.committing = false;
-  extent.idle.Set();
+  if (extent.failure.ok()) {
+    // The extent takes no more appends; what was acknowledged stays, the rest is cut off.
+    LOG_ERROR("storage append failed extent={:016x} offset={} error={}", extent.id, batch.first_offset,
+              batch.status.ToString());
+    extent.failure = batch.status.code() == StatusCode::kResourceExhausted
+                         ? batch.status
+                         : Status::Unavailable(fmt::format("extent {:016x} failed: {}", extent.id, batch.status.message()));
+  }
+  // A batch after a failed one fails too, even if it was written: it would follow a hole.
+  for (PendingAppend* item : batch.items) {
+    used_bytes_ -= item->record_bytes;
+    item->status = extent.failure;
+    item->done.Set();
+  }
 }
 
 Task<Result<std::optional<ExtentStore::SideFile>>> ExtentStore::ReadSideFile(const std::string& path,

@@ -131,6 +131,7 @@ class ExtentStore {
 
   struct Extent;
   struct PendingAppend;
+  struct CommitBatch;
   // The small files beside an extent (seal, tail hint): two u64 values, a magic and a CRC.
   struct SideFile {
     uint64_t first = 0;
@@ -143,6 +144,11 @@ class ExtentStore {
   Task<Status> RecoverExtent(uint64_t extent_id);
   Task<Result<uint64_t>> ScanTail(Extent& extent, uint64_t from, uint64_t sequence);
   Task<void> CommitLoop(Extent& extent);
+  // Takes the next batch of appends from the extent's queue.
+  void FormBatch(Extent& extent, CommitBatch& batch);
+  Task<void> WriteBatch(Extent& extent, CommitBatch& batch);
+  // Batches complete in offset order: acknowledges this one, or fails it and stops the extent.
+  void FinishBatch(Extent& extent, CommitBatch& batch);
   Task<Status> WriteTailHint(Extent& extent);
   Task<Status> WriteSmallFile(const std::string& path, std::span<const std::byte> bytes);
   // A side file's values: nothing if it does not verify, NotFound if it is absent.

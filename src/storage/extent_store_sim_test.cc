@@ -242,6 +242,64 @@ TEST(ExtentStoreSimTest, AcknowledgedAppendsSurviveCrashesAtAnyMoment) {
   }
 }
 
+// Several batches are written at once; when one fails, every batch after it fails too, even if
+// its own write went through: the acknowledged records stay a prefix of the extent, with no hole.
+TEST(ExtentStoreSimTest, AFailedBatchFailsEveryBatchAfterIt) {
+  for (uint64_t seed : SimSeeds(30)) {
+    SIM_SCOPED_SEED(seed);
+    SimWorld world(seed);
+    SimEnv& env = world.AddNode("n");
+    SimDisk& disk = world.disk("n");
+    RunSim(world, env, [&](Env& e) -> Task<void> {
+      auto store = co_await OpenStore(e);
+      EXPECT_TRUE((co_await store->Create(1)).ok());
+      std::map<uint64_t, std::pair<uint64_t, size_t>> acknowledged;  // offset -> (payload seed, size)
+      size_t failed = 0;
+      disk.set_failure_probability(0.05);
+      TaskGroup writers(e);
+      for (int w = 0; w < 16; w++) {
+        writers.Spawn([](ExtentStore& s, Env& env, int writer, size_t* failures,
+                         std::map<uint64_t, std::pair<uint64_t, size_t>>* acked) -> Task<void> {
+          for (int i = 0; i < 20; i++) {
+            const uint64_t payload_seed = writer * 100 + i;
+            const size_t bytes = 1 + (env.Random() % 70'000);
+            // Staggered, so that appends arrive while batches are on the disk.
+            EXPECT_TRUE((co_await Sleep(env, std::chrono::microseconds(env.Random() % 400))).ok());
+            auto result = co_await s.Append(1, Payload(bytes, payload_seed));
+            if (!result.ok()) {
+              EXPECT_EQ(result.status().code(), StatusCode::kUnavailable) << result.status();
+              (*failures)++;
+              co_return;
+            }
+            (*acked)[result->record_offset] = {payload_seed, bytes};
+          }
+        }(*store, e, w, &failed, &acknowledged));
+      }
+      co_await writers.Join();
+      disk.set_failure_probability(0);
+      // The acknowledged records are back to back from the start, and the extent ends with them.
+      uint64_t end = kFirstRecordOffset;
+      for (const auto& [offset, what] : acknowledged) {
+        EXPECT_EQ(offset, end);
+        end = offset + RecordBytes(what.second);
+      }
+      EXPECT_EQ(store->Info(1)->length, end);
+      co_await store->Close();
+      auto reopened = co_await OpenStore(e);
+      EXPECT_EQ(reopened->Info(1)->length, end) << failed << " appends failed";
+      for (const auto& [offset, what] : acknowledged) {
+        auto read = co_await reopened->Read(1, offset, 0, what.second);
+        EXPECT_TRUE(read.ok()) << offset << ": " << read.status();
+        if (!read.ok()) continue;
+        PooledBuffer expected = Payload(what.second, what.first);
+        EXPECT_EQ(std::memcmp(read->bytes().data(), expected.data(), what.second), 0);
+      }
+      co_await reopened->Close();
+    });
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
 TEST(ExtentStoreSimTest, RecoveryScansOnlyFromTheTailHint) {
   SimWorld world(SimSeed());
   SIM_SCOPED_SEED(world.seed());

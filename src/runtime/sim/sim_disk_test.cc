@@ -133,7 +133,7 @@ TEST_F(SimDiskTest, FullDiskRefusesGrowthAndKeepsData) {
   EXPECT_NE(full.message().find("disk full"), std::string::npos);
   EXPECT_EQ(*file->Size(), 8000u);
   EXPECT_EQ(Read(*file, 0, 9000), std::string(8000, 'x'));
-  EXPECT_EQ(RunToCompletion(world_, env_, file->Allocate(0, 10000))->code(),
+  EXPECT_EQ(RunToCompletion(world_, env_, file->Allocate(0, 10000, File::AllocateMode::kKeepSize))->code(),
             StatusCode::kResourceExhausted);
   // Overwrites within the stored bytes still work.
   EXPECT_TRUE(Write(*file, 0, "yy").ok());

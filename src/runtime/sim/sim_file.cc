@@ -55,6 +55,25 @@ Task<Result<size_t>> SimFile::Read(uint64_t offset, std::span<std::byte> buffer)
 }
 
 Task<Status> SimFile::Write(uint64_t offset, std::span<const iovec> data) {
+  auto written = co_await WriteChange(offset, data);
+  if (!written.ok()) co_return written.status();
+  co_return Status::Ok();
+}
+
+Task<Status> SimFile::WriteDurable(uint64_t offset, std::span<const iovec> data) {
+  // Written first, then made durable: a crash in between may tear it like any other write.
+  auto written = co_await WriteChange(offset, data);
+  if (!written.ok()) co_return written.status();
+  Status waited = co_await disk_.SyncLatency();
+  CHECK(waited.ok());
+  CO_RETURN_IF_ERROR(CheckAlive());
+  CO_RETURN_IF_ERROR(disk_.InjectFailure("sync", path_));
+  inode_->SyncWrite(*written);
+  disk_.Trace(fmt::format("write durable {} offset {}", path_, offset));
+  co_return Status::Ok();
+}
+
+Task<Result<uint64_t>> SimFile::WriteChange(uint64_t offset, std::span<const iovec> data) {
   CO_RETURN_IF_ERROR(CheckWritable());
   uint64_t length = 0;
   for (const iovec& piece : data) {
@@ -73,9 +92,9 @@ Task<Status> SimFile::Write(uint64_t offset, std::span<const iovec> data) {
   bytes.reserve(length);
   for (const iovec& piece : data)
     bytes.append(static_cast<const char*>(piece.iov_base), piece.iov_len);
-  inode_->Write(offset, std::move(bytes));
+  const uint64_t change_id = inode_->Write(offset, std::move(bytes));
   disk_.Trace(fmt::format("write {} offset {} length {}", path_, offset, length));
-  co_return Status::Ok();
+  co_return change_id;
 }
 
 Task<Status> SimFile::DataSync() {
@@ -88,7 +107,7 @@ Task<Status> SimFile::DataSync() {
   co_return Status::Ok();
 }
 
-Task<Status> SimFile::Allocate(uint64_t offset, uint64_t length) {
+Task<Status> SimFile::Allocate(uint64_t offset, uint64_t length, AllocateMode mode) {
   CO_RETURN_IF_ERROR(CheckWritable());
   Status waited = co_await disk_.Latency();
   CHECK(waited.ok());
@@ -96,6 +115,8 @@ Task<Status> SimFile::Allocate(uint64_t offset, uint64_t length) {
   CO_RETURN_IF_ERROR(disk_.InjectFailure("allocate", path_));
   const uint64_t end = offset + length;
   CO_RETURN_IF_ERROR(disk_.Reserve(*inode_, std::max(inode_->stored_bytes(), end), path_));
+  // Growing the size is metadata, durable only once synced, like any size change.
+  if (mode == AllocateMode::kExtendSize && inode_->live().size() < end) inode_->Truncate(end);
   inode_->set_allocated_bytes(std::max(inode_->allocated_bytes(), end));
   disk_.Trace(fmt::format("allocate {} offset {} length {}", path_, offset, length));
   co_return Status::Ok();

@@ -19,13 +19,16 @@ class SimFile final : public File {
 
   Task<Result<size_t>> Read(uint64_t offset, std::span<std::byte> buffer) override;
   Task<Status> Write(uint64_t offset, std::span<const iovec> data) override;
+  Task<Status> WriteDurable(uint64_t offset, std::span<const iovec> data) override;
   Task<Status> DataSync() override;
-  Task<Status> Allocate(uint64_t offset, uint64_t length) override;
+  Task<Status> Allocate(uint64_t offset, uint64_t length, AllocateMode mode) override;
   Task<Status> Truncate(uint64_t length) override;
   Result<uint64_t> Size() override;
   const std::string& path() const override { return path_; }
 
  private:
+  // Write's body: the id of the logged change, for WriteDurable to sync.
+  Task<Result<uint64_t>> WriteChange(uint64_t offset, std::span<const iovec> data);
   // InvalidArgument unless `offset`, `length` and `address` suit O_DIRECT.
   Status CheckDirect(std::string_view operation, uint64_t offset, uint64_t length,
                      const void* address) const;

@@ -15,17 +15,20 @@ void SimInode::Apply(std::string& image, const Change& change, uint64_t byte_cou
   image.replace(change.offset, byte_count, change.bytes, 0, byte_count);
 }
 
-void SimInode::Log(Change change) {
+uint64_t SimInode::Log(Change change) {
+  change.id = next_change_id_++;
+  const uint64_t id = change.id;
   Apply(live_, change, change.bytes.size());
   unsynced_.push_back(std::move(change));
   if (unsynced_.size() > kUnsyncedChangesMax) {
     Apply(durable_, unsynced_.front(), unsynced_.front().bytes.size());
     unsynced_.pop_front();
   }
+  return id;
 }
 
-void SimInode::Write(uint64_t offset, std::string bytes) {
-  Log(Change{.kind = Change::Kind::kWrite, .offset = offset, .bytes = std::move(bytes)});
+uint64_t SimInode::Write(uint64_t offset, std::string bytes) {
+  return Log(Change{.kind = Change::Kind::kWrite, .offset = offset, .bytes = std::move(bytes)});
 }
 
 void SimInode::Truncate(uint64_t length) {
@@ -36,6 +39,18 @@ void SimInode::Truncate(uint64_t length) {
 void SimInode::Sync() {
   durable_ = live_;
   unsynced_.clear();
+}
+
+void SimInode::SyncWrite(uint64_t change_id) {
+  for (auto it = unsynced_.begin(); it != unsynced_.end();) {
+    if (it->id > change_id) break;
+    if (it->id == change_id || it->kind == Change::Kind::kTruncate) {
+      Apply(durable_, *it, it->bytes.size());
+      it = unsynced_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void SimInode::Persist(const Change& change, uint64_t byte_count) {

@@ -20,6 +20,7 @@ class SimInode {
     Kind kind = Kind::kWrite;
     uint64_t offset = 0;  // for kTruncate, the new length
     std::string bytes;    // for kWrite
+    uint64_t id = 0;      // in order of logging
   };
 
   const std::string& live() const { return live_; }
@@ -30,11 +31,14 @@ class SimInode {
   // What the file occupies on the disk: its size, or its reservation if larger.
   uint64_t stored_bytes() const { return std::max<uint64_t>(live_.size(), allocated_bytes_); }
 
-  // Applies to the live image and logs the change as unsynced.
-  void Write(uint64_t offset, std::string bytes);
+  // Applies to the live image and logs the change as unsynced; returns the change's id.
+  uint64_t Write(uint64_t offset, std::string bytes);
   void Truncate(uint64_t length);
   // Makes the live image durable (fdatasync).
   void Sync();
+  // Makes one logged write durable (RWF_DSYNC), with every size change logged before it, as a
+  // journal commits metadata in order. Later and other earlier writes stay unsynced.
+  void SyncWrite(uint64_t change_id);
   // Power loss, change by change: copies the first `byte_count` bytes of a write (a truncate:
   // the whole of it) into the durable image.
   void Persist(const Change& change, uint64_t byte_count);
@@ -45,12 +49,13 @@ class SimInode {
 
  private:
   static void Apply(std::string& image, const Change& change, uint64_t byte_count);
-  void Log(Change change);
+  uint64_t Log(Change change);
 
   std::string live_;
   std::string durable_;
   std::deque<Change> unsynced_;
   uint64_t allocated_bytes_ = 0;
+  uint64_t next_change_id_ = 1;
 };
 
 }  // namespace cerulean

@@ -142,7 +142,7 @@ TEST_F(UringFileTest, DirectWriteSyncReadBack) {
   RunOnLoop([&](Env& env) -> Task<void> {
     auto file = co_await env.OpenFile(path, {.create = true, .direct = true});
     EXPECT_TRUE(file.ok()) << file.status();
-    Status allocated = co_await (*file)->Allocate(0, 1 << 20);
+    Status allocated = co_await (*file)->Allocate(0, 1 << 20, File::AllocateMode::kKeepSize);
     EXPECT_TRUE(allocated.ok()) << allocated;
     PooledBuffer header = PooledBuffer::Allocate(4096);
     PooledBuffer payload = PooledBuffer::Allocate(8192);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +33,14 @@ Task<Result<size_t>> UringFile::Read(uint64_t offset, std::span<std::byte> buffe
 }
 
 Task<Status> UringFile::Write(uint64_t offset, std::span<const iovec> data) {
+  return WriteWithFlags(offset, data, 0);
+}
+
+Task<Status> UringFile::WriteDurable(uint64_t offset, std::span<const iovec> data) {
+  return WriteWithFlags(offset, data, RWF_DSYNC);
+}
+
+Task<Status> UringFile::WriteWithFlags(uint64_t offset, std::span<const iovec> data, int rw_flags) {
   // The kernel's progress consumes a copy of the list; small lists (the common case: a record
   // header and its payload) are copied into the coroutine frame, not the heap.
   constexpr size_t kInlineIovecs = 8;
@@ -47,7 +56,7 @@ Task<Status> UringFile::Write(uint64_t offset, std::span<const iovec> data) {
   }
   while (!pending.empty()) {
     const int32_t result = co_await MakeUringOp(loop_, {}, [&](io_uring_sqe* sqe) {
-      io_uring_prep_writev(sqe, fd_, pending.data(), std::min<size_t>(pending.size(), IOV_MAX), offset);
+      io_uring_prep_writev2(sqe, fd_, pending.data(), std::min<size_t>(pending.size(), IOV_MAX), offset, rw_flags);
     });
     if (result < 0) co_return Status::FromErrno(-result, "write " + path_);
     if (result == 0) co_return Status::Internal("write of 0 bytes to " + path_);
@@ -65,9 +74,10 @@ Task<Status> UringFile::DataSync() {
   co_return Status::Ok();
 }
 
-Task<Status> UringFile::Allocate(uint64_t offset, uint64_t length) {
+Task<Status> UringFile::Allocate(uint64_t offset, uint64_t length, AllocateMode mode) {
+  const int fallocate_mode = mode == AllocateMode::kKeepSize ? FALLOC_FL_KEEP_SIZE : 0;
   const int32_t result = co_await MakeUringOp(loop_, {}, [&](io_uring_sqe* sqe) {
-    io_uring_prep_fallocate(sqe, fd_, FALLOC_FL_KEEP_SIZE, offset, length);
+    io_uring_prep_fallocate(sqe, fd_, fallocate_mode, offset, length);
   });
   if (result < 0) co_return Status::FromErrno(-result, "fallocate " + path_);
   co_return Status::Ok();

@@ -13,13 +13,17 @@ class UringFile final : public File {
 
   Task<Result<size_t>> Read(uint64_t offset, std::span<std::byte> buffer) override;
   Task<Status> Write(uint64_t offset, std::span<const iovec> data) override;
+  Task<Status> WriteDurable(uint64_t offset, std::span<const iovec> data) override;
   Task<Status> DataSync() override;
-  Task<Status> Allocate(uint64_t offset, uint64_t length) override;
+  Task<Status> Allocate(uint64_t offset, uint64_t length, AllocateMode mode) override;
   Task<Status> Truncate(uint64_t length) override;
   Result<uint64_t> Size() override;
   const std::string& path() const override { return path_; }
 
  private:
+  // Write and WriteDurable: a gathered write with `rw_flags` (RWF_*), resumed after short writes.
+  Task<Status> WriteWithFlags(uint64_t offset, std::span<const iovec> data, int rw_flags);
+
   EventLoop& loop_;
   int fd_;
   std::string path_;
