@@ -38,6 +38,9 @@ int Main(int argc, char** argv) {
   server->add_option("--rpc-port", config.rpc_port, "Native rpc port (0 = any free port)")->capture_default_str();
   server->add_option("--data", config.data_directory, "Data directory")->capture_default_str();
   server->add_option("--shards", config.shards, "Event-loop shards (threads)")->capture_default_str()->check(CLI::Range(1, 256));
+  server->add_option("--poll-us", config.poll_us, "Microseconds an idle shard polls for work before sleeping (0: sleep at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1'000'000));
   server->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
   server->add_option("--role", config.role, "all-in-one, or storage (a storage node)")
       ->capture_default_str()
@@ -68,6 +71,10 @@ int Main(int argc, char** argv) {
   bench_storage->add_option("--repeats", storage_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   bench_storage->add_option("--duration-ms", duration_ms, "Length of each timed run")->capture_default_str()->check(CLI::Range(100, 600000));
   bench_storage->add_option("--directory", storage_options.directory, "Where the data goes (removed after)")->capture_default_str();
+  bench_storage->add_option("--server-core", storage_options.server_core,
+                            "CPU of the head node (default: the one taking the disk's interrupts)")->check(CLI::NonNegativeNumber);
+  bench_storage->add_option("--client-core", storage_options.client_core, "CPU of the client (default: the next one)")
+      ->check(CLI::NonNegativeNumber);
   uint64_t dataset_mib = storage_options.read_dataset_bytes >> 20;
   bench_storage->add_option("--dataset-mib", dataset_mib, "MiB of 4 KiB records to read back")
       ->capture_default_str()
@@ -88,6 +95,7 @@ int Main(int argc, char** argv) {
       if (server->count("--rpc-port") == 0) config.rpc_port = from_file.rpc_port;
       if (server->count("--data") == 0) config.data_directory = from_file.data_directory;
       if (server->count("--shards") == 0) config.shards = from_file.shards;
+      if (server->count("--poll-us") == 0) config.poll_us = from_file.poll_us;
       if (server->count("--log-level") == 0) config.log_level = from_file.log_level;
       if (server->count("--role") == 0) config.role = from_file.role;
     }

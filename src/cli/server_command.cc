@@ -26,7 +26,8 @@ int RunServer(const ServerConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ShardSet shards({.shard_count = config.shards});
+  ShardSet shards({.shard_count = config.shards,
+                   .loop = {.poll_before_sleep = std::chrono::microseconds(config.poll_us)}});
   bool serving = true;
   rpc::ServiceRegistry registry;
   std::unique_ptr<rpc::RpcServer> server;

@@ -43,6 +43,11 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
         return wrong_type("a shard count from 1 to 256");
       }
       config.shards = value.get<size_t>();
+    } else if (key == "poll_us") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > 1'000'000) {
+        return wrong_type("microseconds from 0 to 1000000");
+      }
+      config.poll_us = value.get<uint32_t>();
     } else {
       return Status::InvalidArgument(fmt::format("config '{}': unknown key '{}'", path, key));
     }

@@ -15,10 +15,12 @@ struct ServerConfig {
   std::string data_directory = "./cerulean-data";
   std::string log_level = "info";
   size_t shards = 1;
+  // How long an idle shard polls for work before it sleeps (EventLoopOptions::poll_before_sleep).
+  uint32_t poll_us = 50;
 };
 
 // Reads a JSON object with any of the keys "role", "host", "rpc_port", "data", "log_level",
-// "shards".
+// "shards", "poll_us".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);
 

@@ -16,7 +16,7 @@ std::string WriteTemp(const std::string& text) {
 }
 
 TEST(ServerConfigTest, ReadsEveryKey) {
-  const std::string path = WriteTemp(R"({"host":"0.0.0.0","rpc_port":9000,"data":"/tmp/x","log_level":"debug","shards":2})");
+  const std::string path = WriteTemp(R"({"host":"0.0.0.0","rpc_port":9000,"data":"/tmp/x","log_level":"debug","shards":2,"poll_us":0})");
   auto config = LoadServerConfig(path, {});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->host, "0.0.0.0");
@@ -24,6 +24,7 @@ TEST(ServerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->data_directory, "/tmp/x");
   EXPECT_EQ(config->log_level, "debug");
   EXPECT_EQ(config->shards, 2u);
+  EXPECT_EQ(config->poll_us, 0u);
   std::filesystem::remove(path);
 }
 

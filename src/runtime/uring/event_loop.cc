@@ -25,7 +25,8 @@ const std::chrono::steady_clock::time_point kProcessEpoch = std::chrono::steady_
 
 EventLoop* EventLoop::Current() { return current_loop; }
 
-EventLoop::EventLoop(EventLoopOptions options) : inbox_(options.inbox_capacity) {
+EventLoop::EventLoop(EventLoopOptions options)
+    : poll_before_sleep_(options.poll_before_sleep), inbox_(options.inbox_capacity) {
   CHECK(current_loop == nullptr) << "one event loop per thread";
   io_uring_params params{};
   // COOP_TASKRUN: completions are not pushed by interrupting us; TASKRUN_FLAG: the kernel says
@@ -125,7 +126,24 @@ void EventLoop::ArmWakeRead() {
   wake_read_armed_ = true;
 }
 
+bool EventLoop::PollBeforeSleep() {
+  if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+  const TimePoint start = Now();
+  const TimePoint until = std::min(start + poll_before_sleep_, timers_.NextDeadline());
+  for (TimePoint now = start; now < until; now = Now()) {
+    if (io_uring_cq_ready(&ring_) > 0 || (__atomic_load_n(ring_.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_TASKRUN) ||
+        !inbox_.Empty()) {
+      return true;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();  // spin politely: the sibling hyperthread keeps the core
+#endif
+  }
+  return false;
+}
+
 void EventLoop::SubmitAndReap(bool may_block) {
+  if (may_block && poll_before_sleep_ > Duration::zero() && PollBeforeSleep()) may_block = false;
   if (may_block) {
     ArmWakeRead();
     sleeping_.store(true, std::memory_order_seq_cst);

@@ -31,6 +31,10 @@ struct LoopMessage {
 struct EventLoopOptions {
   uint32_t ring_entries = 1024;
   size_t inbox_capacity = 4096;  // power of two; the bound on messages queued from other shards
+  // Before sleeping, watch for completions this long. Waking a sleeping thread costs tens of
+  // microseconds on a VM, more than a disk read's share of it; a busy server that polls across
+  // the gaps between requests never pays it. Zero: sleep at once (clients, tests, laptops).
+  Duration poll_before_sleep = Duration::zero();
 };
 
 class EventLoop {
@@ -71,7 +75,10 @@ class EventLoop {
   void DrainInbox();
   void SubmitAndReap(bool may_block);
   void ArmWakeRead();
+  // Watches the rings and the inbox for up to poll_before_sleep; true if work showed up.
+  bool PollBeforeSleep();
 
+  const Duration poll_before_sleep_;
   io_uring ring_;
   RingQueue<std::coroutine_handle<>> ready_;
   TimerQueue timers_;

@@ -24,10 +24,12 @@ TEST(ShardSetTest, CrossShardCallRunsOnTargetAndReturnsToCaller) {
   EXPECT_EQ(observed.get_future().get(), (std::vector<size_t>{0, 1, 0}));
 }
 
-TEST(ShardSetTest, ManyConcurrentCallsBothWaysPastTheInboxBound) {
-  // Inboxes of 8 slots and 2,000 calls in flight each way: the bound must push back, not lose
-  // or deadlock calls.
-  ShardSet shards({.shard_count = 2, .loop = {.inbox_capacity = 8}});
+// Inboxes of 8 slots and 2,000 calls in flight each way: the bound must push back, not lose or
+// deadlock calls. Loops that poll before sleeping must see the same messages and timers.
+class ShardSetCallsTest : public ::testing::TestWithParam<Duration> {};
+
+TEST_P(ShardSetCallsTest, ManyConcurrentCallsBothWaysPastTheInboxBound) {
+  ShardSet shards({.shard_count = 2, .loop = {.inbox_capacity = 8, .poll_before_sleep = GetParam()}});
   std::atomic<int> finished{0};
   std::promise<void> done;
   for (size_t origin = 0; origin < 2; origin++) {
@@ -52,6 +54,9 @@ TEST(ShardSetTest, ManyConcurrentCallsBothWaysPastTheInboxBound) {
   done.get_future().wait();
   EXPECT_EQ(finished.load(), 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(SleepAtOnceOrPollFirst, ShardSetCallsTest,
+                         ::testing::Values(Duration::zero(), std::chrono::microseconds(200)));
 
 }  // namespace
 }  // namespace cerulean
