@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "base/logging.h"
+#include "bench/cpu_placement.h"
 #include "bench/fio_baseline.h"
 #include "bench/rate.h"
 #include "bench/socket_baselines.h"
@@ -21,14 +23,19 @@ namespace {
 
 constexpr char kSuite[] = "storage";
 constexpr Duration kCallTimeout = std::chrono::seconds(30);
+constexpr Duration kServerPollBeforeSleep = std::chrono::microseconds(50);
 
-// Three storage nodes (stores, services, servers) on one pinned shard of this process.
+// Three storage nodes (stores, services, servers) in this process, each on its own pinned
+// shard as three processes would be: node i on core (first_core + i) % cores. Node 0, the head
+// of every chain and the one reads go to, is on `first_core`.
 class LocalStorageCluster {
  public:
-  LocalStorageCluster(const std::string& directory, int core)
-      : shards_({.shard_count = 1, .pin_to_cores = true, .first_core = static_cast<size_t>(core)}) {
-    shards_.RunAndWait<int>(0, [&](Env& env) -> Task<int> {
-      for (int i = 0; i < 3; i++) {
+  static constexpr size_t kNodes = 3;
+  LocalStorageCluster(const std::string& directory, int first_core)
+      : shards_({.shard_count = kNodes, .pin_to_cores = true, .first_core = static_cast<size_t>(first_core),
+                 .loop = {.poll_before_sleep = kServerPollBeforeSleep}}) {
+    for (size_t i = 0; i < kNodes; i++) {
+      shards_.RunAndWait<int>(i, [&](Env& env) -> Task<int> {
         auto node = std::make_unique<Node>();
         auto store = co_await storage::ExtentStore::Open(env, directory + "/node" + std::to_string(i),
                                                          {.extent_bytes_max = 1ull << 40});
@@ -42,21 +49,22 @@ class LocalStorageCluster {
         node->tasks->Spawn(node->server->Serve());
         addresses_.push_back(node->server->address());
         nodes_.push_back(std::move(node));
-      }
-      co_return 0;
-    });
+        co_return 0;
+      });
+    }
   }
   ~LocalStorageCluster() {
-    shards_.RunAndWait<int>(0, [&](Env&) -> Task<int> {
-      for (auto& node : nodes_) {
-        co_await node->server->Shutdown();
-        co_await node->tasks->Join();
-        co_await node->peers->Close();
-        co_await node->store->Close();
-      }
-      nodes_.clear();
-      co_return 0;
-    });
+    for (size_t i = 0; i < kNodes; i++) {
+      shards_.RunAndWait<int>(i, [&](Env&) -> Task<int> {
+        Node& node = *nodes_[i];
+        co_await node.server->Shutdown();
+        co_await node.tasks->Join();
+        co_await node.peers->Close();
+        co_await node.store->Close();
+        co_return 0;
+      });
+    }
+    nodes_.clear();
   }
   const std::vector<NetAddress>& addresses() const { return addresses_; }
 
@@ -165,10 +173,14 @@ BenchReport RunStorageBench(const StorageBenchOptions& options) {
   std::filesystem::remove_all(options.directory);
   std::filesystem::create_directories(options.directory);
   std::vector<Figures> runs;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int server_core = options.server_core.value_or(DiskInterruptCpu(options.directory).value_or(0));
+  const int client_core = options.client_core.value_or((server_core + 1) % cores);
+  LOG_INFO("bench storage: head node on cpu {}, client on cpu {}", server_core, client_core);
   std::vector<double> fio_read_iops, fio_read_p50, fio_write_bw, fio_sync_iops, tcp_p50;
   {
-    LocalStorageCluster cluster(options.directory, options.server_core);
-    ShardSet client({.shard_count = 1, .pin_to_cores = true, .first_core = static_cast<size_t>(options.client_core)});
+    LocalStorageCluster cluster(options.directory, server_core);
+    ShardSet client({.shard_count = 1, .pin_to_cores = true, .first_core = static_cast<size_t>(client_core)});
     for (int repeat = 0; repeat < options.repeats; repeat++) {
       runs.push_back(client.RunAndWait<Figures>(0, [&](Env& env) {
         return MeasureStorage(env, cluster.addresses(), options, uint64_t(repeat) * 100);
@@ -190,7 +202,7 @@ BenchReport RunStorageBench(const StorageBenchOptions& options) {
                              .fdatasync_each_write = true, .file_bytes = 256ull << 20, .runtime = options.duration})) {
         fio_sync_iops.push_back(fio->iops);
       }
-      PingPongResult ping = MeasureRawPingPong(rpc::kFrameHeaderBytes, 1000, 5000, options.server_core, options.client_core);
+      PingPongResult ping = MeasureRawPingPong(rpc::kFrameHeaderBytes, 1000, 5000, server_core, client_core);
       tcp_p50.push_back(Percentile(ping.latencies_us, 50));
     }
   }

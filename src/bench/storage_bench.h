@@ -2,6 +2,7 @@
 // file system in the same run (docs/BENCHMARKS.md).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/time.h"
@@ -15,8 +16,10 @@ struct StorageBenchOptions {
   int repeats = 3;
   uint64_t read_dataset_bytes = 128ull << 20;  // 4 KiB records read back at random
   size_t latency_reads = 5000;
-  int server_core = 0;
-  int client_core = 1;
+  // Unset: the server (the head node, which serves every read) goes to the CPU that takes the
+  // disk's interrupts (bench/cpu_placement.h), the client to the next one.
+  std::optional<int> server_core;
+  std::optional<int> client_core;
 };
 
 BenchReport RunStorageBench(const StorageBenchOptions& options);
