@@ -72,16 +72,18 @@ bool IsValidRecord(const std::byte* block, uint64_t extent_id, uint64_t offset, 
 }
 
 // Reads: checks the header and the sub-blocks covering [offset_in_payload, +length). `data`
-// holds sub-block `first_sub_block` onwards. Returns where the range starts in `data`.
+// holds sub-block `first_sub_block` onwards. Returns where the range starts in `data`, and sets
+// *facts once the header has verified.
 Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, uint64_t record_offset,
                            uint64_t offset_in_payload, uint64_t length, std::span<const std::byte> data,
-                           uint64_t first_sub_block, uint64_t* bad_offset) {
+                           uint64_t first_sub_block, uint64_t* bad_offset, RecordCache::Facts* facts) {
   *bad_offset = record_offset;
   auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(header_block, kBlockBytes));
   if (!header.ok()) return header.status();
   if (header->record_offset != record_offset || header->extent_id != extent_id) {
     return Status::DataLoss("record header names another place");
   }
+  *facts = {header->payload_bytes, header->payload_crc};
   if (offset_in_payload + length > header->payload_bytes) {
     return Status::OutOfRange(fmt::format("range [{}, {}) is outside the record's {} payload bytes",
                                           offset_in_payload, offset_in_payload + length, header->payload_bytes));
@@ -136,6 +138,7 @@ struct ExtentStore::CommitBatch {
 struct ExtentStore::Extent {
   explicit Extent(Env& env) : commit_wakeup(env), idle(env), reserved_advanced(env) { idle.Set(); }
   uint64_t id = 0;
+  uint64_t cache_key = 0;  // this incarnation's key in the record cache
   Durability durability = Durability::kSync;
   uint64_t chain_version = 0;
   std::unique_ptr<File> file;
@@ -164,6 +167,7 @@ ExtentStore::ExtentStore(Env& env, std::string directory, ExtentStoreOptions opt
     : env_(env),
       directory_(std::move(directory)),
       options_(options),
+      record_cache_(options.record_cache_entries),
       committers_(env),
       data_loss_(DefaultMetrics().GetCounter("cerulean_storage_data_loss_total",
                                              "Reads or recoveries that found bytes failing their checksum")),
@@ -230,6 +234,7 @@ Task<Status> ExtentStore::Recover() {
 Task<Status> ExtentStore::RecoverExtent(uint64_t id) {
   auto extent = std::make_shared<Extent>(env_);
   extent->id = id;
+  extent->cache_key = next_cache_key_++;
   auto file = co_await env_.OpenFile(ExtentPath(id), {.direct = true});
   if (!file.ok()) co_return file.status();
   extent->file = std::move(*file);
@@ -332,6 +337,7 @@ Task<Status> ExtentStore::Create(uint64_t id, Durability durability, uint64_t ch
   if (!file.ok()) co_return file.status();
   auto extent = std::make_shared<Extent>(env_);
   extent->id = id;
+  extent->cache_key = next_cache_key_++;
   extent->durability = durability;
   extent->chain_version = chain_version;
   extent->file = std::move(*file);
@@ -526,6 +532,9 @@ void ExtentStore::FinishBatch(Extent& extent, CommitBatch& batch) {
     extent.next_committed_sequence = batch.items.back()->sequence + 1;
     for (PendingAppend* item : batch.items) {
       extent.record_ends.push_back(item->offset + item->record_bytes);
+      if (item->facts.payload_bytes <= kSubBlockBytes) {
+        record_cache_.Insert(extent.cache_key, item->offset, {item->facts.payload_bytes, item->facts.payload_crc});
+      }
       item->status = Status::Ok();
       item->done.Set();
     }
@@ -603,6 +612,9 @@ Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, 
 
 Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                                  uint64_t length) {
+  if (auto facts = record_cache_.Find(extent.cache_key, record_offset)) {
+    co_return co_await ReadSmallRecord(extent, record_offset, *facts, offset_in_payload, length);
+  }
   const uint64_t payload_start = record_offset + kBlockBytes;
   const uint64_t first_sub_block = offset_in_payload / kSubBlockBytes;
   const uint64_t end_in_payload = offset_in_payload + std::max<uint64_t>(length, 1);
@@ -640,17 +652,47 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   const std::byte* header_bytes = first_sub_block == 0 ? data.data() : header_block.data();
   const size_t sub_blocks_at = first_sub_block == 0 ? kBlockBytes : 0;
   uint64_t bad_offset = 0;
+  RecordCache::Facts facts;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
                                          data.span().first(data_to - data_from).subspan(sub_blocks_at),
-                                         first_sub_block, &bad_offset);
+                                         first_sub_block, &bad_offset, &facts);
   if (!start_in_sub_blocks.ok()) {
     if (start_in_sub_blocks.status().code() == StatusCode::kOutOfRange) co_return start_in_sub_blocks.status();
     co_return CountDataLoss(start_in_sub_blocks.status(), extent.id, bad_offset);
   }
+  if (facts.payload_bytes <= kSubBlockBytes) record_cache_.Insert(extent.cache_key, record_offset, facts);
   ReadResult result;
   result.length = length;
   result.offset = sub_blocks_at + *start_in_sub_blocks;
   result.buffer = std::move(data);
+  co_return result;
+}
+
+Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t record_offset,
+                                                      RecordCache::Facts facts, uint64_t offset_in_payload,
+                                                      uint64_t length) {
+  if (offset_in_payload + length > facts.payload_bytes) {
+    co_return Status::OutOfRange(fmt::format("range [{}, {}) is outside the record's {} payload bytes",
+                                             offset_in_payload, offset_in_payload + length, facts.payload_bytes));
+  }
+  const uint64_t payload_start = record_offset + kBlockBytes;
+  const uint64_t padded = RoundUpToBlock(facts.payload_bytes);
+  CHECK_LE(payload_start + padded, extent.committed_length) << "cached record past the committed length";
+  ReadResult result;
+  result.offset = offset_in_payload;
+  result.length = length;
+  if (facts.payload_bytes == 0) co_return result;
+  // The whole payload (one sub-block at most), checked against the CRC its header held.
+  result.buffer = PooledBuffer::Allocate(padded);
+  auto got = co_await extent.file->Read(payload_start, result.buffer.span());
+  if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, payload_start);
+  if (*got != padded) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, payload_start);
+  const uint32_t crc = Crc32c(result.buffer.span().first(facts.payload_bytes));
+  if (crc != facts.payload_crc) {
+    co_return CountDataLoss(Status::DataLoss(fmt::format("payload checksum {:#010x}, computed {:#010x}",
+                                                         facts.payload_crc, crc)),
+                            extent.id, payload_start);
+  }
   co_return result;
 }
 

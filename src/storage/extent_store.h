@@ -13,6 +13,7 @@
 #include "base/buffer_pool.h"
 #include "base/metrics.h"
 #include "storage/extent_format.h"
+#include "storage/record_cache.h"
 #include "runtime/env.h"
 #include "runtime/event.h"
 #include "runtime/intrusive_list.h"
@@ -33,6 +34,9 @@ struct ExtentStoreOptions {
   // An open extent records a durable "scan from here" point every this many bytes, which bounds
   // what recovery must read.
   uint64_t tail_hint_interval_bytes = 64ull << 20;
+  // Small records whose length and CRC are kept in memory (24 bytes each), so that reading one
+  // fetches its payload only (storage/record_cache.h). 0 turns the cache off.
+  size_t record_cache_entries = 1 << 20;
 };
 
 inline constexpr uint64_t kAnyOffset = UINT64_MAX;
@@ -155,6 +159,9 @@ class ExtentStore {
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length);
+  // ReadRecord for a record whose length and CRC are in the record cache: the payload only.
+  Task<Result<ReadResult>> ReadSmallRecord(Extent& extent, uint64_t record_offset, RecordCache::Facts facts,
+                                           uint64_t offset_in_payload, uint64_t length);
   Status CountDataLoss(Status status, uint64_t extent_id, uint64_t offset);
   std::string ExtentPath(uint64_t extent_id) const;
   std::string SealPath(uint64_t extent_id) const;
@@ -168,6 +175,8 @@ class ExtentStore {
   uint64_t capacity_bytes_ = 0;
   uint64_t used_bytes_ = 0;
   uint64_t recovery_records_scanned_ = 0;
+  RecordCache record_cache_;
+  uint64_t next_cache_key_ = 1;  // one per extent incarnation, for record_cache_
   TaskGroup committers_;
   bool closed_ = false;
   Counter& data_loss_;
