@@ -10,6 +10,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -116,6 +117,12 @@ class Env {
   virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
   // Makes the directory's entries (files created, renamed, removed in it) durable.
   virtual Task<Status> SyncDirectory(std::string path) = 0;
+
+  // --- blocking work
+  // Runs `work` where it may block (a helper thread) and resumes the caller on this loop once it
+  // has returned: for libraries with no asynchronous interface (RocksDB's synced writes). `work`
+  // must not touch the loop's state. The simulation runs it inline.
+  virtual Task<void> RunBlocking(std::function<void()> work) = 0;
 };
 
 }  // namespace cerulean

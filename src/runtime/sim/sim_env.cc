@@ -41,6 +41,11 @@ Task<Status> SimEnv::SyncDirectory(std::string path) {
   co_return Status::Ok();
 }
 
+Task<void> SimEnv::RunBlocking(std::function<void()> work) {
+  work();  // one thread: the work simply takes no virtual time
+  co_return;
+}
+
 Result<DiskSpace> SimEnv::GetDiskSpace(const std::string& path) {
   (void)path;  // one disk per simulated node
   const SimDisk& disk = world_.disk(host_);

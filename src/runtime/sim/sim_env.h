@@ -35,6 +35,7 @@ class SimEnv final : public Env {
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
   // Directory entries are durable at once in the simulated disk, so there is nothing to do.
   Task<Status> SyncDirectory(std::string path) override;
+  Task<void> RunBlocking(std::function<void()> work) override;
 
  private:
   SimWorld& world_;

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
+#include "runtime/uring/blocking_pool.h"
 #include "runtime/uring/uring_file.h"
 #include "runtime/uring/uring_op.h"
 #include "runtime/uring/uring_socket.h"
@@ -129,6 +131,38 @@ Result<DiskSpace> UringEnv::GetDiskSpace(const std::string& path) {
   if (statvfs(path.c_str(), &info) != 0) return Status::FromErrno(errno, "statvfs " + path);
   return DiskSpace{.total_bytes = uint64_t{info.f_blocks} * info.f_frsize,
                    .available_bytes = uint64_t{info.f_bavail} * info.f_frsize};
+}
+
+namespace {
+
+// Suspends the caller, runs the work on the blocking pool, then posts the caller back to its
+// loop. Lives in the caller's frame until it resumes; the helper thread touches it only before
+// the post that hands it back.
+struct BlockingWork : LoopMessage {
+  EventLoop* loop = nullptr;
+  std::function<void()>* work = nullptr;
+  std::coroutine_handle<> caller;
+
+  bool await_ready() const { return false; }
+  void await_suspend(std::coroutine_handle<> handle) {
+    caller = handle;
+    run = [](LoopMessage* message) { static_cast<BlockingWork*>(message)->caller.resume(); };
+    BlockingPool::Default().Submit([this] {
+      (*work)();
+      // A full inbox is rare and short-lived: the loop drains it every turn.
+      while (!loop->Post(this)) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    });
+  }
+  void await_resume() const {}
+};
+
+}  // namespace
+
+Task<void> UringEnv::RunBlocking(std::function<void()> work) {
+  BlockingWork awaiter;
+  awaiter.loop = &loop_;
+  awaiter.work = &work;
+  co_await awaiter;
 }
 
 }  // namespace cerulean

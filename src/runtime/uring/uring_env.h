@@ -31,6 +31,7 @@ class UringEnv final : public Env {
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
   Task<Status> SyncDirectory(std::string path) override;
+  Task<void> RunBlocking(std::function<void()> work) override;
 
  private:
   EventLoop& loop_;

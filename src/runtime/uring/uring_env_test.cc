@@ -6,12 +6,14 @@
 
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "base/buffer_pool.h"
 #include "runtime/deadline.h"
 #include "runtime/sleep.h"
 #include "runtime/task_group.h"
 #include "runtime/test_loop.h"
+#include "runtime/when_all.h"
 
 namespace cerulean {
 namespace {
@@ -107,6 +109,25 @@ TEST(UringEnvTest, WriterBlocksWhenPeerStopsReadingUntilDeadline) {
     Deadline deadline(env, 50ms);
     Status wrote = co_await pair.client->Write({&v, 1}, deadline.token());
     EXPECT_EQ(wrote.code(), StatusCode::kDeadlineExceeded);
+  });
+}
+
+TEST(UringEnvTest, RunBlockingRunsOffTheLoopAndResumesOnIt) {
+  RunOnLoop([](Env& env) -> Task<void> {
+    const std::thread::id loop_thread = std::this_thread::get_id();
+    std::vector<std::thread::id> ran_on(16);
+    std::vector<Task<void>> calls;
+    for (size_t i = 0; i < ran_on.size(); i++) {
+      calls.push_back([](Env& e, std::thread::id* where, std::thread::id loop) -> Task<void> {
+        co_await e.RunBlocking([where] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));  // it may block
+          *where = std::this_thread::get_id();
+        });
+        EXPECT_EQ(std::this_thread::get_id(), loop);  // back on the loop
+      }(env, &ran_on[i], loop_thread));
+    }
+    co_await WhenAll(std::move(calls));
+    for (const std::thread::id& id : ran_on) EXPECT_NE(id, loop_thread);
   });
 }
 
