@@ -1,0 +1,141 @@
+#include "meta/meta_records.h"
+
+#include <fmt/format.h>
+
+#include "rpc/wire.h"
+
+namespace cerulean::meta {
+namespace {
+
+using rpc::WireReader;
+using rpc::WireWriter;
+
+constexpr uint8_t kContainerFormat = 1;
+constexpr uint8_t kObjectFormat = 1;
+constexpr uint32_t kMetadataPairsMax = 1024;
+constexpr uint32_t kMetadataBytesMax = 8 * 1024;
+constexpr uint32_t kPiecesMax = 1u << 24;
+
+std::span<const std::byte> AsBytes(std::string_view text) {
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+std::string ToString(const rpc::MessageBuffer& buffer) {
+  return {reinterpret_cast<const char*>(buffer.span().data()), buffer.span().size()};
+}
+
+void EncodeMetadata(const UserMetadata& metadata, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(metadata.size()));
+  for (const auto& [name, value] : metadata) {
+    w.String(name);
+    w.String(value);
+  }
+}
+
+Result<UserMetadata> DecodeMetadata(WireReader& r) {
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kMetadataPairsMax) return Status::DataLoss(fmt::format("{} metadata pairs", count));
+  UserMetadata metadata;
+  for (uint32_t i = 0; i < count; i++) {
+    ASSIGN_OR_RETURN(std::string name, r.String(kMetadataBytesMax));
+    ASSIGN_OR_RETURN(std::string value, r.String(kMetadataBytesMax));
+    metadata.emplace_back(std::move(name), std::move(value));
+  }
+  return metadata;
+}
+
+Status CheckFormat(WireReader& r, uint8_t expected, std::string_view what) {
+  ASSIGN_OR_RETURN(uint8_t format, r.U8());
+  if (format != expected) return Status::DataLoss(fmt::format("{} record of unknown format {}", what, format));
+  return Status::Ok();
+}
+
+// A value that does not decode is damage in the store, not a bad request.
+template <typename T>
+Result<T> AsDataLoss(Result<T> result, std::string_view what) {
+  if (result.ok() || result.status().code() == StatusCode::kDataLoss) return result;
+  return Status::DataLoss(fmt::format("{} record does not decode: {}", what, result.status().message()));
+}
+
+}  // namespace
+
+std::string EncodeContainerRecord(const ContainerRecord& record) {
+  rpc::MessageBuffer buffer;
+  WireWriter w(buffer);
+  w.U8(kContainerFormat);
+  w.I64(record.created_unix_ns);
+  w.Bool(record.public_read);
+  EncodeMetadata(record.metadata, w);
+  return ToString(buffer);
+}
+
+Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes) {
+  return AsDataLoss([&]() -> Result<ContainerRecord> {
+    WireReader r(AsBytes(bytes));
+    RETURN_IF_ERROR(CheckFormat(r, kContainerFormat, "container"));
+    ContainerRecord record;
+    ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
+    ASSIGN_OR_RETURN(record.public_read, r.Bool());
+    ASSIGN_OR_RETURN(record.metadata, DecodeMetadata(r));
+    RETURN_IF_ERROR(r.ExpectEnd());
+    return record;
+  }(), "container");
+}
+
+std::string EncodeObjectRecord(const ObjectRecord& record) {
+  rpc::MessageBuffer buffer;
+  WireWriter w(buffer);
+  w.U8(kObjectFormat);
+  w.U64(record.size);
+  w.String(record.etag);
+  w.String(record.content_type);
+  EncodeMetadata(record.metadata, w);
+  w.I64(record.created_unix_ns);
+  w.I64(record.modified_unix_ns);
+  w.U32(record.crc32c);
+  w.U32(static_cast<uint32_t>(record.pieces.size()));
+  for (const Piece& piece : record.pieces) {
+    w.U64(piece.extent_id);
+    w.U64(piece.record_offset);
+    w.U32(piece.length);
+    w.U32(piece.crc32c);
+  }
+  return ToString(buffer);
+}
+
+Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
+  return AsDataLoss([&]() -> Result<ObjectRecord> {
+    WireReader r(AsBytes(bytes));
+    RETURN_IF_ERROR(CheckFormat(r, kObjectFormat, "object"));
+    ObjectRecord record;
+    ASSIGN_OR_RETURN(record.size, r.U64());
+    ASSIGN_OR_RETURN(record.etag, r.String(1024));
+    ASSIGN_OR_RETURN(record.content_type, r.String(1024));
+    ASSIGN_OR_RETURN(record.metadata, DecodeMetadata(r));
+    ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
+    ASSIGN_OR_RETURN(record.modified_unix_ns, r.I64());
+    ASSIGN_OR_RETURN(record.crc32c, r.U32());
+    ASSIGN_OR_RETURN(uint32_t pieces, r.U32());
+    if (pieces > kPiecesMax || pieces > r.remaining() / 24) {
+      return Status::DataLoss(fmt::format("{} pieces do not fit the record", pieces));
+    }
+    record.pieces.reserve(pieces);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < pieces; i++) {
+      Piece piece;
+      ASSIGN_OR_RETURN(piece.extent_id, r.U64());
+      ASSIGN_OR_RETURN(piece.record_offset, r.U64());
+      ASSIGN_OR_RETURN(piece.length, r.U32());
+      ASSIGN_OR_RETURN(piece.crc32c, r.U32());
+      total += piece.length;
+      record.pieces.push_back(piece);
+    }
+    if (total != record.size) {
+      return Status::DataLoss(fmt::format("pieces hold {} bytes of a {}-byte object", total, record.size));
+    }
+    RETURN_IF_ERROR(r.ExpectEnd());
+    return record;
+  }(), "object");
+}
+
+}  // namespace cerulean::meta
