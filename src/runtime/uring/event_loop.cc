@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/check.h"
 
@@ -44,6 +45,9 @@ EventLoop::EventLoop(EventLoopOptions options)
 }
 
 EventLoop::~EventLoop() {
+  // A thread inside Post may have published its message (and so let this loop finish) but not
+  // yet woken it: wait until it has let go of the loop.
+  while (posting_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   io_uring_queue_exit(&ring_);
   close(wake_fd_);
   if (current_loop == this) current_loop = nullptr;
@@ -75,9 +79,11 @@ bool EventLoop::Post(LoopMessage* message) {
   // TryPush publishes with a seq_cst store and Wake reads `sleeping_` with a seq_cst exchange;
   // the loop raises `sleeping_` and then checks the inbox, both seq_cst. So either the loop
   // sees the message before it sleeps, or we see it sleeping and wake it.
-  if (!inbox_.TryPush(message)) return false;
-  Wake();
-  return true;
+  posting_.fetch_add(1, std::memory_order_acq_rel);
+  const bool pushed = inbox_.TryPush(message);
+  if (pushed) Wake();
+  posting_.fetch_sub(1, std::memory_order_release);
+  return pushed;
 }
 
 void EventLoop::Wake() {

@@ -87,6 +87,7 @@ class EventLoop {
   uint64_t wake_value_ = 0;
   bool wake_read_armed_ = false;
   std::atomic<bool> sleeping_{false};
+  std::atomic<int> posting_{0};  // threads inside Post: the destructor waits for them
   bool stopping_ = false;
 };
 
