@@ -12,6 +12,7 @@
 #include "rpc/rpc_client.h"
 #include "rpc/rpc_server.h"
 #include "runtime/task_group.h"
+#include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 
 namespace cerulean::meta {
@@ -21,12 +22,8 @@ using cerulean::testing::RunOnLoop;
 
 class MetaServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() / ("cerulean-meta-service-" + std::to_string(getpid()));
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::string directory_;
+  cerulean::testing::TestDirectory temporary_{"meta-service"};
+  const std::string directory_ = temporary_ / "db";
 };
 
 template <typename T>

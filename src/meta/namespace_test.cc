@@ -11,6 +11,7 @@
 #include "meta/names.h"
 #include "meta/rocksdb_metadata_store.h"
 #include "runtime/sleep.h"
+#include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 #include "runtime/when_all.h"
 
@@ -27,13 +28,8 @@ ObjectRecord Object(uint64_t size, std::string etag) {
 
 class NamespaceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("cerulean-ns-" + std::to_string(getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
+  cerulean::testing::TestDirectory temporary_{"ns"};
+  const std::filesystem::path directory_ = temporary_ / "db";
 
   // Runs `body(namespace)` on a loop with a fresh store.
   template <typename Body>
@@ -46,7 +42,6 @@ class NamespaceTest : public ::testing::Test {
       co_await (*store)->Close();
     });
   }
-  std::filesystem::path directory_;
 };
 
 TEST_F(NamespaceTest, ContainersCreateListDeleteOnlyWhenEmpty) {

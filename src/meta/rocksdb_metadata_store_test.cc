@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 #include "runtime/when_all.h"
 
@@ -15,14 +16,8 @@ using cerulean::testing::RunOnLoop;
 
 class RocksDbMetadataStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() /
-                 ("cerulean-meta-" + std::to_string(getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::filesystem::path directory_;
+  cerulean::testing::TestDirectory temporary_{"meta"};
+  const std::filesystem::path directory_ = temporary_ / "db";
 };
 
 TEST_F(RocksDbMetadataStoreTest, CommitGetScanAndReopen) {

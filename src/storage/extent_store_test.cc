@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 #include "runtime/when_all.h"
 
@@ -17,12 +18,9 @@ using cerulean::testing::RunOnLoop;
 
 class ExtentStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() / ("cerulean-extents-" + std::to_string(getpid()));
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::string directory_;
+  cerulean::testing::TestDirectory temporary_{"extents"};
+  // A store directory that does not exist yet: Open must create it.
+  const std::string directory_ = temporary_ / "store";
 };
 
 PooledBuffer Payload(size_t bytes, uint8_t seed) {

@@ -11,6 +11,7 @@
 #include "rpc/rpc_client.h"
 #include "rpc/rpc_server.h"
 #include "runtime/task_group.h"
+#include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 #include "storage/storage_messages.h"
 
@@ -21,12 +22,8 @@ using cerulean::testing::RunOnLoop;
 
 class StorageServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() / ("cerulean-storage-service-" + std::to_string(getpid()));
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::string directory_;
+  cerulean::testing::TestDirectory temporary_{"storage-service"};
+  const std::string directory_ = temporary_ / "store";
 };
 
 TEST_F(StorageServiceTest, EveryMethodOverRpc) {

@@ -12,6 +12,7 @@
 #include "runtime/deadline.h"
 #include "runtime/sleep.h"
 #include "runtime/task_group.h"
+#include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 #include "runtime/when_all.h"
 
@@ -150,12 +151,8 @@ TEST(UringEnvTest, ListenerCloseFailsPendingAccept) {
 
 class UringFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::temp_directory_path() / ("cerulean-uring-" + std::to_string(getpid()));
-    std::filesystem::create_directories(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::filesystem::path directory_;
+  cerulean::testing::TestDirectory temporary_{"uring"};
+  const std::filesystem::path directory_ = temporary_.path();
 };
 
 TEST_F(UringFileTest, DirectWriteSyncReadBack) {
