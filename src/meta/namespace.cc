@@ -183,8 +183,11 @@ Result<ObjectListing> Namespace::ListObjects(std::string_view container, const L
   std::string last_returned;
   const auto results = [&] { return listing.objects.size() + listing.common_prefixes.size(); };
   while (true) {
-    // Read a page at a time; a group of many names is skipped with one seek, not name by name.
-    ASSIGN_OR_RETURN(std::vector<MetadataEntry> entries, store_.Scan(from, to, options.max_results + 1));
+    // Read a short page at a time: a group of many names is skipped with one seek, not name by
+    // name, and a listing of many groups does not copy a full page per group.
+    constexpr size_t kScanPageMax = 64;
+    const size_t page = std::min(options.max_results - results() + 1, kScanPageMax);
+    ASSIGN_OR_RETURN(std::vector<MetadataEntry> entries, store_.Scan(from, to, page));
     if (entries.empty()) return listing;
     for (MetadataEntry& entry : entries) {
       const std::string_view name = keys::ObjectName(entry.key, container);

@@ -153,6 +153,7 @@ struct ExtentStore::Extent {
   bool sealed = false;
   bool sealing = false;
   bool replicating = false;                        // WriteRecords is copying records in
+  bool busy = false;                               // a seal, delete or copy runs: one at a time
   Status failure;                                  // an I/O error stopped appends
   IntrusiveList<PendingAppend> pending;
   // A ring of kBatchesInFlightMax, made on the first append: the commit loop reuses them.
@@ -372,6 +373,7 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
                                                   payload.size(), kRecordPayloadBytesMax));
   }
   Extent* extent = Find(id);
+  std::shared_ptr<Extent> waiting_on;  // keeps an awaited event alive if a Delete drops the extent
   while (true) {
     if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
     if (options.chain_version && *options.chain_version != extent->chain_version) {
@@ -385,7 +387,8 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
     if (!extent->failure.ok()) co_return extent->failure;
     if (options.expected_offset == kAnyOffset || extent->reserved_length >= options.expected_offset) break;
     // A record before ours is still on its way from the head: wait for it to be placed.
-    CO_RETURN_IF_ERROR(co_await extent->reserved_advanced.Wait(options.cancel));
+    waiting_on = extents_.at(id);
+    CO_RETURN_IF_ERROR(co_await waiting_on->reserved_advanced.Wait(options.cancel));
     extent = Find(id);
   }
   if (options.expected_offset != kAnyOffset && extent->reserved_length != options.expected_offset) {
@@ -489,6 +492,7 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
     extent.reserved_advanced.Reset();
     Status cut = co_await extent.file->Truncate(extent.committed_length);
     (void)cut;  // best effort: recovery would cut an unacknowledged tail anyway
+    extent.allocated_length = std::min(extent.allocated_length, extent.committed_length);
   }
   extent.committing = false;
   extent.idle.Set();
@@ -632,12 +636,14 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   if (first_sub_block != 0) {
     header_block = PooledBuffer::Allocate(kBlockBytes);
     auto got = co_await extent.file->Read(record_offset, header_block.span());
+    if (record_offset + kBlockBytes > extent.committed_length) co_return CutBySeal(extent, record_offset);
     if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, record_offset);
     if (*got != kBlockBytes) co_return CountDataLoss(Status::DataLoss("short read of a record header"), extent.id, record_offset);
   }
   if (speculative_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
   PooledBuffer data = PooledBuffer::Allocate(covered_to - data_from);
   auto got = co_await extent.file->Read(data_from, data.span().first(speculative_to - data_from));
+  if (speculative_to > extent.committed_length) co_return CutBySeal(extent, record_offset);
   if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, data_from);
   if (*got != speculative_to - data_from) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_from);
   uint64_t data_to = speculative_to;
@@ -645,6 +651,7 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   const uint64_t needed_to = std::min(covered_to, payload_start + RoundUpToBlock(PayloadBytesOf(header_peek)));
   if (needed_to > data_to) {
     auto rest = co_await extent.file->Read(data_to, data.span().subspan(data_to - data_from, needed_to - data_to));
+    if (needed_to > extent.committed_length) co_return CutBySeal(extent, record_offset);
     if (!rest.ok()) co_return CountDataLoss(rest.status(), extent.id, data_to);
     if (*rest != needed_to - data_to) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_to);
     data_to = needed_to;
@@ -677,7 +684,7 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   }
   const uint64_t payload_start = record_offset + kBlockBytes;
   const uint64_t padded = RoundUpToBlock(facts.payload_bytes);
-  CHECK_LE(payload_start + padded, extent.committed_length) << "cached record past the committed length";
+  if (payload_start + padded > extent.committed_length) co_return CutBySeal(extent, record_offset);
   ReadResult result;
   result.offset = offset_in_payload;
   result.length = length;
@@ -685,6 +692,8 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   // The whole payload (one sub-block at most), checked against the CRC its header held.
   result.buffer = PooledBuffer::Allocate(padded);
   auto got = co_await extent.file->Read(payload_start, result.buffer.span());
+  // A Seal may have cut the record while the read was on the disk: that is not damage.
+  if (payload_start + padded > extent.committed_length) co_return CutBySeal(extent, record_offset);
   if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, payload_start);
   if (*got != padded) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, payload_start);
   const uint32_t crc = Crc32c(result.buffer.span().first(facts.payload_bytes));
@@ -746,8 +755,10 @@ Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> r
   Extent* found = Find(id);
   if (found == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
   std::shared_ptr<Extent> extent = extents_.at(id);
-  if (extent->sealed) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
-  if (extent->committing || extent->replicating || extent->reserved_length != extent->committed_length) {
+  if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+  if (!extent->failure.ok()) co_return extent->failure;
+  if (extent->busy) co_return Busy(*extent);
+  if (extent->committing || extent->reserved_length != extent->committed_length) {
     co_return Status::FailedPrecondition(fmt::format("extent {:016x} is taking appends", id));
   }
   // Check every record before writing any: a bad copy must not land.
@@ -785,6 +796,7 @@ Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> r
     source = aligned.data();
   }
   extent->replicating = true;  // appends are refused until the copy has landed
+  extent->busy = true;         // and seals and deletes
   iovec piece{const_cast<std::byte*>(source), records.size()};
   Status written = co_await extent->file->Write(extent->committed_length, {&piece, 1});
   if (written.ok()) written = co_await extent->file->DataSync();
@@ -795,72 +807,89 @@ Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> r
     extent->record_ends.insert(extent->record_ends.end(), ends.begin(), ends.end());
   } else {
     Status cut = co_await extent->file->Truncate(extent->committed_length);
-    (void)cut;
+    (void)cut;  // recovery cuts an unacknowledged tail anyway
+    extent->allocated_length = extent->committed_length;
   }
   extent->replicating = false;
+  extent->busy = false;
   co_return written;
 }
 
 Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
-  Extent* extent = Find(id);
-  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  if (Find(id) == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  // Held across the awaits: a Delete may drop the map's reference meanwhile.
+  std::shared_ptr<Extent> extent = extents_.at(id);
   if (extent->sealed) {
     if (extent->committed_length == length) co_return Status::Ok();  // sealing twice is fine
     co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed at {}, not {}", id,
                                                      extent->committed_length, length));
   }
-  if (extent->replicating) {
-    co_return Status::FailedPrecondition(fmt::format("extent {:016x} is being re-replicated", id));
-  }
-  extent->sealing = true;  // no new appends; let those in flight land
-  extent->reserved_advanced.Set();
-  extent->reserved_advanced.Reset();
-  while (extent->committing) {
-    Status idle = co_await extent->idle.Wait();
+  if (extent->busy) co_return Busy(*extent);
+  extent->busy = true;
+  Status sealed = co_await SealBusy(*extent, length);
+  extent->busy = false;
+  co_return sealed;
+}
+
+Task<Status> ExtentStore::SealBusy(Extent& extent, uint64_t length) {
+  const uint64_t id = extent.id;
+  extent.sealing = true;  // no new appends; let those in flight land
+  extent.reserved_advanced.Set();
+  extent.reserved_advanced.Reset();
+  while (extent.committing) {
+    Status idle = co_await extent.idle.Wait();
     CHECK(idle.ok());
   }
-  bool boundary = length == extent->committed_length ||
-                  std::find(extent->record_ends.begin(), extent->record_ends.end(), length) != extent->record_ends.end();
-  if (!boundary && length <= extent->committed_length) {
+  bool boundary = length == extent.committed_length ||
+                  std::find(extent.record_ends.begin(), extent.record_ends.end(), length) != extent.record_ends.end();
+  if (!boundary && length <= extent.committed_length) {
     // Before the last tail hint (or restart) boundaries are not kept: walk the record headers
     // from the nearest known boundary below `length`.
     uint64_t offset = kFirstRecordOffset;
-    for (uint64_t end : extent->record_ends) {
+    for (uint64_t end : extent.record_ends) {
       if (end <= length) offset = std::max(offset, end);
     }
     PooledBuffer block = PooledBuffer::Allocate(kBlockBytes);
     while (offset < length) {
-      auto got = co_await extent->file->Read(offset, block.span());
+      auto got = co_await extent.file->Read(offset, block.span());
       if (!got.ok() || *got != kBlockBytes) break;
-      const uint64_t next = RecordEndAt(block.data(), extent->id, offset);
+      const uint64_t next = RecordEndAt(block.data(), extent.id, offset);
       if (next == 0) break;
       offset = next;
     }
     boundary = offset == length;
   }
-  if (length > extent->committed_length || !boundary) {
-    extent->sealing = false;
+  if (length > extent.committed_length || !boundary) {
+    // Nothing changed: appends may go on (unless an earlier attempt already cut the file).
+    if (extent.failure.ok()) extent.sealing = false;
     co_return Status::InvalidArgument(fmt::format("extent {:016x}: {} is not a committed record boundary "
-                                                  "(committed length {})", id, length, extent->committed_length));
+                                                  "(committed length {})", id, length, extent.committed_length));
   }
-  CO_RETURN_IF_ERROR(co_await extent->file->Truncate(length));
-  CO_RETURN_IF_ERROR(co_await extent->file->DataSync());
+  // From the truncation on, the extent is this long, whatever happens next: a failed sync or
+  // seal file leaves it sealing (no appends) at `length`, and a retried Seal(length) finishes.
+  CO_RETURN_IF_ERROR(co_await extent.file->Truncate(length));
+  used_bytes_ -= extent.committed_length - length;
+  extent.committed_length = extent.reserved_length = extent.allocated_length = length;
+  std::erase_if(extent.record_ends, [&](uint64_t end) { return end > length; });
+  CO_RETURN_IF_ERROR(co_await extent.file->DataSync());
   auto bytes = EncodeSideFile(kSealMagic, {length, 0});
   CO_RETURN_IF_ERROR(co_await WriteSmallFile(SealPath(id), bytes));
-  used_bytes_ -= extent->committed_length - length;
-  extent->committed_length = extent->reserved_length = length;
-  extent->sealed = true;
-  extent->record_ends.clear();
-  extent->record_ends.shrink_to_fit();
+  extent.sealed = true;
+  extent.record_ends.clear();
+  extent.record_ends.shrink_to_fit();
   Status removed = env_.RemoveFile(HintPath(id));
   (void)removed;  // a sealed extent never reads its hint
   co_return Status::Ok();
 }
 
 Task<Status> ExtentStore::Delete(uint64_t id) {
-  Extent* extent = Find(id);
-  if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  if (Find(id) == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  std::shared_ptr<Extent> extent = extents_.at(id);
+  if (extent->busy) co_return Busy(*extent);
+  extent->busy = true;
   extent->sealing = true;
+  extent->reserved_advanced.Set();  // a replica append waiting for its turn gives up
+  extent->reserved_advanced.Reset();
   while (extent->committing) {
     Status idle = co_await extent->idle.Wait();
     CHECK(idle.ok());
@@ -873,6 +902,15 @@ Task<Status> ExtentStore::Delete(uint64_t id) {
   }
   CO_RETURN_IF_ERROR(env_.RemoveFile(ExtentPath(id)));
   co_return co_await env_.SyncDirectory(directory_ + "/extents");
+}
+
+Status ExtentStore::CutBySeal(const Extent& extent, uint64_t record_offset) const {
+  return Status::OutOfRange(fmt::format("extent {:016x}: the record at {} was cut by a seal at {}", extent.id,
+                                        record_offset, extent.committed_length));
+}
+
+Status ExtentStore::Busy(const Extent& extent) const {
+  return Status::Aborted(fmt::format("extent {:016x} is busy with another seal, delete or copy; retry", extent.id));
 }
 
 Result<ExtentInfo> ExtentStore::Info(uint64_t id) const {

@@ -121,6 +121,7 @@ class ExtentStore {
   Task<Status> WriteRecords(uint64_t extent_id, std::span<const std::byte> records);
 
   // Seals at `length` (a record boundary within the committed length), dropping anything after.
+  // Seal, Delete and WriteRecords on one extent run one at a time; a second is Aborted (retry).
   Task<Status> Seal(uint64_t extent_id, uint64_t length);
   Task<Status> Delete(uint64_t extent_id);
 
@@ -157,6 +158,10 @@ class ExtentStore {
   Task<Status> WriteSmallFile(const std::string& path, std::span<const std::byte> bytes);
   // A side file's values: nothing if it does not verify, NotFound if it is absent.
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
+  Task<Status> SealBusy(Extent& extent, uint64_t length);
+  Status Busy(const Extent& extent) const;
+  // OutOfRange for a read whose record a Seal cut off while the read was on the disk.
+  Status CutBySeal(const Extent& extent, uint64_t record_offset) const;
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length);
   // ReadRecord for a record whose length and CRC are in the record cache: the payload only.

@@ -350,6 +350,71 @@ TEST(ExtentStoreSimTest, AFailedBatchFailsEveryBatchAfterIt) {
   }
 }
 
+// Seal, Delete and copies of one extent overlapping each other and appends and reads: none of
+// them may touch a dropped extent, and a read cut short by a seal is OutOfRange, not data loss.
+TEST(ExtentStoreSimTest, OverlappingSealsDeletesAppendsAndReadsOfOneExtent) {
+  for (uint64_t seed : SimSeeds(20)) {
+    SIM_SCOPED_SEED(seed);
+    SimWorld world(seed);
+    SimEnv& env = world.AddNode("n");
+    RunSim(world, env, [&](Env& e) -> Task<void> {
+      auto store = co_await OpenStore(e);
+      Counter& data_loss = DefaultMetrics().GetCounter("cerulean_storage_data_loss_total", "");
+      const uint64_t data_loss_before = data_loss.value();
+      // Two deletes at once, and a replica append waiting for a record that never comes.
+      EXPECT_TRUE((co_await store->Create(1)).ok());
+      std::vector<Task<Status>> deletes;
+      deletes.push_back(store->Delete(1));
+      deletes.push_back(store->Delete(1));
+      auto waiting = [](ExtentStore& s) -> Task<Status> {
+        co_return (co_await s.Append(1, Payload(10, 1), {.expected_offset = kFirstRecordOffset + 8 * kBlockBytes})).status();
+      }(*store);
+      std::vector<Task<Status>> all;
+      all.push_back(std::move(waiting));
+      for (auto& d : deletes) all.push_back(std::move(d));
+      auto outcomes = co_await WhenAll(std::move(all));
+      EXPECT_FALSE(outcomes[0].ok());  // the waiting append gives up
+      EXPECT_TRUE(outcomes[1].ok() != outcomes[2].ok()) << outcomes[1] << " / " << outcomes[2];
+      EXPECT_FALSE(store->Info(1).ok());
+
+      // A seal racing a delete, and reads racing a seal that cuts their records.
+      EXPECT_TRUE((co_await store->Create(2)).ok());
+      std::vector<AppendResult> records;
+      for (int i = 0; i < 6; i++) records.push_back(*(co_await store->Append(2, Payload(i % 2 ? 5000 : 100'000, i))));
+      const uint64_t cut_at = records[2].record_offset;
+      std::vector<Task<Status>> racing;
+      for (int i = 0; i < 6; i++) {
+        racing.push_back([](ExtentStore& s, AppendResult r, size_t bytes) -> Task<Status> {
+          co_return (co_await s.Read(2, r.record_offset, 0, bytes)).status();
+        }(*store, records[i], i % 2 ? 5000 : 100'000));
+      }
+      racing.push_back(store->Seal(2, cut_at));
+      racing.push_back(store->Seal(2, cut_at));
+      auto raced = co_await WhenAll(std::move(racing));
+      for (int i = 0; i < 6; i++) {
+        if (i < 2) {
+          EXPECT_TRUE(raced[i].ok()) << raced[i];
+        } else {
+          EXPECT_TRUE(raced[i].ok() || raced[i].code() == StatusCode::kOutOfRange) << raced[i];
+        }
+      }
+      EXPECT_TRUE(raced[6].ok() || raced[6].code() == StatusCode::kAborted) << raced[6];
+      EXPECT_TRUE(raced[7].ok() || raced[7].code() == StatusCode::kAborted) << raced[7];
+      EXPECT_TRUE((co_await store->Seal(2, cut_at)).ok());  // a retry finishes it
+      EXPECT_EQ(store->Info(2)->length, cut_at);
+      EXPECT_EQ((co_await store->Read(2, records[3].record_offset, 0, 10)).status().code(), StatusCode::kOutOfRange);
+      std::vector<Task<Status>> seal_and_delete;
+      seal_and_delete.push_back(store->Delete(2));
+      seal_and_delete.push_back(store->Seal(2, cut_at));
+      auto finished = co_await WhenAll(std::move(seal_and_delete));
+      EXPECT_TRUE(finished[0].ok()) << finished[0];
+      EXPECT_EQ(data_loss.value(), data_loss_before);
+      co_await store->Close();
+    });
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
 TEST(ExtentStoreSimTest, RecoveryScansOnlyFromTheTailHint) {
   SimWorld world(SimSeed());
   SIM_SCOPED_SEED(world.seed());

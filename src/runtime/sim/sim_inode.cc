@@ -1,5 +1,7 @@
 #include "runtime/sim/sim_inode.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace cerulean {
@@ -42,9 +44,17 @@ void SimInode::Sync() {
 }
 
 void SimInode::SyncWrite(uint64_t change_id) {
+  auto synced = std::find_if(unsynced_.begin(), unsynced_.end(), [&](const Change& c) { return c.id == change_id; });
+  if (synced == unsynced_.end()) return;  // already written back
+  const uint64_t from = synced->offset;
+  const uint64_t to = synced->offset + synced->bytes.size();
+  // Earlier changes this one overlaps become durable first, in order, so that a crash can never
+  // put older bytes over the durable ones; so do earlier size changes (a journal commits
+  // metadata in order). Other earlier writes stay unsynced.
   for (auto it = unsynced_.begin(); it != unsynced_.end();) {
     if (it->id > change_id) break;
-    if (it->id == change_id || it->kind == Change::Kind::kTruncate) {
+    const bool overlaps = it->kind == Change::Kind::kWrite && it->offset < to && from < it->offset + it->bytes.size();
+    if (it->id == change_id || it->kind == Change::Kind::kTruncate || overlaps) {
       Apply(durable_, *it, it->bytes.size());
       it = unsynced_.erase(it);
     } else {

@@ -36,8 +36,8 @@ class SimInode {
   void Truncate(uint64_t length);
   // Makes the live image durable (fdatasync).
   void Sync();
-  // Makes one logged write durable (RWF_DSYNC), with every size change logged before it, as a
-  // journal commits metadata in order. Later and other earlier writes stay unsynced.
+  // Makes one logged write durable (RWF_DSYNC), with every size change and every write it
+  // overlaps logged before it. Later and other earlier writes stay unsynced.
   void SyncWrite(uint64_t change_id);
   // Power loss, change by change: copies the first `byte_count` bytes of a write (a truncate:
   // the whole of it) into the durable image.

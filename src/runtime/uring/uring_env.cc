@@ -162,7 +162,14 @@ Task<void> UringEnv::RunBlocking(std::function<void()> work) {
   BlockingWork awaiter;
   awaiter.loop = &loop_;
   awaiter.work = &work;
+  blocking_outstanding_++;
   co_await awaiter;
+  blocking_outstanding_--;
+}
+
+UringEnv::~UringEnv() {
+  // A helper thread still running would post to a loop that is gone.
+  CHECK(blocking_outstanding_ == 0) << blocking_outstanding_ << " RunBlocking calls outlive the env; wait for them";
 }
 
 }  // namespace cerulean

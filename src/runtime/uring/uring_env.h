@@ -12,6 +12,7 @@ namespace cerulean {
 class UringEnv final : public Env {
  public:
   explicit UringEnv(EventLoop& loop);
+  ~UringEnv() override;
 
   EventLoop& loop() { return loop_; }
 
@@ -36,6 +37,7 @@ class UringEnv final : public Env {
  private:
   EventLoop& loop_;
   std::mt19937_64 random_;
+  size_t blocking_outstanding_ = 0;
 };
 
 }  // namespace cerulean
