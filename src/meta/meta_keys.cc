@@ -10,6 +10,13 @@ std::string Container(std::string_view container) {
   return key;
 }
 
+std::string ContainerPrefixEnd(std::string_view prefix) {
+  // Container names are [a-z0-9-]: their last byte is never 0xFF, so adding one to it is enough.
+  std::string end = Container(prefix);
+  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 std::string Object(std::string_view container, std::string_view object) {
   std::string key(1, kObject);
   key.reserve(2 + container.size() + object.size());

@@ -16,6 +16,8 @@ inline constexpr char kCounter = 'Z';
 
 // C<container>
 std::string Container(std::string_view container);
+// The first key past every container whose name starts with `prefix`.
+std::string ContainerPrefixEnd(std::string_view prefix);
 // O<container>\0<object>: a container's objects are contiguous, in the byte order of their
 // names (UTF-8 byte order is code point order, which is S3's listing order).
 std::string Object(std::string_view container, std::string_view object);

@@ -59,6 +59,10 @@ TEST(MetaKeysTest, PrefixEndIsTheFirstKeyPastThePrefix) {
   EXPECT_GE(keys::Object("b", "photos0"), end);  // '0' follows '/'
   EXPECT_LT(keys::Object("b", "photos/\xFF\xFF"), keys::ObjectPrefixEnd("b", "photos/\xFF"));
   EXPECT_LT(keys::Extent(1), keys::Extent(256));  // big-endian: numeric order
+  EXPECT_LT(keys::Container("photos-zz"), keys::ContainerPrefixEnd("photos"));
+  EXPECT_GE(keys::Container("photot"), keys::ContainerPrefixEnd("photos"));
+  EXPECT_LT(keys::Container("zzz"), keys::ContainerPrefixEnd(""));  // every container
+  EXPECT_LE(keys::ContainerPrefixEnd(""), keys::Object("a", "b"));   // and nothing past them
 }
 
 }  // namespace

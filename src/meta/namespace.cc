@@ -95,9 +95,8 @@ Result<ContainerListing> Namespace::ListContainers(std::string_view prefix, std:
   }
   std::string from = keys::Container(prefix);
   if (!start_after.empty() && keys::Container(start_after) >= from) from = keys::Container(start_after) + '\0';
-  std::string to = keys::Container(prefix);
-  to.append(kContainerNameBytesMax + 1, '\xFF');
-  ASSIGN_OR_RETURN(std::vector<MetadataEntry> entries, store_.Scan(from, to, max_results + 1));
+  ASSIGN_OR_RETURN(std::vector<MetadataEntry> entries,
+                   store_.Scan(from, keys::ContainerPrefixEnd(prefix), max_results + 1));
   ContainerListing listing;
   for (MetadataEntry& entry : entries) {
     if (listing.containers.size() == max_results) {

@@ -71,6 +71,23 @@ bool IsValidRecord(const std::byte* block, uint64_t extent_id, uint64_t offset, 
          VerifySubBlocks(*header, 0, payload.first(header->payload_bytes)).ok();
 }
 
+// A range that a record's payload does not hold.
+Status OutsideRecord(uint64_t offset_in_payload, uint64_t length, uint64_t payload_bytes) {
+  return Status::OutOfRange(fmt::format("range [{}, {}) is outside the record's {} payload bytes", offset_in_payload,
+                                        offset_in_payload + length, payload_bytes));
+}
+
+// A read whose record a Seal cut off while the read was on the disk: nothing is damaged.
+Status CutBySeal(uint64_t extent_id, uint64_t record_offset, uint64_t sealed_length) {
+  return Status::OutOfRange(fmt::format("extent {:016x}: the record at {} was cut by a seal at {}", extent_id,
+                                        record_offset, sealed_length));
+}
+
+// Seal, Delete and WriteRecords of one extent run one at a time.
+Status Busy(uint64_t extent_id) {
+  return Status::Aborted(fmt::format("extent {:016x} is busy with another seal, delete or copy; retry", extent_id));
+}
+
 // Reads: checks the header and the sub-blocks covering [offset_in_payload, +length). `data`
 // holds sub-block `first_sub_block` onwards. Returns where the range starts in `data`, and sets
 // *facts once the header has verified.
@@ -85,8 +102,7 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
   }
   *facts = {header->payload_bytes, header->payload_crc};
   if (offset_in_payload + length > header->payload_bytes) {
-    return Status::OutOfRange(fmt::format("range [{}, {}) is outside the record's {} payload bytes",
-                                          offset_in_payload, offset_in_payload + length, header->payload_bytes));
+    return OutsideRecord(offset_in_payload, length, header->payload_bytes);
   }
   if (length == 0) return size_t{0};
   const uint64_t last_sub_block = (offset_in_payload + length - 1) / kSubBlockBytes;
@@ -636,14 +652,18 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   if (first_sub_block != 0) {
     header_block = PooledBuffer::Allocate(kBlockBytes);
     auto got = co_await extent.file->Read(record_offset, header_block.span());
-    if (record_offset + kBlockBytes > extent.committed_length) co_return CutBySeal(extent, record_offset);
+    if (record_offset + kBlockBytes > extent.committed_length) {
+      co_return CutBySeal(extent.id, record_offset, extent.committed_length);
+    }
     if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, record_offset);
     if (*got != kBlockBytes) co_return CountDataLoss(Status::DataLoss("short read of a record header"), extent.id, record_offset);
   }
   if (speculative_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
   PooledBuffer data = PooledBuffer::Allocate(covered_to - data_from);
   auto got = co_await extent.file->Read(data_from, data.span().first(speculative_to - data_from));
-  if (speculative_to > extent.committed_length) co_return CutBySeal(extent, record_offset);
+  if (speculative_to > extent.committed_length) {
+    co_return CutBySeal(extent.id, record_offset, extent.committed_length);
+  }
   if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, data_from);
   if (*got != speculative_to - data_from) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_from);
   uint64_t data_to = speculative_to;
@@ -651,7 +671,9 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   const uint64_t needed_to = std::min(covered_to, payload_start + RoundUpToBlock(PayloadBytesOf(header_peek)));
   if (needed_to > data_to) {
     auto rest = co_await extent.file->Read(data_to, data.span().subspan(data_to - data_from, needed_to - data_to));
-    if (needed_to > extent.committed_length) co_return CutBySeal(extent, record_offset);
+    if (needed_to > extent.committed_length) {
+      co_return CutBySeal(extent.id, record_offset, extent.committed_length);
+    }
     if (!rest.ok()) co_return CountDataLoss(rest.status(), extent.id, data_to);
     if (*rest != needed_to - data_to) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, data_to);
     data_to = needed_to;
@@ -679,12 +701,13 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
                                                       RecordCache::Facts facts, uint64_t offset_in_payload,
                                                       uint64_t length) {
   if (offset_in_payload + length > facts.payload_bytes) {
-    co_return Status::OutOfRange(fmt::format("range [{}, {}) is outside the record's {} payload bytes",
-                                             offset_in_payload, offset_in_payload + length, facts.payload_bytes));
+    co_return OutsideRecord(offset_in_payload, length, facts.payload_bytes);
   }
   const uint64_t payload_start = record_offset + kBlockBytes;
   const uint64_t padded = RoundUpToBlock(facts.payload_bytes);
-  if (payload_start + padded > extent.committed_length) co_return CutBySeal(extent, record_offset);
+  if (payload_start + padded > extent.committed_length) {
+    co_return CutBySeal(extent.id, record_offset, extent.committed_length);
+  }
   ReadResult result;
   result.offset = offset_in_payload;
   result.length = length;
@@ -693,7 +716,9 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   result.buffer = PooledBuffer::Allocate(padded);
   auto got = co_await extent.file->Read(payload_start, result.buffer.span());
   // A Seal may have cut the record while the read was on the disk: that is not damage.
-  if (payload_start + padded > extent.committed_length) co_return CutBySeal(extent, record_offset);
+  if (payload_start + padded > extent.committed_length) {
+    co_return CutBySeal(extent.id, record_offset, extent.committed_length);
+  }
   if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, payload_start);
   if (*got != padded) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, payload_start);
   const uint32_t crc = Crc32c(result.buffer.span().first(facts.payload_bytes));
@@ -757,7 +782,7 @@ Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> r
   std::shared_ptr<Extent> extent = extents_.at(id);
   if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
   if (!extent->failure.ok()) co_return extent->failure;
-  if (extent->busy) co_return Busy(*extent);
+  if (extent->busy) co_return Busy(extent->id);
   if (extent->committing || extent->reserved_length != extent->committed_length) {
     co_return Status::FailedPrecondition(fmt::format("extent {:016x} is taking appends", id));
   }
@@ -824,7 +849,7 @@ Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
     co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed at {}, not {}", id,
                                                      extent->committed_length, length));
   }
-  if (extent->busy) co_return Busy(*extent);
+  if (extent->busy) co_return Busy(extent->id);
   extent->busy = true;
   Status sealed = co_await SealBusy(*extent, length);
   extent->busy = false;
@@ -885,7 +910,7 @@ Task<Status> ExtentStore::SealBusy(Extent& extent, uint64_t length) {
 Task<Status> ExtentStore::Delete(uint64_t id) {
   if (Find(id) == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
   std::shared_ptr<Extent> extent = extents_.at(id);
-  if (extent->busy) co_return Busy(*extent);
+  if (extent->busy) co_return Busy(extent->id);
   extent->busy = true;
   extent->sealing = true;
   extent->reserved_advanced.Set();  // a replica append waiting for its turn gives up
@@ -902,15 +927,6 @@ Task<Status> ExtentStore::Delete(uint64_t id) {
   }
   CO_RETURN_IF_ERROR(env_.RemoveFile(ExtentPath(id)));
   co_return co_await env_.SyncDirectory(directory_ + "/extents");
-}
-
-Status ExtentStore::CutBySeal(const Extent& extent, uint64_t record_offset) const {
-  return Status::OutOfRange(fmt::format("extent {:016x}: the record at {} was cut by a seal at {}", extent.id,
-                                        record_offset, extent.committed_length));
-}
-
-Status ExtentStore::Busy(const Extent& extent) const {
-  return Status::Aborted(fmt::format("extent {:016x} is busy with another seal, delete or copy; retry", extent.id));
 }
 
 Result<ExtentInfo> ExtentStore::Info(uint64_t id) const {

@@ -159,9 +159,6 @@ class ExtentStore {
   // A side file's values: nothing if it does not verify, NotFound if it is absent.
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Status> SealBusy(Extent& extent, uint64_t length);
-  Status Busy(const Extent& extent) const;
-  // OutOfRange for a read whose record a Seal cut off while the read was on the disk.
-  Status CutBySeal(const Extent& extent, uint64_t record_offset) const;
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length);
   // ReadRecord for a record whose length and CRC are in the record cache: the payload only.
