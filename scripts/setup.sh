@@ -7,7 +7,7 @@ packages=(
   # toolchain and build
   g++ cmake ninja-build pkg-config make git
   # libraries (see docs/ARCHITECTURE.md for why each one is here)
-  liburing-dev libisal-dev librocksdb-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  liburing-dev libisal-dev librocksdb-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   # tests, sanitizers and fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # benchmark baselines

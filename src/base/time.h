@@ -1,5 +1,6 @@
 // Time in Cerulean: durations are std::chrono::nanoseconds; a TimePoint is nanoseconds since the
-// Env's epoch (process start in production, zero in simulation). Only Env::Now() reads a clock.
+// Env's epoch (process start in production, zero in simulation). Only Env::Now() reads a clock,
+// but for the wall-clock times stamped on stored records (WallClockUnixNanos).
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,13 @@ struct TimePoint {
   friend constexpr Duration operator-(TimePoint a, TimePoint b) { return Duration(a.nanos - b.nanos); }
   friend constexpr auto operator<=>(TimePoint, TimePoint) = default;
 };
+
+// Wall-clock time for the times stored on objects and containers, which clients compare with
+// their own clocks. Never for intervals or timeouts: those come from Env::Now().
+inline int64_t WallClockUnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 inline int64_t ToMicros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 inline int64_t ToMillis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }

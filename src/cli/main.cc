@@ -1,4 +1,5 @@
-// The cerulean binary: `server`, `version`, `health` and `bench`.
+// The cerulean binary: `server`, the object commands (mb, rb, ls, put, get, rm, stat, cp),
+// `cluster status`, `version`, `health` and `bench`.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -7,6 +8,7 @@
 #include "base/logging.h"
 #include "bench/rpc_bench.h"
 #include "bench/storage_bench.h"
+#include "cli/object_commands.h"
 #include "cli/remote_commands.h"
 #include "cli/server_command.h"
 #include "cli/version.h"
@@ -42,9 +44,58 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1'000'000));
   server->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  server->add_option("--role", config.role, "all-in-one, or storage (a storage node)")
+  server->add_option("--role", config.role, "all-in-one (meta and one storage node), meta, or storage")
       ->capture_default_str()
-      ->check(CLI::IsMember({"all-in-one", "storage"}));
+      ->check(CLI::IsMember({"all-in-one", "meta", "storage"}));
+  server->add_option("--meta", config.meta_address, "Storage role: meta's host:port");
+  server->add_option("--replicas", config.replicas, "Meta: replicas of new extents")->capture_default_str()->check(CLI::Range(1, 3));
+  server->add_option("--down-after-ms", config.down_after_ms, "Meta: silence after which a storage node is down")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3'600'000));
+
+  // The object commands: remote paths are CONTAINER/NAME.
+  ObjectCommandOptions object_options;
+  if (const char* meta = std::getenv("CERULEAN_META")) object_options.meta_address = meta;
+  std::string first_path;
+  std::string second_path;
+  const auto add_object_command = [&](const char* name, const char* help) {
+    auto* command = app.add_subcommand(name, help);
+    command->add_option("--meta", object_options.meta_address, "Meta's host:port (or $CERULEAN_META)")->capture_default_str();
+    return command;
+  };
+  auto* mb = add_object_command("mb", "Make a container");
+  mb->add_option("container", first_path, "Container name")->required();
+  auto* rb = add_object_command("rb", "Remove an empty container");
+  rb->add_option("container", first_path, "Container name")->required();
+  auto* ls = add_object_command("ls", "List containers, or objects under CONTAINER[/PREFIX]");
+  ls->add_option("path", first_path, "CONTAINER[/PREFIX]; none lists the containers");
+  ls->add_flag("--json", object_options.json, "Print JSON");
+  ls->add_flag("-r,--recursive", object_options.recursive, "List every object under the prefix, not one level");
+  auto* put = add_object_command("put", "Upload a local file (or - for stdin) to CONTAINER/NAME");
+  put->add_option("file", first_path, "Local file, or -")->required();
+  put->add_option("object", second_path, "CONTAINER/NAME")->required();
+  put->add_option("--content-type", object_options.content_type, "Content type to store");
+  put->add_option("--replicas", object_options.replicas, "Replicas (default: the cluster's)")->check(CLI::Range(0, 3));
+  put->add_flag("!--no-progress", object_options.progress, "No progress bar");
+  auto* get = add_object_command("get", "Download CONTAINER/NAME to a local file (or - for stdout)");
+  get->add_option("object", first_path, "CONTAINER/NAME")->required();
+  get->add_option("file", second_path, "Local file, or - (default: the name's last part)");
+  get->add_flag("!--no-progress", object_options.progress, "No progress bar");
+  auto* rm = add_object_command("rm", "Remove CONTAINER/NAME");
+  rm->add_option("object", first_path, "CONTAINER/NAME")->required();
+  auto* stat = add_object_command("stat", "Show an object's properties");
+  stat->add_option("object", first_path, "CONTAINER/NAME")->required();
+  stat->add_flag("--json", object_options.json, "Print JSON");
+  auto* cp = add_object_command("cp", "Copy between local files and cerulean://CONTAINER/NAME, or between objects");
+  cp->add_option("from", first_path, "Source")->required();
+  cp->add_option("to", second_path, "Destination")->required();
+  cp->add_option("--content-type", object_options.content_type, "Content type to store");
+  cp->add_flag("!--no-progress", object_options.progress, "No progress bar");
+  auto* cluster = app.add_subcommand("cluster", "The cluster");
+  cluster->require_subcommand(1);
+  auto* cluster_status = cluster->add_subcommand("status", "Nodes, disks, capacity, extents; exit 1 if a node is down");
+  cluster_status->add_option("--meta", object_options.meta_address, "Meta's host:port (or $CERULEAN_META)")->capture_default_str();
+  cluster_status->add_flag("--json", object_options.json, "Print JSON");
 
   std::string target;
   auto* version = app.add_subcommand("version", "Print this build's version, or a server's");
@@ -98,9 +149,25 @@ int Main(int argc, char** argv) {
       if (server->count("--poll-us") == 0) config.poll_us = from_file.poll_us;
       if (server->count("--log-level") == 0) config.log_level = from_file.log_level;
       if (server->count("--role") == 0) config.role = from_file.role;
+      if (server->count("--meta") == 0) config.meta_address = from_file.meta_address;
+      if (server->count("--replicas") == 0) config.replicas = from_file.replicas;
+      if (server->count("--down-after-ms") == 0) config.down_after_ms = from_file.down_after_ms;
     }
     return RunServer(config);
   }
+  if (mb->parsed() || rb->parsed() || ls->parsed() || put->parsed() || get->parsed() || rm->parsed() ||
+      stat->parsed() || cp->parsed() || cluster_status->parsed()) {
+    InitLogging("warn");
+  }
+  if (mb->parsed()) return RunMakeContainer(object_options, first_path);
+  if (rb->parsed()) return RunRemoveContainer(object_options, first_path);
+  if (ls->parsed()) return RunList(object_options, first_path);
+  if (put->parsed()) return RunPut(object_options, first_path, second_path);
+  if (get->parsed()) return RunGet(object_options, first_path, second_path);
+  if (rm->parsed()) return RunRemove(object_options, first_path);
+  if (stat->parsed()) return RunStat(object_options, first_path);
+  if (cp->parsed()) return RunCopy(object_options, first_path, second_path);
+  if (cluster_status->parsed()) return RunClusterStatus(object_options);
   if (version->parsed()) {
     if (!target.empty()) return RunRemoteVersion(ParseAddressOrExit("--target", target));
     fmt::print("cerulean {} ({}) protocol {}\n", kVersion, kBuild, rpc::kProtocolVersion);

@@ -6,13 +6,8 @@
 
 #include "base/logging.h"
 #include "cli/version.h"
-#include "rpc/bench_service.h"
-#include "rpc/rpc_server.h"
-#include "rpc/system_service.h"
-#include "runtime/task_group.h"
 #include "runtime/uring/shard_set.h"
-#include "storage/extent_store.h"
-#include "storage/storage_service.h"
+#include "server/server_node.h"
 
 namespace cerulean::cli {
 
@@ -28,30 +23,20 @@ int RunServer(const ServerConfig& config) {
 
   ShardSet shards({.shard_count = config.shards,
                    .loop = {.poll_before_sleep = std::chrono::microseconds(config.poll_us)}});
-  bool serving = true;
-  rpc::ServiceRegistry registry;
-  std::unique_ptr<rpc::RpcServer> server;
-  std::unique_ptr<TaskGroup> tasks;
-  std::unique_ptr<storage::ExtentStore> store;
-  std::unique_ptr<rpc::RpcClient> peers;  // for forwarding appends down a chain
-  // A storage node keeps its extents in --data itself; the all-in-one server keeps them in a
-  // folder of its data directory, beside what the other roles will store there.
-  const std::string storage_directory =
-      config.role == "storage" ? config.data_directory : config.data_directory + "/storage";
+  server::ServerNodeOptions options;
+  options.role = config.role;
+  options.listen = NetAddress(config.host, config.rpc_port);
+  options.data_directory = config.data_directory;
+  options.meta_address = config.meta_address;
+  options.replicas = config.replicas;
+  options.down_after = std::chrono::milliseconds(config.down_after_ms);
+  options.version = kVersion;
+  options.build = kBuild;
+  std::unique_ptr<server::ServerNode> node;
   const Status started = shards.RunAndWait<Status>(0, [&](Env& env) -> Task<Status> {
-    CO_RETURN_IF_ERROR(env.CreateDirectories(config.data_directory));
-    rpc::RegisterSystemService(registry, {.role = config.role, .version = kVersion, .build = kBuild,
-                                          .started = env.Now(), .serving = &serving});
-    rpc::RegisterBenchService(registry);
-    auto opened = co_await storage::ExtentStore::Open(env, storage_directory, {});
-    if (!opened.ok()) co_return opened.status();
-    store = std::move(*opened);
-    peers = std::make_unique<rpc::RpcClient>(env);
-    storage::RegisterStorageService(registry, *store, *peers);
-    server = std::make_unique<rpc::RpcServer>(env, registry);
-    CO_RETURN_IF_ERROR(server->Listen({config.host, config.rpc_port}));
-    tasks = std::make_unique<TaskGroup>(env);
-    tasks->Spawn(server->Serve());
+    auto result = co_await server::ServerNode::Start(env, options);
+    if (!result.ok()) co_return result.status();
+    node = std::move(*result);
     co_return Status::Ok();
   });
   if (!started.ok()) {
@@ -59,23 +44,17 @@ int RunServer(const ServerConfig& config) {
     fmt::print(stderr, "cerulean server: {}\n", started.ToString());
     return 1;
   }
-  fmt::print("cerulean server {} ({}) role={} rpc={} data={} storage={}\n", kVersion, kBuild, config.role,
-             server->address().ToString(), config.data_directory, storage_directory);
+  fmt::print("cerulean server {} ({}) role={} rpc={} data={}{}\n", kVersion, kBuild, config.role,
+             node->address().ToString(), config.data_directory,
+             node->node_id().empty() ? "" : " node=" + node->node_id());
   std::fflush(stdout);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LOG_INFO("server stopping signal={}", signal_number);
   shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
-    serving = false;
-    co_await server->Shutdown();
-    co_await tasks->Join();
-    tasks.reset();
-    server.reset();
-    co_await peers->Close();
-    peers.reset();
-    co_await store->Close();
-    store.reset();
+    co_await node->Stop();
+    node.reset();
     co_return 0;
   });
   shards.Stop();

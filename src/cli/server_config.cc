@@ -22,8 +22,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
       return Status::InvalidArgument(fmt::format("config '{}': key '{}' must be {}", path, key, expected));
     };
     if (key == "role") {
-      if (!value.is_string() || (value != "all-in-one" && value != "storage")) {
-        return wrong_type("\"all-in-one\" or \"storage\"");
+      if (!value.is_string() || (value != "all-in-one" && value != "meta" && value != "storage")) {
+        return wrong_type("\"all-in-one\", \"meta\" or \"storage\"");
       }
       config.role = value.get<std::string>();
     } else if (key == "host") {
@@ -48,6 +48,19 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
         return wrong_type("microseconds from 0 to 1000000");
       }
       config.poll_us = value.get<uint32_t>();
+    } else if (key == "meta") {
+      if (!value.is_string()) return wrong_type("a host:port string");
+      config.meta_address = value.get<std::string>();
+    } else if (key == "replicas") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() == 0 || value.get<uint64_t>() > 3) {
+        return wrong_type("a replica count from 1 to 3");
+      }
+      config.replicas = value.get<size_t>();
+    } else if (key == "down_after_ms") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() < 100 || value.get<uint64_t>() > 3'600'000) {
+        return wrong_type("milliseconds from 100 to 3600000");
+      }
+      config.down_after_ms = value.get<uint32_t>();
     } else {
       return Status::InvalidArgument(fmt::format("config '{}': unknown key '{}'", path, key));
     }

@@ -17,10 +17,16 @@ struct ServerConfig {
   size_t shards = 1;
   // How long an idle shard polls for work before it sleeps (EventLoopOptions::poll_before_sleep).
   uint32_t poll_us = 50;
+  // Storage role: meta's host:port.
+  std::string meta_address;
+  // Meta: replicas of new extents (all-in-one has one storage node, so 1).
+  size_t replicas = 1;
+  // How long a storage node may stay silent before meta marks it down.
+  uint32_t down_after_ms = 10'000;
 };
 
 // Reads a JSON object with any of the keys "role", "host", "rpc_port", "data", "log_level",
-// "shards", "poll_us".
+// "shards", "poll_us", "meta", "replicas", "down_after_ms".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);
 

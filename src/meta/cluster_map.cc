@@ -48,6 +48,14 @@ std::vector<std::string> ClusterMap::CheckLiveness(TimePoint now) {
   return down;
 }
 
+bool ClusterMap::MarkDown(const std::string& node_id) {
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end() || !it->second.up) return false;
+  it->second.up = false;
+  version_++;
+  return true;
+}
+
 size_t ClusterMap::up_count() const {
   return static_cast<size_t>(std::count_if(nodes_.begin(), nodes_.end(), [](const auto& n) { return n.second.up; }));
 }

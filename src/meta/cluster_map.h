@@ -47,6 +47,9 @@ class ClusterMap {
   Status Report(NodeReport report, TimePoint now);
   // Marks nodes not heard from since now - down_after as down; returns the ids newly down.
   std::vector<std::string> CheckLiveness(TimePoint now);
+  // A node meta could not reach (say, creating an extent on it): down until it reports again,
+  // so that new chains avoid it now rather than after down_after. Returns whether it was up.
+  bool MarkDown(const std::string& node_id);
   // `replicas` distinct up nodes for a new extent's chain, drawn at random with weight
   // proportional to free space, so that new extents spread and emptier nodes fill faster.
   // Unavailable when fewer nodes are up. `random` supplies 64-bit random numbers.

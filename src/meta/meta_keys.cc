@@ -52,6 +52,12 @@ std::string Extent(uint64_t extent_id) {
   return key;
 }
 
+std::string Node(std::string_view node_id) {
+  std::string key(1, kNode);
+  key.append(node_id);
+  return key;
+}
+
 std::string Counter(std::string_view name) {
   std::string key(1, kCounter);
   key.append(name);

@@ -12,6 +12,7 @@ namespace cerulean::meta::keys {
 inline constexpr char kContainer = 'C';
 inline constexpr char kObject = 'O';
 inline constexpr char kExtent = 'X';
+inline constexpr char kNode = 'N';
 inline constexpr char kCounter = 'Z';
 
 // C<container>
@@ -27,6 +28,9 @@ std::string ObjectPrefixEnd(std::string_view container, std::string_view prefix)
 std::string_view ObjectName(std::string_view key, std::string_view container);
 // X<extent id, 8 bytes big-endian>
 std::string Extent(uint64_t extent_id);
+// N<node id>: a storage node's last known address, so that readers can reach extents at once
+// after a meta restart, before the node's next heartbeat.
+std::string Node(std::string_view node_id);
 // Z<name>: a counter (the next extent id, say).
 std::string Counter(std::string_view name);
 

@@ -49,7 +49,224 @@ Result<uint32_t> ReadCount(WireReader& r) {
   return count;
 }
 
+constexpr uint32_t kAddressBytesMax = 300;
+constexpr uint32_t kNodesMax = 4096;
+constexpr uint32_t kDisksMax = 256;
+
+void WriteLocations(const std::vector<ExtentLocation>& locations, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(locations.size()));
+  for (const ExtentLocation& location : locations) {
+    w.U64(location.extent_id);
+    w.U64(location.chain_version);
+    w.U8(static_cast<uint8_t>(location.addresses.size()));
+    for (const std::string& address : location.addresses) w.String(address);
+  }
+}
+
+Result<std::vector<ExtentLocation>> ReadLocations(WireReader& r) {
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kExtentsPerCallMax) return Status::InvalidArgument(fmt::format("{} extents; at most {} per call", count, kExtentsPerCallMax));
+  std::vector<ExtentLocation> locations(count);
+  for (ExtentLocation& location : locations) {
+    ASSIGN_OR_RETURN(location.extent_id, r.U64());
+    ASSIGN_OR_RETURN(location.chain_version, r.U64());
+    ASSIGN_OR_RETURN(uint8_t replicas, r.U8());
+    if (replicas > 3) return Status::InvalidArgument(fmt::format("a chain of {} replicas", replicas));
+    for (uint8_t i = 0; i < replicas; i++) {
+      ASSIGN_OR_RETURN(std::string address, r.String(kAddressBytesMax));
+      location.addresses.push_back(std::move(address));
+    }
+  }
+  return locations;
+}
+
 }  // namespace
+
+void Encode(const BeginPutRequest& m, WireWriter& w) {
+  w.String(m.container);
+  w.String(m.name);
+  w.U8(m.replicas);
+  w.U32(m.extents);
+}
+
+Result<BeginPutRequest> DecodeBeginPutRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  BeginPutRequest m;
+  ASSIGN_OR_RETURN(m.container, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.name, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.replicas, r.U8());
+  ASSIGN_OR_RETURN(m.extents, r.U32());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const BeginPutResponse& m, WireWriter& w) { WriteLocations(m.extents, w); }
+
+Result<BeginPutResponse> DecodeBeginPutResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  BeginPutResponse m;
+  ASSIGN_OR_RETURN(m.extents, ReadLocations(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const CommitPutRequest& m, WireWriter& w) {
+  w.String(m.container);
+  w.String(m.name);
+  w.String(EncodeObjectRecord(m.record));
+  WriteOptional(m.if_match, w);
+  WriteOptional(m.if_none_match, w);
+}
+
+Result<CommitPutRequest> DecodeCommitPutRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  CommitPutRequest m;
+  ASSIGN_OR_RETURN(m.container, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.name, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.record, ReadObjectRecord(r));
+  ASSIGN_OR_RETURN(m.if_match, ReadOptional(r));
+  ASSIGN_OR_RETURN(m.if_none_match, ReadOptional(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const LayoutResponse& m, WireWriter& w) {
+  w.String(EncodeObjectRecord(m.record));
+  WriteLocations(m.extents, w);
+}
+
+Result<LayoutResponse> DecodeLayoutResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  LayoutResponse m;
+  ASSIGN_OR_RETURN(m.record, ReadObjectRecord(r));
+  ASSIGN_OR_RETURN(m.extents, ReadLocations(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const LocateExtentsRequest& m, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(m.extent_ids.size()));
+  for (uint64_t id : m.extent_ids) w.U64(id);
+}
+
+Result<LocateExtentsRequest> DecodeLocateExtentsRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  LocateExtentsRequest m;
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kExtentsPerCallMax) return Status::InvalidArgument(fmt::format("{} extents; at most {} per call", count, kExtentsPerCallMax));
+  for (uint32_t i = 0; i < count; i++) {
+    ASSIGN_OR_RETURN(uint64_t id, r.U64());
+    m.extent_ids.push_back(id);
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const LocateExtentsResponse& m, WireWriter& w) { WriteLocations(m.extents, w); }
+
+Result<LocateExtentsResponse> DecodeLocateExtentsResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  LocateExtentsResponse m;
+  ASSIGN_OR_RETURN(m.extents, ReadLocations(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ExtentFailureRequest& m, WireWriter& w) {
+  w.U64(m.extent_id);
+  w.String(m.reason);
+}
+
+Result<ExtentFailureRequest> DecodeExtentFailureRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ExtentFailureRequest m;
+  ASSIGN_OR_RETURN(m.extent_id, r.U64());
+  ASSIGN_OR_RETURN(m.reason, r.String(4096));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const NodeReportRequest& m, WireWriter& w) {
+  w.String(m.node_id);
+  w.String(m.address);
+  w.U32(static_cast<uint32_t>(m.disks.size()));
+  for (const auto& [path, space] : m.disks) {
+    w.String(path);
+    w.U64(space.first);
+    w.U64(space.second);
+  }
+}
+
+Result<NodeReportRequest> DecodeNodeReportRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  NodeReportRequest m;
+  ASSIGN_OR_RETURN(m.node_id, r.String(kAddressBytesMax));
+  ASSIGN_OR_RETURN(m.address, r.String(kAddressBytesMax));
+  ASSIGN_OR_RETURN(uint32_t disks, r.U32());
+  if (disks > kDisksMax) return Status::InvalidArgument(fmt::format("{} disks; at most {}", disks, kDisksMax));
+  for (uint32_t i = 0; i < disks; i++) {
+    ASSIGN_OR_RETURN(std::string path, r.String(4096));
+    ASSIGN_OR_RETURN(uint64_t capacity, r.U64());
+    ASSIGN_OR_RETURN(uint64_t free, r.U64());
+    m.disks.emplace_back(std::move(path), std::make_pair(capacity, free));
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const NodeReportResponse& m, WireWriter& w) { w.U64(m.cluster_version); }
+
+Result<NodeReportResponse> DecodeNodeReportResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  NodeReportResponse m;
+  ASSIGN_OR_RETURN(m.cluster_version, r.U64());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ClusterStatusResponse& m, WireWriter& w) {
+  w.U64(m.cluster_version);
+  w.U32(m.default_replicas);
+  w.U32(static_cast<uint32_t>(m.nodes.size()));
+  for (const NodeStatus& node : m.nodes) {
+    w.String(node.node_id);
+    w.String(node.address);
+    w.Bool(node.up);
+    w.U64(node.silent_ms);
+    w.U64(node.capacity_bytes);
+    w.U64(node.free_bytes);
+    w.U32(node.disks);
+  }
+  for (uint64_t value : {m.extents_open, m.extents_sealing, m.extents_sealed, m.extents_abandoned, m.committed_bytes,
+                         m.garbage_bytes, m.compaction_candidates}) {
+    w.U64(value);
+  }
+}
+
+Result<ClusterStatusResponse> DecodeClusterStatusResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ClusterStatusResponse m;
+  ASSIGN_OR_RETURN(m.cluster_version, r.U64());
+  ASSIGN_OR_RETURN(m.default_replicas, r.U32());
+  ASSIGN_OR_RETURN(uint32_t nodes, r.U32());
+  if (nodes > kNodesMax) return Status::InvalidArgument(fmt::format("{} nodes; at most {}", nodes, kNodesMax));
+  m.nodes.resize(nodes);
+  for (NodeStatus& node : m.nodes) {
+    ASSIGN_OR_RETURN(node.node_id, r.String(kAddressBytesMax));
+    ASSIGN_OR_RETURN(node.address, r.String(kAddressBytesMax));
+    ASSIGN_OR_RETURN(node.up, r.Bool());
+    ASSIGN_OR_RETURN(node.silent_ms, r.U64());
+    ASSIGN_OR_RETURN(node.capacity_bytes, r.U64());
+    ASSIGN_OR_RETURN(node.free_bytes, r.U64());
+    ASSIGN_OR_RETURN(node.disks, r.U32());
+  }
+  for (uint64_t* value : {&m.extents_open, &m.extents_sealing, &m.extents_sealed, &m.extents_abandoned,
+                          &m.committed_bytes, &m.garbage_bytes, &m.compaction_candidates}) {
+    ASSIGN_OR_RETURN(*value, r.U64());
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
 
 void Encode(const ContainerRequest& m, WireWriter& w) {
   w.String(m.name);

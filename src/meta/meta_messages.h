@@ -23,6 +23,16 @@ inline constexpr uint32_t kSetContainerMetadataMethod = rpc::MethodId(kMetaServi
 inline constexpr uint32_t kHeadObjectMethod = rpc::MethodId(kMetaService, 6);
 inline constexpr uint32_t kDeleteObjectMethod = rpc::MethodId(kMetaService, 7);
 inline constexpr uint32_t kListObjectsMethod = rpc::MethodId(kMetaService, 8);
+inline constexpr uint32_t kBeginPutMethod = rpc::MethodId(kMetaService, 9);
+inline constexpr uint32_t kCommitPutMethod = rpc::MethodId(kMetaService, 10);
+inline constexpr uint32_t kGetLayoutMethod = rpc::MethodId(kMetaService, 11);
+inline constexpr uint32_t kLocateExtentsMethod = rpc::MethodId(kMetaService, 12);
+inline constexpr uint32_t kReportExtentFailureMethod = rpc::MethodId(kMetaService, 13);
+inline constexpr uint32_t kReportNodeMethod = rpc::MethodId(kMetaService, 14);
+inline constexpr uint32_t kClusterStatusMethod = rpc::MethodId(kMetaService, 15);
+
+// Extents per begin-put or locate call.
+inline constexpr uint32_t kExtentsPerCallMax = 1024;
 
 // Create; delete and get name only the container (the rest is empty).
 struct ContainerRequest {
@@ -73,6 +83,107 @@ struct ListObjectsResponse {
   std::string next_start_after;
 };
 
+// Where an extent lives: enough for a client to append to it or read it.
+struct ExtentLocation {
+  uint64_t extent_id = 0;
+  uint64_t chain_version = 0;
+  std::vector<std::string> addresses;  // head first; "host:port"
+};
+
+// Extents to write an object's pieces to. The container must exist; the name is checked.
+struct BeginPutRequest {
+  std::string container;
+  std::string name;
+  uint8_t replicas = 0;     // 0: the cluster's default
+  uint32_t extents = 1;     // how many distinct extents the writer would like (its parallelism)
+};
+
+struct BeginPutResponse {
+  std::vector<ExtentLocation> extents;
+};
+
+// Publishes an object whose pieces the writer has appended. Meta sets the times.
+struct CommitPutRequest {
+  std::string container;
+  std::string name;
+  ObjectRecord record;
+  std::optional<std::string> if_match;
+  std::optional<std::string> if_none_match;
+};
+
+// Get-layout: an object's record and where its extents are.
+struct LayoutResponse {
+  ObjectRecord record;
+  std::vector<ExtentLocation> extents;
+};
+
+struct LocateExtentsRequest {
+  std::vector<uint64_t> extent_ids;
+};
+
+struct LocateExtentsResponse {
+  std::vector<ExtentLocation> extents;  // in the order asked
+};
+
+struct ExtentFailureRequest {
+  uint64_t extent_id = 0;
+  std::string reason;
+};
+
+// A storage node's registration and heartbeat.
+struct NodeReportRequest {
+  std::string node_id;
+  std::string address;
+  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> disks;  // path, (capacity, free)
+};
+
+struct NodeReportResponse {
+  uint64_t cluster_version = 0;
+};
+
+struct NodeStatus {
+  std::string node_id;
+  std::string address;
+  bool up = false;
+  uint64_t silent_ms = 0;  // since its last report
+  uint64_t capacity_bytes = 0;
+  uint64_t free_bytes = 0;
+  uint32_t disks = 0;
+};
+
+struct ClusterStatusResponse {
+  uint64_t cluster_version = 0;
+  uint32_t default_replicas = 0;
+  std::vector<NodeStatus> nodes;
+  uint64_t extents_open = 0;
+  uint64_t extents_sealing = 0;
+  uint64_t extents_sealed = 0;
+  uint64_t extents_abandoned = 0;
+  uint64_t committed_bytes = 0;
+  uint64_t garbage_bytes = 0;
+  uint64_t compaction_candidates = 0;
+};
+
+void Encode(const BeginPutRequest& m, rpc::WireWriter& w);
+Result<BeginPutRequest> DecodeBeginPutRequest(std::span<const std::byte> bytes);
+void Encode(const BeginPutResponse& m, rpc::WireWriter& w);
+Result<BeginPutResponse> DecodeBeginPutResponse(std::span<const std::byte> bytes);
+void Encode(const CommitPutRequest& m, rpc::WireWriter& w);
+Result<CommitPutRequest> DecodeCommitPutRequest(std::span<const std::byte> bytes);
+void Encode(const LayoutResponse& m, rpc::WireWriter& w);
+Result<LayoutResponse> DecodeLayoutResponse(std::span<const std::byte> bytes);
+void Encode(const LocateExtentsRequest& m, rpc::WireWriter& w);
+Result<LocateExtentsRequest> DecodeLocateExtentsRequest(std::span<const std::byte> bytes);
+void Encode(const LocateExtentsResponse& m, rpc::WireWriter& w);
+Result<LocateExtentsResponse> DecodeLocateExtentsResponse(std::span<const std::byte> bytes);
+void Encode(const ExtentFailureRequest& m, rpc::WireWriter& w);
+Result<ExtentFailureRequest> DecodeExtentFailureRequest(std::span<const std::byte> bytes);
+void Encode(const NodeReportRequest& m, rpc::WireWriter& w);
+Result<NodeReportRequest> DecodeNodeReportRequest(std::span<const std::byte> bytes);
+void Encode(const NodeReportResponse& m, rpc::WireWriter& w);
+Result<NodeReportResponse> DecodeNodeReportResponse(std::span<const std::byte> bytes);
+void Encode(const ClusterStatusResponse& m, rpc::WireWriter& w);
+Result<ClusterStatusResponse> DecodeClusterStatusResponse(std::span<const std::byte> bytes);
 void Encode(const ContainerRequest& m, rpc::WireWriter& w);
 Result<ContainerRequest> DecodeContainerRequest(std::span<const std::byte> bytes);
 void Encode(const ContainerResponse& m, rpc::WireWriter& w);

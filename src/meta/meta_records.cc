@@ -12,6 +12,8 @@ using rpc::WireWriter;
 
 constexpr uint8_t kContainerFormat = 1;
 constexpr uint8_t kObjectFormat = 1;
+constexpr uint8_t kExtentFormat = 1;
+constexpr uint32_t kNodeIdBytesMax = 256;
 constexpr uint32_t kMetadataPairsMax = 1024;
 constexpr uint32_t kMetadataBytesMax = 8 * 1024;
 constexpr uint32_t kPiecesMax = 1u << 24;
@@ -136,6 +138,47 @@ Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
     RETURN_IF_ERROR(r.ExpectEnd());
     return record;
   }(), "object");
+}
+
+std::string EncodeExtentRecord(const ExtentRecord& record) {
+  rpc::MessageBuffer buffer;
+  WireWriter w(buffer);
+  w.U8(kExtentFormat);
+  w.U64(record.extent_id);
+  w.U8(static_cast<uint8_t>(record.replicas.size()));
+  for (const std::string& replica : record.replicas) w.String(replica);
+  w.U64(record.chain_version);
+  w.Bool(record.durable);
+  w.U8(static_cast<uint8_t>(record.state));
+  w.U64(record.sealed_length);
+  w.U64(record.committed_bytes);
+  w.U64(record.garbage_bytes);
+  return ToString(buffer);
+}
+
+Result<ExtentRecord> DecodeExtentRecord(std::string_view bytes) {
+  return AsDataLoss([&]() -> Result<ExtentRecord> {
+    WireReader r(AsBytes(bytes));
+    RETURN_IF_ERROR(CheckFormat(r, kExtentFormat, "extent"));
+    ExtentRecord record;
+    ASSIGN_OR_RETURN(record.extent_id, r.U64());
+    ASSIGN_OR_RETURN(uint8_t replicas, r.U8());
+    if (replicas == 0 || replicas > 3) return Status::DataLoss(fmt::format("a chain of {} replicas", replicas));
+    for (uint8_t i = 0; i < replicas; i++) {
+      ASSIGN_OR_RETURN(std::string replica, r.String(kNodeIdBytesMax));
+      record.replicas.push_back(std::move(replica));
+    }
+    ASSIGN_OR_RETURN(record.chain_version, r.U64());
+    ASSIGN_OR_RETURN(record.durable, r.Bool());
+    ASSIGN_OR_RETURN(uint8_t state, r.U8());
+    if (state > static_cast<uint8_t>(ExtentState::kAbandoned)) return Status::DataLoss(fmt::format("extent state {}", state));
+    record.state = static_cast<ExtentState>(state);
+    ASSIGN_OR_RETURN(record.sealed_length, r.U64());
+    ASSIGN_OR_RETURN(record.committed_bytes, r.U64());
+    ASSIGN_OR_RETURN(record.garbage_bytes, r.U64());
+    RETURN_IF_ERROR(r.ExpectEnd());
+    return record;
+  }(), "extent");
 }
 
 }  // namespace cerulean::meta

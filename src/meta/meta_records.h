@@ -1,5 +1,5 @@
 // The values of the metadata store (docs/formats/metadata_keys.md): containers, objects with
-// their piece lists, extents. Each starts with a format version; decoding checks every length
+// their piece lists, extents with their chains. Each starts with a format version; decoding checks every length
 // and rejects trailing bytes, so a damaged value is an error, never a wrong object. Pure;
 // thread-safe.
 #pragma once
@@ -44,9 +44,31 @@ struct ObjectRecord {
   friend bool operator==(const ObjectRecord&, const ObjectRecord&) = default;
 };
 
+// An extent's life as meta sees it. Open extents take appends; a seal is decided (kSealing, with
+// the length chosen) and recorded before any replica is told, so that a retry after a crash seals
+// at the same length. An extent whose creation failed on its chain is kAbandoned: no piece
+// refers to it, and its replicas may be deleted.
+enum class ExtentState : uint8_t { kOpen = 0, kSealing = 1, kSealed = 2, kAbandoned = 3 };
+
+struct ExtentRecord {
+  uint64_t extent_id = 0;
+  std::vector<std::string> replicas;  // node ids, head first
+  uint64_t chain_version = 1;
+  bool durable = true;  // Durability::kSync (false: kNone)
+  ExtentState state = ExtentState::kOpen;
+  uint64_t sealed_length = 0;  // with kSealing and kSealed
+  // Garbage accounting: payload bytes of committed pieces in this extent, and of those the ones
+  // whose objects were since overwritten or deleted.
+  uint64_t committed_bytes = 0;
+  uint64_t garbage_bytes = 0;
+  friend bool operator==(const ExtentRecord&, const ExtentRecord&) = default;
+};
+
 std::string EncodeContainerRecord(const ContainerRecord& record);
 Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes);
 std::string EncodeObjectRecord(const ObjectRecord& record);
 Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes);
+std::string EncodeExtentRecord(const ExtentRecord& record);
+Result<ExtentRecord> DecodeExtentRecord(std::string_view bytes);
 
 }  // namespace cerulean::meta

@@ -43,6 +43,24 @@ TEST(MetaRecordsTest, DamagedValuesAreDataLossNeverAWrongObject) {
   EXPECT_EQ(DecodeObjectRecord(wrong_format).status().code(), StatusCode::kDataLoss);
 }
 
+TEST(MetaRecordsTest, ExtentRecordsRoundTripAndRejectDamage) {
+  ExtentRecord extent;
+  extent.extent_id = 77;
+  extent.replicas = {"node-a", "node-b", "node-c"};
+  extent.state = ExtentState::kSealing;
+  extent.sealed_length = 1 << 20;
+  extent.committed_bytes = 900'000;
+  extent.garbage_bytes = 12;
+  const std::string bytes = EncodeExtentRecord(extent);
+  EXPECT_EQ(*DecodeExtentRecord(bytes), extent);
+  for (size_t cut = 0; cut < bytes.size(); cut++) {
+    EXPECT_EQ(DecodeExtentRecord(std::string_view(bytes).substr(0, cut)).status().code(), StatusCode::kDataLoss);
+  }
+  std::string bad_state = bytes;
+  bad_state[bytes.size() - 8 * 3 - 1] = 9;  // the state byte: the sealed length and two counters follow it
+  EXPECT_EQ(DecodeExtentRecord(bad_state).status().code(), StatusCode::kDataLoss);
+}
+
 TEST(MetaKeysTest, ObjectKeysSortByNameWithinTheirContainer) {
   EXPECT_LT(keys::Object("bucket", "a"), keys::Object("bucket", "a/b"));
   EXPECT_LT(keys::Object("bucket", "a/b"), keys::Object("bucket", "b"));

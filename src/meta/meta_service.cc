@@ -1,6 +1,7 @@
 #include "meta/meta_service.h"
 
 #include "meta/meta_messages.h"
+#include "meta/meta_node.h"
 
 namespace cerulean::meta {
 namespace {
@@ -20,6 +21,7 @@ Conditions ConditionsOf(const ObjectRequest& request) {
 
 Task<Status> CreateContainer(Namespace& names, rpc::RpcContext& context) {
   CO_ASSIGN_OR_RETURN(ContainerRequest request, DecodeContainerRequest(context.request_message.span()));
+  request.record.created_unix_ns = WallClockUnixNanos();  // meta's clock, not the caller's
   co_return co_await names.CreateContainer(request.name, std::move(request.record));
 }
 
@@ -90,10 +92,57 @@ Task<Status> ListObjects(Namespace& names, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+Task<Status> BeginPut(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(BeginPutRequest request, DecodeBeginPutRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(BeginPutResponse response, co_await meta.BeginPut(std::move(request)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> CommitPut(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(CommitPutRequest request, DecodeCommitPutRequest(context.request_message.span()));
+  ObjectResponse response;
+  CO_ASSIGN_OR_RETURN(response.record, co_await meta.CommitPut(std::move(request)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> GetLayout(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(ObjectRequest request, DecodeObjectRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(LayoutResponse response, meta.GetLayout(request.container, request.name, ConditionsOf(request)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> LocateExtents(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(LocateExtentsRequest request, DecodeLocateExtentsRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(LocateExtentsResponse response, meta.LocateExtents(request));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> ReportExtentFailure(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(ExtentFailureRequest request, DecodeExtentFailureRequest(context.request_message.span()));
+  co_return co_await meta.ReportExtentFailure(std::move(request));
+}
+
+Task<Status> ReportNode(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(NodeReportRequest request, DecodeNodeReportRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(NodeReportResponse response, co_await meta.ReportNode(std::move(request)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> ClusterStatus(MetaNode& meta, rpc::RpcContext& context) {
+  Respond(context, meta.ClusterStatus());
+  co_return Status::Ok();
+}
+
 }  // namespace
 
-void RegisterMetaService(rpc::ServiceRegistry& registry, Namespace& names) {
-  Namespace* n = &names;
+void RegisterMetaService(rpc::ServiceRegistry& registry, MetaNode& meta) {
+  Namespace* n = &meta.names();
+  MetaNode* m = &meta;
   registry.Register(kCreateContainerMethod, "meta.create_container", [n](rpc::RpcContext& c) { return CreateContainer(*n, c); });
   registry.Register(kDeleteContainerMethod, "meta.delete_container", [n](rpc::RpcContext& c) { return DeleteContainer(*n, c); });
   registry.Register(kGetContainerMethod, "meta.get_container", [n](rpc::RpcContext& c) { return GetContainer(*n, c); });
@@ -103,6 +152,14 @@ void RegisterMetaService(rpc::ServiceRegistry& registry, Namespace& names) {
   registry.Register(kHeadObjectMethod, "meta.head_object", [n](rpc::RpcContext& c) { return HeadObject(*n, c); });
   registry.Register(kDeleteObjectMethod, "meta.delete_object", [n](rpc::RpcContext& c) { return DeleteObject(*n, c); });
   registry.Register(kListObjectsMethod, "meta.list_objects", [n](rpc::RpcContext& c) { return ListObjects(*n, c); });
+  registry.Register(kBeginPutMethod, "meta.begin_put", [m](rpc::RpcContext& c) { return BeginPut(*m, c); });
+  registry.Register(kCommitPutMethod, "meta.commit_put", [m](rpc::RpcContext& c) { return CommitPut(*m, c); });
+  registry.Register(kGetLayoutMethod, "meta.get_layout", [m](rpc::RpcContext& c) { return GetLayout(*m, c); });
+  registry.Register(kLocateExtentsMethod, "meta.locate_extents", [m](rpc::RpcContext& c) { return LocateExtents(*m, c); });
+  registry.Register(kReportExtentFailureMethod, "meta.report_extent_failure",
+                    [m](rpc::RpcContext& c) { return ReportExtentFailure(*m, c); });
+  registry.Register(kReportNodeMethod, "meta.report_node", [m](rpc::RpcContext& c) { return ReportNode(*m, c); });
+  registry.Register(kClusterStatusMethod, "meta.cluster_status", [m](rpc::RpcContext& c) { return ClusterStatus(*m, c); });
 }
 
 }  // namespace cerulean::meta

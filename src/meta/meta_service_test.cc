@@ -39,11 +39,15 @@ ContainerRequest Named(std::string name) {
 
 TEST_F(MetaServiceTest, ContainersAndObjectsOverRpc) {
   RunOnLoop([&](Env& env) -> Task<void> {
-    auto store = RocksDbMetadataStore::Open(env, directory_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    Namespace names(env, **store);
+    rpc::RpcClient storage(env);
+    MetaOptions options;  // a named local: g++ 12 frees braced temporaries in coroutines twice
+    options.directory = directory_;
+    auto opened = co_await MetaNode::Open(env, options, storage);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    MetaNode& meta_node = **opened;
+    Namespace& names = meta_node.names();
     rpc::ServiceRegistry registry;
-    RegisterMetaService(registry, names);
+    RegisterMetaService(registry, meta_node);
     rpc::RpcServer server(env, registry);
     EXPECT_TRUE(server.Listen({"127.0.0.1", 0}).ok());
     TaskGroup serving(env);
@@ -119,7 +123,8 @@ TEST_F(MetaServiceTest, ContainersAndObjectsOverRpc) {
     co_await client.Close();
     co_await server.Shutdown();
     co_await serving.Join();
-    co_await (*store)->Close();
+    co_await meta_node.Close();
+    co_await storage.Close();
   });
 }
 

@@ -123,8 +123,17 @@ Task<Result<std::optional<ObjectRecord>>> Namespace::DoCommitObject(std::string 
   if (*current) record.created_unix_ns = (*current)->created_unix_ns;
   MetadataBatch batch;
   batch.Put(key, EncodeObjectRecord(record));
-  CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(batch)));
+  const ObjectRecord* replaced = current->has_value() ? &**current : nullptr;
+  CO_RETURN_IF_ERROR(co_await CommitWithAccounting(std::move(batch), &record, replaced));
   co_return std::move(*current);
+}
+
+Task<Status> Namespace::CommitWithAccounting(MetadataBatch batch, const ObjectRecord* added,
+                                             const ObjectRecord* removed) {
+  if (accounting_ != nullptr) accounting_->Account(added, removed, batch);
+  Status status = co_await store_.Commit(std::move(batch));
+  if (!status.ok() && accounting_ != nullptr) accounting_->Unaccount(added, removed);
+  co_return status;
 }
 
 Result<ObjectRecord> Namespace::HeadObject(std::string_view container, std::string_view name,
@@ -151,7 +160,7 @@ Task<Result<ObjectRecord>> Namespace::DoDeleteObject(std::string container, std:
   CO_RETURN_IF_ERROR(CheckConditions(*current, conditions));
   MetadataBatch batch;
   batch.Delete(key);
-  CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(batch)));
+  CO_RETURN_IF_ERROR(co_await CommitWithAccounting(std::move(batch), nullptr, &**current));
   co_return std::move(**current);
 }
 

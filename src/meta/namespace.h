@@ -57,9 +57,23 @@ struct ContainerListing {
   std::string next_start_after;
 };
 
+// Told of every object that a commit or a delete adds or removes, so that extents can count
+// their live bytes in the same atomic batch.
+class PieceAccounting {
+ public:
+  virtual ~PieceAccounting() = default;
+  // Adds to `batch` whatever changes with the commit; called just before it is written.
+  virtual void Account(const ObjectRecord* added, const ObjectRecord* removed, MetadataBatch& batch) = 0;
+  // The batch failed: takes back what Account counted.
+  virtual void Unaccount(const ObjectRecord* added, const ObjectRecord* removed) = 0;
+};
+
 class Namespace {
  public:
   Namespace(Env& env, MetadataStore& store) : store_(store), locks_(env) {}
+
+  // Optional; must outlive the namespace.
+  void set_accounting(PieceAccounting* accounting) { accounting_ = accounting; }
 
   // AlreadyExists if it exists; InvalidArgument for a bad name.
   Task<Status> CreateContainer(std::string_view name, ContainerRecord record) {
@@ -99,8 +113,11 @@ class Namespace {
                                                            ObjectRecord record, Conditions conditions);
   Task<Result<ObjectRecord>> DoDeleteObject(std::string container, std::string name, Conditions conditions);
 
+  Task<Status> CommitWithAccounting(MetadataBatch batch, const ObjectRecord* added, const ObjectRecord* removed);
+
   MetadataStore& store_;
   KeyLocks locks_;
+  PieceAccounting* accounting_ = nullptr;
 };
 
 }  // namespace cerulean::meta

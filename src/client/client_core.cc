@@ -1,0 +1,421 @@
+#include "client/client_core.h"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "base/crc32c.h"
+#include "base/logging.h"
+#include "storage/chain_client.h"
+#include "runtime/when_all.h"
+
+namespace cerulean::client {
+namespace {
+
+UserMetadata FromMeta(const meta::UserMetadata& metadata) { return UserMetadata(metadata.begin(), metadata.end()); }
+
+ContainerInfo ToContainerInfo(std::string name, const meta::ContainerRecord& record) {
+  ContainerInfo info;
+  info.name = std::move(name);
+  info.created_unix_ns = record.created_unix_ns;
+  info.public_read = record.public_read;
+  info.metadata = FromMeta(record.metadata);
+  return info;
+}
+
+meta::ObjectRequest ObjectRequestOf(const std::string& container, const std::string& name,
+                                    const ReadConditions& conditions) {
+  meta::ObjectRequest request;
+  request.container = container;
+  request.name = name;
+  request.if_match = conditions.if_match;
+  request.if_none_match = conditions.if_none_match;
+  return request;
+}
+
+Result<storage::Chain> ChainOf(const meta::ExtentLocation& location) {
+  storage::Chain chain;
+  chain.version = location.chain_version;
+  for (const std::string& address : location.addresses) {
+    ASSIGN_OR_RETURN(NetAddress parsed, NetAddress::Parse(address));
+    chain.replicas.push_back(std::move(parsed));
+  }
+  if (chain.replicas.empty()) return Status::Unavailable(fmt::format("extent {:016x} has no reachable replica", location.extent_id));
+  return chain;
+}
+
+// Runs body(0) .. body(count - 1), at most `parallel` at once; the first error stops new ones
+// and is returned.
+Task<Status> ForEachParallel(size_t count, size_t parallel, std::function<Task<Status>(size_t)> body) {
+  size_t next = 0;
+  Status first_error;
+  auto worker = [&]() -> Task<Status> {
+    while (next < count && first_error.ok()) {
+      const size_t index = next++;
+      Status status = co_await body(index);
+      if (!status.ok() && first_error.ok()) first_error = status;
+    }
+    co_return Status::Ok();
+  };
+  std::vector<Task<Status>> workers;
+  for (size_t i = 0; i < std::min(count, parallel); i++) workers.push_back(worker());
+  co_await WhenAll(std::move(workers));
+  co_return first_error;
+}
+
+// Worth retrying elsewhere: the chain or the replica, not the request, was at fault.
+bool Retryable(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kCancelled:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record) {
+  ObjectInfo info;
+  info.container = container;
+  info.name = name;
+  info.size = record.size;
+  info.etag = record.etag;
+  info.content_type = record.content_type;
+  info.metadata = FromMeta(record.metadata);
+  info.created_unix_ns = record.created_unix_ns;
+  info.modified_unix_ns = record.modified_unix_ns;
+  info.crc32c = record.crc32c;
+  info.pieces = static_cast<uint32_t>(record.pieces.size());
+  return info;
+}
+
+ClientCore::ClientCore(Env& env, const ClientOptions& options)
+    : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}) {}
+
+Task<Result<std::unique_ptr<ClientCore>>> ClientCore::Open(Env& env, const ClientOptions& options) {
+  std::unique_ptr<ClientCore> core(new ClientCore(env, options));
+  if (!options.embedded_directory.empty()) {
+    server::ServerNodeOptions embedded;
+    embedded.listen = NetAddress("127.0.0.1", 0);
+    embedded.data_directory = options.embedded_directory;
+    auto started = co_await server::ServerNode::Start(env, embedded);
+    if (!started.ok()) co_return started.status();
+    core->embedded_ = std::move(*started);
+    core->meta_ = core->embedded_->address();
+  } else {
+    CO_ASSIGN_OR_RETURN(core->meta_, NetAddress::Parse(options.meta_address));
+  }
+  co_return std::move(core);
+}
+
+Task<void> ClientCore::Close() {
+  co_await rpc_.Close();
+  if (embedded_ != nullptr) co_await embedded_->Stop();
+}
+
+Task<Result<rpc::CallResult>> ClientCore::CallMeta(uint32_t method, rpc::MessageBuffer message) {
+  co_return co_await rpc_.Call(meta_, method, message.span(), {}, {.timeout = options_.timeout});
+}
+
+Task<Status> ClientCore::CreateContainer(const std::string& name, const ContainerOptions& options) {
+  meta::ContainerRequest request;
+  request.name = name;
+  request.record.public_read = options.public_read;
+  request.record.metadata.assign(options.metadata.begin(), options.metadata.end());
+  co_return (co_await CallMeta(meta::kCreateContainerMethod, rpc::EncodeMessage(request))).status();
+}
+
+Task<Status> ClientCore::DeleteContainer(const std::string& name) {
+  meta::ContainerRequest request;
+  request.name = name;
+  co_return (co_await CallMeta(meta::kDeleteContainerMethod, rpc::EncodeMessage(request))).status();
+}
+
+Task<Result<ContainerInfo>> ClientCore::GetContainer(const std::string& name) {
+  meta::ContainerRequest request;
+  request.name = name;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kGetContainerMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::ContainerResponse response, meta::DecodeContainerResponse(answer.message.span()));
+  co_return ToContainerInfo(name, response.record);
+}
+
+Task<Result<std::vector<ContainerInfo>>> ClientCore::ListContainers(const std::string& prefix) {
+  std::vector<ContainerInfo> containers;
+  meta::ListContainersRequest request;
+  request.prefix = prefix;
+  request.max_results = 1000;
+  while (true) {
+    CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
+                        co_await CallMeta(meta::kListContainersMethod, rpc::EncodeMessage(request)));
+    CO_ASSIGN_OR_RETURN(meta::ListContainersResponse page, meta::DecodeListContainersResponse(answer.message.span()));
+    for (auto& [name, record] : page.containers) containers.push_back(ToContainerInfo(name, record));
+    if (!page.truncated) break;
+    request.start_after = page.next_start_after;
+  }
+  co_return containers;
+}
+
+Task<Result<std::shared_ptr<PutSession>>> ClientCore::BeginPut(const std::string& container, const std::string& name) {
+  meta::BeginPutRequest request;
+  request.container = container;
+  request.name = name;
+  request.replicas = options_.replicas;
+  request.extents = options_.parallel_pieces;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kBeginPutMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::BeginPutResponse response, meta::DecodeBeginPutResponse(answer.message.span()));
+  if (response.extents.empty()) co_return Status::Internal("meta handed out no extent");
+  auto session = std::make_shared<PutSession>();
+  session->container = container;
+  session->name = name;
+  session->extents = std::move(response.extents);
+  session->owner = storage::OwnerId{.high = env_.Random(), .low = env_.Random()};
+  co_return session;
+}
+
+Task<Result<meta::ExtentLocation>> ClientCore::FreshExtent(PutSession& session) {
+  meta::BeginPutRequest request;
+  request.container = session.container;
+  request.name = session.name;
+  request.replicas = options_.replicas;
+  request.extents = 1;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kBeginPutMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::BeginPutResponse response, meta::DecodeBeginPutResponse(answer.message.span()));
+  if (response.extents.empty()) co_return Status::Internal("meta handed out no extent");
+  co_return std::move(response.extents[0]);
+}
+
+Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data) {
+  const uint32_t crc = Crc32c(data);
+  const iovec payload{const_cast<std::byte*>(data.data()), data.size()};
+  Status last = Status::Unavailable("no attempt made");
+  for (uint32_t attempt = 0; attempt < options_.append_attempts; attempt++) {
+    const meta::ExtentLocation extent = session->extents[session->next++ % session->extents.size()];
+    auto chain = ChainOf(extent);
+    if (!chain.ok()) co_return chain.status();
+    Result<storage::AppendResponse> appended = co_await storage::AppendToChain(
+        rpc_, *chain, extent.extent_id, std::span<const iovec>(&payload, 1), session->owner, options_.timeout);
+    if (appended.ok() && appended->payload_crc != crc) {
+      // The head stored other bytes than these (changed on the way): never reference them.
+      appended = Status::DataLoss(fmt::format("extent {:016x} stored a piece whose CRC {:08x} is not the sent {:08x}",
+                                              extent.extent_id, appended->payload_crc, crc));
+    }
+    if (appended.ok()) {
+      PieceResult result;
+      result.piece = meta::Piece{.extent_id = extent.extent_id, .record_offset = appended->record_offset,
+                                 .length = static_cast<uint32_t>(data.size()), .crc32c = crc};
+      co_return result;
+    }
+    last = appended.status();
+    if (!Retryable(last)) co_return last;
+    LOG_INFO("client: append to extent {:016x} failed ({}); retrying on a fresh extent", extent.extent_id,
+             last.ToString());
+    // Meta seals the extent and stops handing it out; this put moves to another.
+    meta::ExtentFailureRequest failure;
+    failure.extent_id = extent.extent_id;
+    failure.reason = last.ToString();
+    (void)co_await CallMeta(meta::kReportExtentFailureMethod, rpc::EncodeMessage(failure));
+    auto fresh = co_await FreshExtent(*session);
+    if (!fresh.ok()) co_return fresh.status();
+    for (meta::ExtentLocation& location : session->extents) {
+      if (location.extent_id == extent.extent_id) location = *fresh;
+    }
+  }
+  co_return Status::Unavailable(fmt::format("a piece failed {} appends; the last: {}", options_.append_attempts,
+                                            last.ToString()));
+}
+
+Task<Result<UploadResult>> ClientCore::Upload(const std::string& container, const std::string& name,
+                                              std::span<const std::byte> data) {
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<PutSession> session, co_await BeginPut(container, name));
+  const uint64_t piece_bytes = options_.piece_bytes;
+  const size_t count = (data.size() + piece_bytes - 1) / piece_bytes;
+  UploadResult upload;
+  upload.session = session;
+  upload.pieces.resize(count);
+  Status status = co_await ForEachParallel(count, options_.parallel_pieces, [&](size_t index) -> Task<Status> {
+    const std::span<const std::byte> piece = data.subspan(index * piece_bytes, std::min<uint64_t>(piece_bytes, data.size() - index * piece_bytes));
+    auto appended = co_await AppendPiece(session, piece);
+    if (!appended.ok()) co_return appended.status();
+    upload.pieces[index] = *appended;
+    co_return Status::Ok();
+  });
+  if (!status.ok()) co_return status;
+  co_return upload;
+}
+
+Task<Result<ObjectInfo>> ClientCore::Commit(const std::string& container, const std::string& name, UploadResult upload,
+                                            std::string etag, uint64_t size, const PutOptions& options) {
+  meta::CommitPutRequest request;
+  request.container = container;
+  request.name = name;
+  request.record.size = size;
+  request.record.etag = std::move(etag);
+  request.record.content_type = options.content_type;
+  request.record.metadata.assign(options.metadata.begin(), options.metadata.end());
+  uint32_t crc = 0;
+  for (const PieceResult& piece : upload.pieces) {
+    crc = Crc32cCombine(crc, piece.piece.crc32c, piece.piece.length);
+    request.record.pieces.push_back(piece.piece);
+  }
+  request.record.crc32c = crc;
+  request.if_match = options.if_match;
+  request.if_none_match = options.if_none_match;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kCommitPutMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
+  layouts_.erase(container + '\0' + name);
+  co_return ToObjectInfo(container, name, response.record);
+}
+
+Task<Result<Layout>> ClientCore::GetLayout(const std::string& container, const std::string& name,
+                                           const ReadConditions& conditions) {
+  const std::string key = container + '\0' + name;
+  const bool cacheable = options_.layout_cache_ttl.count() > 0 && !conditions.if_match && !conditions.if_none_match;
+  if (cacheable) {
+    auto cached = layouts_.find(key);
+    if (cached != layouts_.end() && env_.Now() < cached->second.first + options_.layout_cache_ttl) {
+      co_return cached->second.second;
+    }
+  }
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
+                      co_await CallMeta(meta::kGetLayoutMethod, rpc::EncodeMessage(ObjectRequestOf(container, name, conditions))));
+  CO_ASSIGN_OR_RETURN(meta::LayoutResponse response, meta::DecodeLayoutResponse(answer.message.span()));
+  Layout layout;
+  layout.record = std::move(response.record);
+  for (meta::ExtentLocation& location : response.extents) layout.extents[location.extent_id] = std::move(location);
+  if (cacheable) layouts_[key] = {env_.Now(), layout};
+  co_return layout;
+}
+
+Task<Status> ClientCore::RefreshLocation(uint64_t extent_id, meta::ExtentLocation& location) {
+  meta::LocateExtentsRequest request;
+  request.extent_ids = {extent_id};
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kLocateExtentsMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::LocateExtentsResponse response, meta::DecodeLocateExtentsResponse(answer.message.span()));
+  if (response.extents.size() != 1) co_return Status::Internal("meta located another number of extents than asked");
+  location = std::move(response.extents[0]);
+  co_return Status::Ok();
+}
+
+Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piece, uint64_t offset_in_piece,
+                                   std::span<std::byte> into) {
+  auto known = layout.extents.find(piece.extent_id);
+  if (known == layout.extents.end()) co_return Status::Internal(fmt::format("layout lacks extent {:016x}", piece.extent_id));
+  meta::ExtentLocation location = known->second;
+  const storage::ReadRange range{.extent_id = piece.extent_id, .record_offset = piece.record_offset,
+                                 .offset_in_payload = offset_in_piece, .length = into.size()};
+  const bool whole = offset_in_piece == 0 && into.size() == piece.length;
+  Status last = Status::Unavailable(fmt::format("extent {:016x} has no replica to read from", piece.extent_id));
+  bool every_replica_lost_it = true;
+  // Every replica of the layout; then, if all failed, once more with the chain meta knows now.
+  for (int round = 0; round < 2; round++) {
+    const size_t replicas = location.addresses.size();
+    const size_t first = next_replica_++;
+    for (size_t i = 0; i < replicas; i++) {
+      auto address = NetAddress::Parse(location.addresses[(first + i) % replicas]);
+      if (!address.ok()) continue;
+      Status read = co_await storage::ReadFromReplica(rpc_, *address, range, into, options_.timeout);
+      if (read.ok() && whole && Crc32c(into) != piece.crc32c) {
+        read = Status::DataLoss(fmt::format("piece at {} of extent {:016x} from {} fails its CRC", piece.record_offset,
+                                            piece.extent_id, address->ToString()));
+      }
+      if (read.ok()) co_return Status::Ok();
+      LOG_INFO("client: read of extent {:016x} from {} failed: {}", piece.extent_id, address->ToString(), read.ToString());
+      if (read.code() != StatusCode::kDataLoss) every_replica_lost_it = false;
+      last = read;
+    }
+    if (round == 0 && !(co_await RefreshLocation(piece.extent_id, location)).ok()) break;
+  }
+  if (every_replica_lost_it && last.code() == StatusCode::kDataLoss) co_return last;
+  co_return Status(last.code() == StatusCode::kDataLoss ? StatusCode::kUnavailable : last.code(),
+                   fmt::format("extent {:016x}: no replica answered: {}", piece.extent_id, last.message()));
+}
+
+Task<Result<size_t>> ClientCore::ReadWithLayout(const Layout& layout, uint64_t offset, std::span<std::byte> into) {
+  const uint64_t size = layout.record.size;
+  if (offset > size) co_return Status::OutOfRange(fmt::format("offset {} is past the object's {} bytes", offset, size));
+  const uint64_t length = std::min<uint64_t>(into.size(), size - offset);
+  struct Part {
+    const meta::Piece* piece;
+    uint64_t offset_in_piece;
+    std::span<std::byte> into;
+  };
+  std::vector<Part> parts;
+  uint64_t piece_start = 0;
+  for (const meta::Piece& piece : layout.record.pieces) {
+    const uint64_t piece_end = piece_start + piece.length;
+    const uint64_t from = std::max(offset, piece_start);
+    const uint64_t to = std::min(offset + length, piece_end);
+    if (from < to) parts.push_back({&piece, from - piece_start, into.subspan(from - offset, to - from)});
+    piece_start = piece_end;
+    if (piece_start >= offset + length) break;
+  }
+  Status status = co_await ForEachParallel(parts.size(), options_.parallel_pieces, [&](size_t index) -> Task<Status> {
+    co_return co_await ReadPiece(layout, *parts[index].piece, parts[index].offset_in_piece, parts[index].into);
+  });
+  if (!status.ok()) co_return status;
+  co_return static_cast<size_t>(length);
+}
+
+Task<Result<size_t>> ClientCore::GetRange(const std::string& container, const std::string& name, uint64_t offset,
+                                          std::span<std::byte> into, const ReadConditions& conditions) {
+  CO_ASSIGN_OR_RETURN(Layout layout, co_await GetLayout(container, name, conditions));
+  co_return co_await ReadWithLayout(layout, offset, into);
+}
+
+Task<Result<std::string>> ClientCore::GetWhole(const std::string& container, const std::string& name,
+                                               const ReadConditions& conditions) {
+  CO_ASSIGN_OR_RETURN(Layout layout, co_await GetLayout(container, name, conditions));
+  std::string data(layout.record.size, '\0');
+  CO_ASSIGN_OR_RETURN(size_t read, co_await ReadWithLayout(layout, 0, std::as_writable_bytes(std::span(data))));
+  if (read != data.size()) co_return Status::Internal("short read of a whole object");
+  co_return data;
+}
+
+Task<std::vector<Result<size_t>>> ClientCore::BatchGet(const std::vector<RangeRead>& reads) {
+  std::vector<Result<size_t>> results(reads.size(), Result<size_t>(Status::Internal("not read")));
+  const ReadConditions none;
+  (void)co_await ForEachParallel(reads.size(), std::max<size_t>(options_.parallel_pieces, 16),
+                                 [&](size_t index) -> Task<Status> {
+                                   const RangeRead& read = reads[index];
+                                   results[index] = co_await GetRange(read.container, read.name, read.offset,
+                                                                      read.into.first(std::min<size_t>(read.into.size(), read.length)), none);
+                                   co_return Status::Ok();
+                                 });
+  co_return results;
+}
+
+Task<Result<ObjectInfo>> ClientCore::Head(const std::string& container, const std::string& name,
+                                          const ReadConditions& conditions) {
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
+                      co_await CallMeta(meta::kHeadObjectMethod, rpc::EncodeMessage(ObjectRequestOf(container, name, conditions))));
+  CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
+  co_return ToObjectInfo(container, name, response.record);
+}
+
+Task<Status> ClientCore::Delete(const std::string& container, const std::string& name, const ReadConditions& conditions) {
+  layouts_.erase(container + '\0' + name);
+  co_return (co_await CallMeta(meta::kDeleteObjectMethod, rpc::EncodeMessage(ObjectRequestOf(container, name, conditions)))).status();
+}
+
+Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, const ListOptions& options) {
+  meta::ListObjectsRequest request;
+  request.container = container;
+  request.prefix = options.prefix;
+  request.delimiter = options.delimiter;
+  request.start_after = options.start_after;
+  request.max_results = options.page_size;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kListObjectsMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::ListObjectsResponse response, meta::DecodeListObjectsResponse(answer.message.span()));
+  ObjectPage page;
+  for (auto& [name, record] : response.objects) page.objects.push_back(ToObjectInfo(container, name, record));
+  page.common_prefixes = std::move(response.common_prefixes);
+  page.truncated = response.truncated;
+  page.next_start_after = std::move(response.next_start_after);
+  co_return page;
+}
+
+}  // namespace cerulean::client

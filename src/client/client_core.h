@@ -1,0 +1,105 @@
+// ClientCore: the native client's protocol, on the client's shard (client.cc hands calls to it).
+// A put asks meta for open extents, appends the pieces straight to their chains (several at a
+// time, a failed append retried on a fresh extent after telling meta), then commits the piece
+// list. A get asks meta for the layout and reads the pieces straight from any replica, each
+// checked against its CRC. docs/CLIENT.md. Single loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cerulean/client.h"
+#include "meta/meta_messages.h"
+#include "rpc/rpc_client.h"
+#include "server/server_node.h"
+#include "storage/extent_format.h"
+
+namespace cerulean::client {
+
+inline constexpr uint32_t kPieceBytesMax = storage::kRecordPayloadBytesMax;
+
+// One put's extents and owner id. Shard only.
+struct PutSession {
+  std::string container;
+  std::string name;
+  std::vector<meta::ExtentLocation> extents;
+  size_t next = 0;  // round-robin over `extents`
+  storage::OwnerId owner;
+};
+
+struct PieceResult {
+  meta::Piece piece;
+};
+
+struct UploadResult {
+  std::shared_ptr<PutSession> session;
+  std::vector<PieceResult> pieces;  // in object order
+};
+
+// An object's record and where its extents are: one snapshot, so that every byte of one read
+// comes from the same version of the object.
+struct Layout {
+  meta::ObjectRecord record;
+  std::map<uint64_t, meta::ExtentLocation> extents;
+};
+
+ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record);
+
+class ClientCore {
+ public:
+  static Task<Result<std::unique_ptr<ClientCore>>> Open(Env& env, const ClientOptions& options);
+  Task<void> Close();
+  const NetAddress& meta_address() const { return meta_; }
+
+  Task<Status> CreateContainer(const std::string& name, const ContainerOptions& options);
+  Task<Status> DeleteContainer(const std::string& name);
+  Task<Result<ContainerInfo>> GetContainer(const std::string& name);
+  Task<Result<std::vector<ContainerInfo>>> ListContainers(const std::string& prefix);
+
+  Task<Result<std::shared_ptr<PutSession>>> BeginPut(const std::string& container, const std::string& name);
+  // Appends one piece; on failure tells meta and retries on a fresh extent, up to
+  // append_attempts. The failed attempts leave unreferenced bytes, never a second copy in the
+  // object.
+  Task<Result<PieceResult>> AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data);
+  // BeginPut, then every piece of `data`, parallel_pieces at a time.
+  Task<Result<UploadResult>> Upload(const std::string& container, const std::string& name,
+                                    std::span<const std::byte> data);
+  Task<Result<ObjectInfo>> Commit(const std::string& container, const std::string& name, UploadResult upload,
+                                  std::string etag, uint64_t size, const PutOptions& options);
+
+  Task<Result<Layout>> GetLayout(const std::string& container, const std::string& name,
+                                 const ReadConditions& conditions);
+  // Bytes [offset, offset + into.size()) of the layout's object, clipped to its end.
+  Task<Result<size_t>> ReadWithLayout(const Layout& layout, uint64_t offset, std::span<std::byte> into);
+  Task<Result<size_t>> GetRange(const std::string& container, const std::string& name, uint64_t offset,
+                                std::span<std::byte> into, const ReadConditions& conditions);
+  Task<Result<std::string>> GetWhole(const std::string& container, const std::string& name,
+                                     const ReadConditions& conditions);
+  Task<std::vector<Result<size_t>>> BatchGet(const std::vector<RangeRead>& reads);
+
+  Task<Result<ObjectInfo>> Head(const std::string& container, const std::string& name,
+                                const ReadConditions& conditions);
+  Task<Status> Delete(const std::string& container, const std::string& name, const ReadConditions& conditions);
+  Task<Result<ObjectPage>> ListPage(const std::string& container, const ListOptions& options);
+
+ private:
+  ClientCore(Env& env, const ClientOptions& options);
+  Task<Result<rpc::CallResult>> CallMeta(uint32_t method, rpc::MessageBuffer message);
+  Task<Status> ReadPiece(const Layout& layout, const meta::Piece& piece, uint64_t offset_in_piece,
+                         std::span<std::byte> into);
+  Task<Status> RefreshLocation(uint64_t extent_id, meta::ExtentLocation& location);
+  Task<Result<meta::ExtentLocation>> FreshExtent(PutSession& session);
+
+  Env& env_;
+  ClientOptions options_;
+  rpc::RpcClient rpc_;
+  NetAddress meta_;
+  std::unique_ptr<server::ServerNode> embedded_;
+  std::map<std::string, std::pair<TimePoint, Layout>> layouts_;  // with layout_cache_ttl
+  uint64_t next_replica_ = 0;  // spreads reads over replicas
+};
+
+}  // namespace cerulean::client

@@ -1,0 +1,33 @@
+// ETags as S3 clients expect them: the MD5 of the content for an object put in one piece, and
+// for a multi-piece object a composite in the style of a multipart upload (a hash of the pieces'
+// CRC32Cs, a dash and the piece count), which costs nothing beyond the CRCs already computed.
+// Pure; thread-safe.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "client/client_core.h"
+
+namespace cerulean::client {
+
+// Incremental MD5 (OpenSSL).
+class Md5 {
+ public:
+  Md5();
+  ~Md5();
+  void Update(std::span<const std::byte> data);
+  // "\"<32 hex digits>\"".
+  std::string FinishEtag();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+std::string Md5Etag(std::span<const std::byte> data);
+std::string CompositeEtag(const std::vector<PieceResult>& pieces);
+
+}  // namespace cerulean::client

@@ -1,0 +1,150 @@
+#include "server/server_node.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/logging.h"
+#include "meta/meta_messages.h"
+#include "meta/meta_service.h"
+#include "rpc/bench_service.h"
+#include "rpc/system_service.h"
+#include "runtime/sleep.h"
+#include "storage/storage_service.h"
+
+namespace cerulean::server {
+
+Result<std::string> LoadOrCreateNodeId(const std::string& directory, uint64_t random) {
+  const std::string path = directory + "/node_id";
+  std::ifstream in(path);
+  if (in) {
+    std::string id;
+    std::getline(in, id);
+    if (id.empty() || id.size() > 64) return Status::DataLoss(fmt::format("{} holds no valid node id", path));
+    return id;
+  }
+  const std::string id = fmt::format("node-{:016x}", random);
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << id << "\n";
+    out.flush();
+    if (!out) return Status::Unavailable(fmt::format("cannot write {}", temporary));
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) return Status::Unavailable(fmt::format("cannot create {}: {}", path, error.message()));
+  return id;
+}
+
+ServerNode::ServerNode(Env& env, const ServerNodeOptions& options) : env_(env), options_(options) {}
+
+ServerNode::~ServerNode() = default;
+
+Task<Result<std::unique_ptr<ServerNode>>> ServerNode::Start(Env& env, const ServerNodeOptions& options) {
+  const std::string& role = options.role;
+  if (role != "all-in-one" && role != "meta" && role != "storage") {
+    co_return Status::InvalidArgument(fmt::format("unknown role '{}': all-in-one, meta or storage", role));
+  }
+  if (!options.meta_address.empty()) {
+    CO_RETURN_IF_ERROR(NetAddress::Parse(options.meta_address).status());
+  }
+  std::unique_ptr<ServerNode> node(new ServerNode(env, options));
+  CO_RETURN_IF_ERROR(env.CreateDirectories(options.data_directory));
+  rpc::RegisterSystemService(node->registry_, {.role = role, .version = options.version, .build = options.build,
+                                               .started = env.Now(), .serving = &node->serving_});
+  rpc::RegisterBenchService(node->registry_);
+  node->peers_ = std::make_unique<rpc::RpcClient>(env);
+  if (role != "storage") {
+    meta::MetaOptions meta_options;
+    meta_options.directory = options.data_directory;
+    if (role != "meta") meta_options.directory += "/meta";
+    meta_options.default_replicas = options.replicas;
+    meta_options.cluster.down_after = options.down_after;
+    auto opened = co_await meta::MetaNode::Open(env, meta_options, *node->peers_);
+    if (!opened.ok()) co_return opened.status();
+    node->meta_ = std::move(*opened);
+    meta::RegisterMetaService(node->registry_, *node->meta_);
+  }
+  if (role != "meta") {
+    // A named local: g++ 12 frees a temporary made by ?: inside a co_await expression twice.
+    const std::string storage_directory =
+        role == "storage" ? options.data_directory : options.data_directory + "/storage";
+    CO_RETURN_IF_ERROR(co_await node->StartStorage(storage_directory));
+  }
+  node->server_ = std::make_unique<rpc::RpcServer>(env, node->registry_);
+  CO_RETURN_IF_ERROR(node->server_->Listen(options.listen));
+  node->tasks_ = std::make_unique<TaskGroup>(env);
+  node->tasks_->Spawn(node->server_->Serve());
+  if (role == "storage" && options.meta_address.empty()) {
+    LOG_WARN("storage node {}: no meta address; serving chains configured by hand, registering nowhere",
+             node->node_id_);
+  } else if (node->store_ != nullptr) {
+    // The first report before serving puts: an all-in-one server can take one at once.
+    Status reported = co_await node->SendReport();
+    if (!reported.ok()) LOG_WARN("storage node {}: first report to meta failed: {}", node->node_id_, reported.ToString());
+    node->tasks_->Spawn(node->HeartbeatLoop());
+  }
+  co_return std::move(node);
+}
+
+Task<Status> ServerNode::StartStorage(const std::string& directory) {
+  storage_directory_ = directory;
+  CO_RETURN_IF_ERROR(env_.CreateDirectories(directory));
+  CO_ASSIGN_OR_RETURN(node_id_, LoadOrCreateNodeId(directory, env_.Random()));
+  auto opened = co_await storage::ExtentStore::Open(env_, directory, options_.store);
+  if (!opened.ok()) co_return opened.status();
+  store_ = std::move(*opened);
+  storage::RegisterStorageService(registry_, *store_, *peers_);
+  co_return Status::Ok();
+}
+
+meta::NodeReportRequest ServerNode::Report() const {
+  meta::NodeReportRequest report;
+  report.node_id = node_id_;
+  report.address = server_->address().ToString();
+  const storage::DiskUsage usage = store_->usage();
+  const uint64_t usable = usage.capacity_bytes - std::min(usage.capacity_bytes, usage.reserve_bytes);
+  report.disks.emplace_back(storage_directory_,
+                            std::make_pair(usage.capacity_bytes, usable - std::min(usable, usage.used_bytes)));
+  return report;
+}
+
+Task<Status> ServerNode::SendReport() {
+  if (meta_ != nullptr) {
+    auto reported = co_await meta_->ReportNode(Report());
+    co_return reported.status();
+  }
+  CO_ASSIGN_OR_RETURN(NetAddress meta_address, NetAddress::Parse(options_.meta_address));
+  rpc::MessageBuffer message = rpc::EncodeMessage(Report());
+  auto answer = co_await peers_->Call(meta_address, meta::kReportNodeMethod, message.span(), {},
+                                      {.timeout = options_.heartbeat_every * 2, .cancel = stopping_.token()});
+  co_return answer.status();
+}
+
+Task<void> ServerNode::HeartbeatLoop() {
+  bool was_ok = true;
+  while (true) {
+    Status slept = co_await Sleep(env_, options_.heartbeat_every, stopping_.token());
+    if (!slept.ok()) co_return;
+    Status reported = co_await SendReport();
+    if (!reported.ok() && was_ok) LOG_WARN("storage node {}: report to meta failed: {}", node_id_, reported.ToString());
+    if (reported.ok() && !was_ok) LOG_INFO("storage node {}: meta reached again", node_id_);
+    was_ok = reported.ok();
+  }
+}
+
+Task<void> ServerNode::Stop() {
+  serving_ = false;
+  stopping_.Cancel(Status::Unavailable("server stopping"));
+  co_await server_->Shutdown();
+  co_await tasks_->Join();
+  tasks_.reset();
+  server_.reset();
+  co_await peers_->Close();
+  if (meta_ != nullptr) co_await meta_->Close();
+  if (store_ != nullptr) co_await store_->Close();
+}
+
+}  // namespace cerulean::server
