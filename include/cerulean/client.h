@@ -117,6 +117,33 @@ struct RangeRead {
   std::span<std::byte> into;
 };
 
+// Staged uploads: blocks (Azure) or parts (S3) staged under an upload, then committed as one
+// object in a chosen order. Upload id "" is the object's implicit upload (Azure's block blobs);
+// CreateUpload makes a named one (S3's multipart uploads).
+enum class BlockSource : uint8_t { kLatest = 0, kCommitted = 1, kUncommitted = 2 };
+
+struct BlockToCommit {
+  std::string id;
+  BlockSource source = BlockSource::kLatest;
+};
+
+struct StagedBlockInfo {
+  std::string id;
+  uint64_t size = 0;
+  std::string etag;  // the MD5 of its content, quoted
+};
+
+struct BlockList {
+  std::vector<StagedBlockInfo> uncommitted;
+  std::vector<StagedBlockInfo> committed;  // of the current object, in order (no ETags)
+};
+
+struct UploadInfo {
+  std::string name;
+  std::string upload_id;
+  int64_t created_unix_ns = 0;
+};
+
 class Client;
 
 // Walks a listing page by page, asking meta for the next page when one runs out.
@@ -181,6 +208,17 @@ class Client {
   Status Delete(const std::string& container, const std::string& name, const ReadConditions& conditions = {});
   Result<ObjectPage> ListPage(const std::string& container, const ListOptions& options = {});
   ObjectIterator List(const std::string& container, ListOptions options = {});
+
+  // Staged uploads. A staged block is durable at once; it becomes part of an object only by
+  // CommitBlocks, which publishes the object atomically and drops the upload's other blocks.
+  Result<std::string> CreateUpload(const std::string& container, const std::string& name, const PutOptions& options = {});
+  Result<StagedBlockInfo> StageBlock(const std::string& container, const std::string& name, const std::string& upload_id,
+                                     const std::string& block_id, std::span<const std::byte> data);
+  Result<ObjectInfo> CommitBlocks(const std::string& container, const std::string& name, const std::string& upload_id,
+                                  const std::vector<BlockToCommit>& blocks, const PutOptions& options = {});
+  Result<BlockList> ListBlocks(const std::string& container, const std::string& name, const std::string& upload_id);
+  Status AbortUpload(const std::string& container, const std::string& name, const std::string& upload_id);
+  Result<std::vector<UploadInfo>> ListUploads(const std::string& container, const std::string& prefix = "");
 
   // The address the client talks to (meta's, or the embedded server's).
   std::string meta_address() const;

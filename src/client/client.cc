@@ -117,7 +117,7 @@ Result<ObjectInfo> Client::PutStream(const std::string& container, const std::st
   auto session = impl_->Run<Result<std::shared_ptr<client::PutSession>>>(
       [&](ClientCore& core) { return core.BeginPut(container, name); });
   if (!session.ok()) return session.status();
-  client::Md5 md5;
+  Md5 md5;
   std::vector<std::vector<std::byte>> buffers;
   std::vector<std::future<Result<client::PieceResult>>> in_flight;
   std::vector<client::PieceResult> pieces;
@@ -161,7 +161,7 @@ Result<ObjectInfo> Client::PutStream(const std::string& container, const std::st
   client::UploadResult uploaded;
   uploaded.session = *session;
   uploaded.pieces = std::move(pieces);
-  const std::string etag = (uploaded.pieces.size() <= 1 || options.md5_etag) ? md5.FinishEtag()
+  const std::string etag = (uploaded.pieces.size() <= 1 || options.md5_etag) ? client::QuotedMd5(md5)
                                                                              : client::CompositeEtag(uploaded.pieces);
   return impl_->Run<Result<ObjectInfo>>([&](ClientCore& core) {
     return core.Commit(container, name, std::move(uploaded), etag, size, options);
@@ -250,6 +250,47 @@ Result<ObjectPage> Client::ListPage(const std::string& container, const ListOpti
 
 ObjectIterator Client::List(const std::string& container, ListOptions options) {
   return ObjectIterator(*this, container, std::move(options));
+}
+
+Result<std::string> Client::CreateUpload(const std::string& container, const std::string& name,
+                                         const PutOptions& options) {
+  return impl_->Run<Result<std::string>>([&](ClientCore& core) { return core.CreateUpload(container, name, options); });
+}
+
+Result<StagedBlockInfo> Client::StageBlock(const std::string& container, const std::string& name,
+                                           const std::string& upload_id, const std::string& block_id,
+                                           std::span<const std::byte> data) {
+  // The block's pieces move on the shard while this thread computes its MD5.
+  auto upload = impl_->Start<Result<client::UploadResult>>(
+      [&](ClientCore& core) { return core.Upload(container, name, data); });
+  const std::string etag = client::Md5Etag(data);
+  Result<client::UploadResult> uploaded = upload.get();
+  if (!uploaded.ok()) return uploaded.status();
+  Status staged = impl_->Run<Status>([&](ClientCore& core) {
+    return core.StageBlock(upload_id, block_id, std::move(*uploaded), etag, data.size());
+  });
+  if (!staged.ok()) return staged;
+  return StagedBlockInfo{block_id, data.size(), etag};
+}
+
+Result<ObjectInfo> Client::CommitBlocks(const std::string& container, const std::string& name,
+                                        const std::string& upload_id, const std::vector<BlockToCommit>& blocks,
+                                        const PutOptions& options) {
+  return impl_->Run<Result<ObjectInfo>>(
+      [&](ClientCore& core) { return core.CommitBlocks(container, name, upload_id, blocks, options); });
+}
+
+Result<BlockList> Client::ListBlocks(const std::string& container, const std::string& name,
+                                     const std::string& upload_id) {
+  return impl_->Run<Result<BlockList>>([&](ClientCore& core) { return core.ListBlocks(container, name, upload_id); });
+}
+
+Status Client::AbortUpload(const std::string& container, const std::string& name, const std::string& upload_id) {
+  return impl_->Run<Status>([&](ClientCore& core) { return core.AbortUpload(container, name, upload_id); });
+}
+
+Result<std::vector<UploadInfo>> Client::ListUploads(const std::string& container, const std::string& prefix) {
+  return impl_->Run<Result<std::vector<UploadInfo>>>([&](ClientCore& core) { return core.ListUploads(container, prefix); });
 }
 
 Result<std::optional<ObjectInfo>> ObjectIterator::Next() {

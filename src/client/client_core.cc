@@ -418,4 +418,85 @@ Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, cons
   co_return page;
 }
 
+Task<Result<std::string>> ClientCore::CreateUpload(const std::string& container, const std::string& name,
+                                                  const PutOptions& options) {
+  meta::CreateUploadRequest request;
+  request.container = container;
+  request.name = name;
+  request.content_type = options.content_type;
+  request.metadata.assign(options.metadata.begin(), options.metadata.end());
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kCreateUploadMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::CreateUploadResponse response, meta::DecodeCreateUploadResponse(answer.message.span()));
+  co_return std::move(response.upload_id);
+}
+
+Task<Status> ClientCore::StageBlock(const std::string& upload_id, const std::string& block_id, UploadResult upload,
+                                    std::string etag, uint64_t size) {
+  meta::StageBlockRequest request;
+  request.upload.container = upload.session->container;
+  request.upload.name = upload.session->name;
+  request.upload.upload_id = upload_id;
+  request.block_id = block_id;
+  request.record.size = size;
+  request.record.etag = std::move(etag);
+  for (const PieceResult& piece : upload.pieces) request.record.pieces.push_back(piece.piece);
+  co_return (co_await CallMeta(meta::kStageBlockMethod, rpc::EncodeMessage(request))).status();
+}
+
+Task<Result<ObjectInfo>> ClientCore::CommitBlocks(const std::string& container, const std::string& name,
+                                                  const std::string& upload_id, const std::vector<BlockToCommit>& blocks,
+                                                  const PutOptions& options) {
+  meta::CommitBlocksRequest request;
+  request.upload.container = container;
+  request.upload.name = name;
+  request.upload.upload_id = upload_id;
+  for (const BlockToCommit& block : blocks) request.blocks.emplace_back(block.id, static_cast<uint8_t>(block.source));
+  request.content_type = options.content_type;
+  request.metadata.assign(options.metadata.begin(), options.metadata.end());
+  request.if_match = options.if_match;
+  request.if_none_match = options.if_none_match;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kCommitBlocksMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
+  layouts_.erase(container + '\0' + name);
+  co_return ToObjectInfo(container, name, response.record);
+}
+
+Task<Result<BlockList>> ClientCore::ListBlocks(const std::string& container, const std::string& name,
+                                               const std::string& upload_id) {
+  meta::UploadRequest request;
+  request.container = container;
+  request.name = name;
+  request.upload_id = upload_id;
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kListBlocksMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::ListBlocksResponse response, meta::DecodeListBlocksResponse(answer.message.span()));
+  BlockList list;
+  for (auto& [id, record] : response.uncommitted) list.uncommitted.push_back({id, record.size, record.etag});
+  for (auto& [id, size] : response.committed) list.committed.push_back({id, size, ""});
+  co_return list;
+}
+
+Task<Status> ClientCore::AbortUpload(const std::string& container, const std::string& name, const std::string& upload_id) {
+  meta::UploadRequest request;
+  request.container = container;
+  request.name = name;
+  request.upload_id = upload_id;
+  co_return (co_await CallMeta(meta::kAbortUploadMethod, rpc::EncodeMessage(request))).status();
+}
+
+Task<Result<std::vector<UploadInfo>>> ClientCore::ListUploads(const std::string& container, const std::string& prefix) {
+  meta::ListUploadsRequest request;
+  request.container = container;
+  request.prefix = prefix;
+  std::vector<UploadInfo> uploads;
+  while (true) {
+    CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kListUploadsMethod, rpc::EncodeMessage(request)));
+    CO_ASSIGN_OR_RETURN(meta::ListUploadsResponse page, meta::DecodeListUploadsResponse(answer.message.span()));
+    for (auto& [key, record] : page.uploads) uploads.push_back({key.first, key.second, record.created_unix_ns});
+    if (!page.truncated || page.uploads.empty()) break;
+    request.start_name = page.uploads.back().first.first;
+    request.start_upload_id = page.uploads.back().first.second;
+  }
+  co_return uploads;
+}
+
 }  // namespace cerulean::client

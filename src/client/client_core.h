@@ -85,6 +85,17 @@ class ClientCore {
   Task<Status> Delete(const std::string& container, const std::string& name, const ReadConditions& conditions);
   Task<Result<ObjectPage>> ListPage(const std::string& container, const ListOptions& options);
 
+  // Staged uploads: the rpc calls of Client's methods of the same names.
+  Task<Result<std::string>> CreateUpload(const std::string& container, const std::string& name, const PutOptions& options);
+  Task<Status> StageBlock(const std::string& upload_id, const std::string& block_id, UploadResult upload,
+                          std::string etag, uint64_t size);
+  Task<Result<ObjectInfo>> CommitBlocks(const std::string& container, const std::string& name,
+                                        const std::string& upload_id, const std::vector<BlockToCommit>& blocks,
+                                        const PutOptions& options);
+  Task<Result<BlockList>> ListBlocks(const std::string& container, const std::string& name, const std::string& upload_id);
+  Task<Status> AbortUpload(const std::string& container, const std::string& name, const std::string& upload_id);
+  Task<Result<std::vector<UploadInfo>>> ListUploads(const std::string& container, const std::string& prefix);
+
  private:
   ClientCore(Env& env, const ClientOptions& options);
   Task<Result<rpc::CallResult>> CallMeta(uint32_t method, rpc::MessageBuffer message);

@@ -138,6 +138,57 @@ TEST(ClientTest, EmbeddedServerRoundTrips) {
   EXPECT_TRUE(client.ListContainers()->empty());
 }
 
+TEST(ClientTest, StagedUploadsAsS3PartsAndAzureBlocks) {
+  testing::TestDirectory directory("client-staged");
+  auto opened = Client::Open({.embedded_directory = directory / "data", .piece_bytes = 1 << 20});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Client& client = **opened;
+  ASSERT_TRUE(client.CreateContainer("staged").ok());
+  const auto bytes = [](const std::string& text) { return std::as_bytes(std::span(text.data(), text.size())); };
+
+  // S3: parts staged out of order (one of several pieces), completed in part order.
+  auto upload = client.CreateUpload("staged", "model.bin", {.content_type = "application/x-model"});
+  ASSERT_TRUE(upload.ok()) << upload.status();
+  const std::string part1 = RandomBytes((2 << 20) + 7, 1);
+  const std::string part2 = RandomBytes(1000, 2);
+  ASSERT_TRUE(client.StageBlock("staged", "model.bin", *upload, "00002", bytes(part2)).ok());
+  auto staged1 = client.StageBlock("staged", "model.bin", *upload, "00001", bytes(part1));
+  ASSERT_TRUE(staged1.ok()) << staged1.status();
+  EXPECT_EQ(staged1->size, part1.size());
+  EXPECT_EQ(client.ListUploads("staged")->size(), 1u);
+  EXPECT_EQ(client.ListBlocks("staged", "model.bin", *upload)->uncommitted.size(), 2u);
+  EXPECT_FALSE(client.Head("staged", "model.bin").ok());  // nothing visible before the commit
+  auto missing = client.CommitBlocks("staged", "model.bin", *upload, {{"00001", BlockSource::kUncommitted}, {"00003", BlockSource::kUncommitted}});
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  auto completed = client.CommitBlocks("staged", "model.bin", *upload,
+                                       {{"00001", BlockSource::kUncommitted}, {"00002", BlockSource::kUncommitted}});
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  EXPECT_TRUE(completed->etag.ends_with("-2\""));
+  EXPECT_EQ(completed->content_type, "application/x-model");
+  EXPECT_TRUE(*client.Get("staged", "model.bin") == part1 + part2);
+  EXPECT_TRUE(client.ListUploads("staged")->empty());
+
+  auto aborted = client.CreateUpload("staged", "other");
+  ASSERT_TRUE(client.StageBlock("staged", "other", *aborted, "00001", bytes(part2)).ok());
+  EXPECT_TRUE(client.AbortUpload("staged", "other", *aborted).ok());
+  EXPECT_EQ(client.AbortUpload("staged", "other", *aborted).code(), StatusCode::kNotFound);
+  EXPECT_EQ(client.StageBlock("staged", "other", *aborted, "00001", bytes(part2)).status().code(), StatusCode::kNotFound);
+
+  // Azure: blocks under the blob; a later list reuses a committed block and adds a new one.
+  ASSERT_TRUE(client.StageBlock("staged", "blob", "", "QQ==", bytes("first ")).ok());
+  ASSERT_TRUE(client.StageBlock("staged", "blob", "", "Qg==", bytes("second ")).ok());
+  ASSERT_TRUE(client.CommitBlocks("staged", "blob", "", {{"QQ==", BlockSource::kLatest}, {"Qg==", BlockSource::kLatest}}).ok());
+  EXPECT_EQ(*client.Get("staged", "blob"), "first second ");
+  ASSERT_TRUE(client.StageBlock("staged", "blob", "", "Qw==", bytes("third")).ok());
+  auto list = client.ListBlocks("staged", "blob", "");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->committed.size(), 2u);
+  EXPECT_EQ(list->uncommitted.size(), 1u);
+  ASSERT_TRUE(client.CommitBlocks("staged", "blob", "", {{"Qg==", BlockSource::kCommitted}, {"Qw==", BlockSource::kUncommitted},
+                                                           {"QQ==", BlockSource::kCommitted}}).ok());
+  EXPECT_EQ(*client.Get("staged", "blob"), "second thirdfirst ");
+}
+
 // One meta and `storage_nodes` storage nodes, each a ServerNode on its own shard.
 class LocalCluster {
  public:

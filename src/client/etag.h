@@ -4,29 +4,17 @@
 // Pure; thread-safe.
 #pragma once
 
-#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "base/md5.h"
 #include "client/client_core.h"
 
 namespace cerulean::client {
 
-// Incremental MD5 (OpenSSL).
-class Md5 {
- public:
-  Md5();
-  ~Md5();
-  void Update(std::span<const std::byte> data);
-  // "\"<32 hex digits>\"".
-  std::string FinishEtag();
-
- private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
-
+// "\"<md5 hex>\"".
+std::string QuotedMd5(Md5& md5);
 std::string Md5Etag(std::span<const std::byte> data);
 std::string CompositeEtag(const std::vector<PieceResult>& pieces);
 

@@ -52,6 +52,42 @@ std::string Extent(uint64_t extent_id) {
   return key;
 }
 
+std::string StagedBlocksOf(std::string_view container, std::string_view object, std::string_view upload_id) {
+  std::string key(1, kStagedBlock);
+  key.append(container).push_back('\0');
+  key.append(object).push_back('\0');
+  key.append(upload_id).push_back('\0');
+  return key;
+}
+
+std::string StagedBlock(std::string_view container, std::string_view object, std::string_view upload_id,
+                        std::string_view block_id) {
+  return StagedBlocksOf(container, object, upload_id).append(block_id);
+}
+
+std::string Upload(std::string_view container, std::string_view object, std::string_view upload_id) {
+  std::string key(1, kUpload);
+  key.append(container).push_back('\0');
+  key.append(object).push_back('\0');
+  key.append(upload_id);
+  return key;
+}
+
+std::string UploadsOf(std::string_view container, std::string_view prefix) {
+  std::string key(1, kUpload);
+  key.append(container).push_back('\0');
+  key.append(prefix);
+  return key;
+}
+
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+  if (end.empty()) return end;
+  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 std::string Node(std::string_view node_id) {
   std::string key(1, kNode);
   key.append(node_id);

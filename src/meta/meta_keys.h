@@ -13,6 +13,8 @@ inline constexpr char kContainer = 'C';
 inline constexpr char kObject = 'O';
 inline constexpr char kExtent = 'X';
 inline constexpr char kNode = 'N';
+inline constexpr char kStagedBlock = 'S';
+inline constexpr char kUpload = 'U';
 inline constexpr char kCounter = 'Z';
 
 // C<container>
@@ -26,6 +28,20 @@ std::string Object(std::string_view container, std::string_view object);
 std::string ObjectPrefixEnd(std::string_view container, std::string_view prefix);
 // The object name inside an Object key of `container`.
 std::string_view ObjectName(std::string_view key, std::string_view container);
+// S<container>\0<object>\0<upload id>\0<block id>: a staged block. Azure's blocks use the
+// empty upload id; S3's parts their upload's id and the part number as a zero-padded block id.
+std::string StagedBlock(std::string_view container, std::string_view object, std::string_view upload_id,
+                        std::string_view block_id);
+// The prefix of every staged block of one upload.
+std::string StagedBlocksOf(std::string_view container, std::string_view object, std::string_view upload_id);
+// U<container>\0<object>\0<upload id>: an S3 multipart upload in progress.
+std::string Upload(std::string_view container, std::string_view object, std::string_view upload_id);
+// The prefix of every upload in `container` whose object name starts with `prefix`.
+std::string UploadsOf(std::string_view container, std::string_view prefix);
+// The first key past every key that starts with `prefix` (empty: none is; the caller scans to
+// the end of the kind).
+std::string PrefixEnd(std::string_view prefix);
+
 // X<extent id, 8 bytes big-endian>
 std::string Extent(uint64_t extent_id);
 // N<node id>: a storage node's last known address, so that readers can reach extents at once

@@ -80,7 +80,208 @@ Result<std::vector<ExtentLocation>> ReadLocations(WireReader& r) {
   return locations;
 }
 
+constexpr uint32_t kBlocksPerCommitMax = 100'000;
+constexpr uint32_t kBlockIdMax = 1024;
+constexpr uint32_t kUploadIdMax = 128;
+
+Result<StagedBlockRecord> ReadStagedBlockRecord(WireReader& r) {
+  ASSIGN_OR_RETURN(std::string bytes, r.String(kRecordBytesMax));
+  return BadMessageIfNot(DecodeStagedBlockRecord(bytes));
+}
+
+Result<UploadRecord> ReadUploadRecord(WireReader& r) {
+  ASSIGN_OR_RETURN(std::string bytes, r.String(kRecordBytesMax));
+  return BadMessageIfNot(DecodeUploadRecord(bytes));
+}
+
+Result<UploadRequest> ReadUpload(WireReader& r) {
+  UploadRequest m;
+  ASSIGN_OR_RETURN(m.container, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.name, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.upload_id, r.String(kUploadIdMax));
+  return m;
+}
+
+// Content type and metadata travel as an upload record, which checks their limits.
+void WriteProperties(const std::string& content_type, const UserMetadata& metadata, WireWriter& w) {
+  UploadRecord properties;
+  properties.content_type = content_type;
+  properties.metadata = metadata;
+  w.String(EncodeUploadRecord(properties));
+}
+
 }  // namespace
+
+void Encode(const UploadRequest& m, WireWriter& w) {
+  w.String(m.container);
+  w.String(m.name);
+  w.String(m.upload_id);
+}
+
+Result<UploadRequest> DecodeUploadRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ASSIGN_OR_RETURN(UploadRequest m, ReadUpload(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const CreateUploadRequest& m, WireWriter& w) {
+  w.String(m.container);
+  w.String(m.name);
+  WriteProperties(m.content_type, m.metadata, w);
+}
+
+Result<CreateUploadRequest> DecodeCreateUploadRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  CreateUploadRequest m;
+  ASSIGN_OR_RETURN(m.container, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.name, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(UploadRecord properties, ReadUploadRecord(r));
+  m.content_type = std::move(properties.content_type);
+  m.metadata = std::move(properties.metadata);
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const CreateUploadResponse& m, WireWriter& w) { w.String(m.upload_id); }
+
+Result<CreateUploadResponse> DecodeCreateUploadResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  CreateUploadResponse m;
+  ASSIGN_OR_RETURN(m.upload_id, r.String(kUploadIdMax));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const StageBlockRequest& m, WireWriter& w) {
+  Encode(m.upload, w);
+  w.String(m.block_id);
+  w.String(EncodeStagedBlockRecord(m.record));
+}
+
+Result<StageBlockRequest> DecodeStageBlockRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  StageBlockRequest m;
+  ASSIGN_OR_RETURN(m.upload, ReadUpload(r));
+  ASSIGN_OR_RETURN(m.block_id, r.String(kBlockIdMax));
+  ASSIGN_OR_RETURN(m.record, ReadStagedBlockRecord(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const CommitBlocksRequest& m, WireWriter& w) {
+  Encode(m.upload, w);
+  w.U32(static_cast<uint32_t>(m.blocks.size()));
+  for (const auto& [id, source] : m.blocks) {
+    w.String(id);
+    w.U8(source);
+  }
+  WriteProperties(m.content_type, m.metadata, w);
+  WriteOptional(m.if_match, w);
+  WriteOptional(m.if_none_match, w);
+}
+
+Result<CommitBlocksRequest> DecodeCommitBlocksRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  CommitBlocksRequest m;
+  ASSIGN_OR_RETURN(m.upload, ReadUpload(r));
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kBlocksPerCommitMax || count > r.remaining() / 5) {
+    return Status::InvalidArgument(fmt::format("{} blocks; a commit takes at most {}", count, kBlocksPerCommitMax));
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    ASSIGN_OR_RETURN(std::string id, r.String(kBlockIdMax));
+    ASSIGN_OR_RETURN(uint8_t source, r.U8());
+    if (source > 2) return Status::InvalidArgument(fmt::format("block source {}", source));
+    m.blocks.emplace_back(std::move(id), source);
+  }
+  ASSIGN_OR_RETURN(UploadRecord properties, ReadUploadRecord(r));
+  m.content_type = std::move(properties.content_type);
+  m.metadata = std::move(properties.metadata);
+  ASSIGN_OR_RETURN(m.if_match, ReadOptional(r));
+  ASSIGN_OR_RETURN(m.if_none_match, ReadOptional(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ListBlocksResponse& m, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(m.uncommitted.size()));
+  for (const auto& [id, record] : m.uncommitted) {
+    w.String(id);
+    w.String(EncodeStagedBlockRecord(record));
+  }
+  w.U32(static_cast<uint32_t>(m.committed.size()));
+  for (const auto& [id, size] : m.committed) {
+    w.String(id);
+    w.U64(size);
+  }
+}
+
+Result<ListBlocksResponse> DecodeListBlocksResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ListBlocksResponse m;
+  ASSIGN_OR_RETURN(uint32_t uncommitted, r.U32());
+  if (uncommitted > kBlocksPerCommitMax) return Status::InvalidArgument(fmt::format("{} blocks", uncommitted));
+  for (uint32_t i = 0; i < uncommitted; i++) {
+    ASSIGN_OR_RETURN(std::string id, r.String(kBlockIdMax));
+    ASSIGN_OR_RETURN(StagedBlockRecord record, ReadStagedBlockRecord(r));
+    m.uncommitted.emplace_back(std::move(id), std::move(record));
+  }
+  ASSIGN_OR_RETURN(uint32_t committed, r.U32());
+  if (committed > kBlocksPerCommitMax) return Status::InvalidArgument(fmt::format("{} blocks", committed));
+  for (uint32_t i = 0; i < committed; i++) {
+    ASSIGN_OR_RETURN(std::string id, r.String(kBlockIdMax));
+    ASSIGN_OR_RETURN(uint64_t size, r.U64());
+    m.committed.emplace_back(std::move(id), size);
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ListUploadsRequest& m, WireWriter& w) {
+  w.String(m.container);
+  w.String(m.prefix);
+  w.String(m.start_name);
+  w.String(m.start_upload_id);
+  w.U32(m.max_results);
+}
+
+Result<ListUploadsRequest> DecodeListUploadsRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ListUploadsRequest m;
+  ASSIGN_OR_RETURN(m.container, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.prefix, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.start_name, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.start_upload_id, r.String(kUploadIdMax));
+  ASSIGN_OR_RETURN(m.max_results, r.U32());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ListUploadsResponse& m, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(m.uploads.size()));
+  for (const auto& [key, record] : m.uploads) {
+    w.String(key.first);
+    w.String(key.second);
+    w.String(EncodeUploadRecord(record));
+  }
+  w.Bool(m.truncated);
+}
+
+Result<ListUploadsResponse> DecodeListUploadsResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ListUploadsResponse m;
+  ASSIGN_OR_RETURN(uint32_t count, ReadCount(r));
+  for (uint32_t i = 0; i < count; i++) {
+    ASSIGN_OR_RETURN(std::string name, r.String(kNameBytesMax));
+    ASSIGN_OR_RETURN(std::string upload_id, r.String(kUploadIdMax));
+    ASSIGN_OR_RETURN(UploadRecord record, ReadUploadRecord(r));
+    m.uploads.emplace_back(std::make_pair(std::move(name), std::move(upload_id)), std::move(record));
+  }
+  ASSIGN_OR_RETURN(m.truncated, r.Bool());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
 
 void Encode(const BeginPutRequest& m, WireWriter& w) {
   w.String(m.container);

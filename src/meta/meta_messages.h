@@ -30,6 +30,12 @@ inline constexpr uint32_t kLocateExtentsMethod = rpc::MethodId(kMetaService, 12)
 inline constexpr uint32_t kReportExtentFailureMethod = rpc::MethodId(kMetaService, 13);
 inline constexpr uint32_t kReportNodeMethod = rpc::MethodId(kMetaService, 14);
 inline constexpr uint32_t kClusterStatusMethod = rpc::MethodId(kMetaService, 15);
+inline constexpr uint32_t kCreateUploadMethod = rpc::MethodId(kMetaService, 16);
+inline constexpr uint32_t kStageBlockMethod = rpc::MethodId(kMetaService, 17);
+inline constexpr uint32_t kCommitBlocksMethod = rpc::MethodId(kMetaService, 18);
+inline constexpr uint32_t kListBlocksMethod = rpc::MethodId(kMetaService, 19);
+inline constexpr uint32_t kAbortUploadMethod = rpc::MethodId(kMetaService, 20);
+inline constexpr uint32_t kListUploadsMethod = rpc::MethodId(kMetaService, 21);
 
 // Extents per begin-put or locate call.
 inline constexpr uint32_t kExtentsPerCallMax = 1024;
@@ -164,6 +170,73 @@ struct ClusterStatusResponse {
   uint64_t compaction_candidates = 0;
 };
 
+// Staged uploads: list blocks and abort name the upload only.
+struct UploadRequest {
+  std::string container;
+  std::string name;
+  std::string upload_id;  // empty: the object's implicit (Azure) upload
+};
+
+struct CreateUploadRequest {
+  std::string container;
+  std::string name;
+  std::string content_type;
+  UserMetadata metadata;
+};
+
+struct CreateUploadResponse {
+  std::string upload_id;
+};
+
+struct StageBlockRequest {
+  UploadRequest upload;
+  std::string block_id;
+  StagedBlockRecord record;  // meta stamps the time
+};
+
+struct CommitBlocksRequest {
+  UploadRequest upload;
+  std::vector<std::pair<std::string, uint8_t>> blocks;  // id and BlockSource, in object order
+  std::string content_type;
+  UserMetadata metadata;
+  std::optional<std::string> if_match;
+  std::optional<std::string> if_none_match;
+};
+
+struct ListBlocksResponse {
+  std::vector<std::pair<std::string, StagedBlockRecord>> uncommitted;
+  std::vector<std::pair<std::string, uint64_t>> committed;
+};
+
+struct ListUploadsRequest {
+  std::string container;
+  std::string prefix;
+  std::string start_name;
+  std::string start_upload_id;
+  uint32_t max_results = 1000;
+};
+
+struct ListUploadsResponse {
+  std::vector<std::pair<std::pair<std::string, std::string>, UploadRecord>> uploads;  // (name, upload id), record
+  bool truncated = false;
+};
+
+void Encode(const UploadRequest& m, rpc::WireWriter& w);
+Result<UploadRequest> DecodeUploadRequest(std::span<const std::byte> bytes);
+void Encode(const CreateUploadRequest& m, rpc::WireWriter& w);
+Result<CreateUploadRequest> DecodeCreateUploadRequest(std::span<const std::byte> bytes);
+void Encode(const CreateUploadResponse& m, rpc::WireWriter& w);
+Result<CreateUploadResponse> DecodeCreateUploadResponse(std::span<const std::byte> bytes);
+void Encode(const StageBlockRequest& m, rpc::WireWriter& w);
+Result<StageBlockRequest> DecodeStageBlockRequest(std::span<const std::byte> bytes);
+void Encode(const CommitBlocksRequest& m, rpc::WireWriter& w);
+Result<CommitBlocksRequest> DecodeCommitBlocksRequest(std::span<const std::byte> bytes);
+void Encode(const ListBlocksResponse& m, rpc::WireWriter& w);
+Result<ListBlocksResponse> DecodeListBlocksResponse(std::span<const std::byte> bytes);
+void Encode(const ListUploadsRequest& m, rpc::WireWriter& w);
+Result<ListUploadsRequest> DecodeListUploadsRequest(std::span<const std::byte> bytes);
+void Encode(const ListUploadsResponse& m, rpc::WireWriter& w);
+Result<ListUploadsResponse> DecodeListUploadsResponse(std::span<const std::byte> bytes);
 void Encode(const BeginPutRequest& m, rpc::WireWriter& w);
 Result<BeginPutRequest> DecodeBeginPutRequest(std::span<const std::byte> bytes);
 void Encode(const BeginPutResponse& m, rpc::WireWriter& w);

@@ -133,6 +133,72 @@ Task<Status> MetaNode::ReportExtentFailure(ExtentFailureRequest request) {
   co_return co_await extents_->ReportFailure(request.extent_id);
 }
 
+Task<Result<CreateUploadResponse>> MetaNode::CreateUpload(CreateUploadRequest request) {
+  CreateUploadResponse response;
+  response.upload_id = fmt::format("{:016x}{:016x}", env_.Random(), env_.Random());
+  UploadRecord record;
+  record.created_unix_ns = WallClockUnixNanos();
+  record.content_type = std::move(request.content_type);
+  record.metadata = std::move(request.metadata);
+  CO_RETURN_IF_ERROR(co_await names_->CreateUpload(UploadKey(request.container, request.name, response.upload_id),
+                                                    std::move(record)));
+  co_return response;
+}
+
+Task<Status> MetaNode::StageBlock(StageBlockRequest request) {
+  for (const Piece& piece : request.record.pieces) {
+    if (piece.length == 0) co_return Status::InvalidArgument("a block's piece holds no bytes");
+  }
+  CO_RETURN_IF_ERROR(co_await extents_->CheckDurable(request.record.pieces));
+  request.record.created_unix_ns = WallClockUnixNanos();
+  const UploadRequest& upload = request.upload;
+  co_return co_await names_->StageBlock(UploadKey(upload.container, upload.name, upload.upload_id), request.block_id,
+                                        std::move(request.record));
+}
+
+Task<Result<ObjectRecord>> MetaNode::CommitBlocks(CommitBlocksRequest request) {
+  std::vector<BlockChoice> blocks;
+  blocks.reserve(request.blocks.size());
+  for (auto& [id, source] : request.blocks) blocks.emplace_back(std::move(id), static_cast<BlockSource>(source));
+  ObjectRecord base;
+  base.content_type = std::move(request.content_type);
+  base.metadata = std::move(request.metadata);
+  base.modified_unix_ns = WallClockUnixNanos();
+  base.created_unix_ns = base.modified_unix_ns;
+  Conditions conditions;
+  conditions.if_match = std::move(request.if_match);
+  conditions.if_none_match = std::move(request.if_none_match);
+  const UploadRequest& upload = request.upload;
+  auto committed = co_await names_->CommitBlocks(UploadKey(upload.container, upload.name, upload.upload_id),
+                                                 std::move(blocks), std::move(base), std::move(conditions));
+  if (!committed.ok()) co_return committed.status();
+  co_return std::move(committed->first);
+}
+
+Result<ListBlocksResponse> MetaNode::ListBlocks(const UploadRequest& request) {
+  ASSIGN_OR_RETURN(BlockListing listing, names_->ListBlocks(UploadKey(request.container, request.name, request.upload_id)));
+  ListBlocksResponse response;
+  response.uncommitted = std::move(listing.uncommitted);
+  response.committed = std::move(listing.committed);
+  return response;
+}
+
+Task<Status> MetaNode::AbortUpload(UploadRequest request) {
+  co_return co_await names_->AbortUpload(UploadKey(request.container, request.name, request.upload_id));
+}
+
+Result<ListUploadsResponse> MetaNode::ListUploads(const ListUploadsRequest& request) {
+  ASSIGN_OR_RETURN(UploadListing listing, names_->ListUploads(request.container, request.prefix, request.start_name,
+                                                              request.start_upload_id, request.max_results));
+  ListUploadsResponse response;
+  for (UploadEntry& upload : listing.uploads) {
+    response.uploads.emplace_back(std::make_pair(std::move(upload.name), std::move(upload.upload_id)),
+                                  std::move(upload.record));
+  }
+  response.truncated = listing.truncated;
+  return response;
+}
+
 Task<Result<NodeReportResponse>> MetaNode::ReportNode(NodeReportRequest request) {
   NodeReport report;
   report.node_id = request.node_id;

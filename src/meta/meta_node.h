@@ -44,6 +44,14 @@ class MetaNode {
   Result<LayoutResponse> GetLayout(std::string_view container, std::string_view name, const Conditions& conditions);
   Result<LocateExtentsResponse> LocateExtents(const LocateExtentsRequest& request) const;
   Task<Status> ReportExtentFailure(ExtentFailureRequest request);
+
+  // Staged uploads (Namespace's, with the checks of a put: names, durable pieces).
+  Task<Result<CreateUploadResponse>> CreateUpload(CreateUploadRequest request);
+  Task<Status> StageBlock(StageBlockRequest request);
+  Task<Result<ObjectRecord>> CommitBlocks(CommitBlocksRequest request);
+  Result<ListBlocksResponse> ListBlocks(const UploadRequest& request);
+  Task<Status> AbortUpload(UploadRequest request);
+  Result<ListUploadsResponse> ListUploads(const ListUploadsRequest& request);
   Task<Result<NodeReportResponse>> ReportNode(NodeReportRequest request);
   ClusterStatusResponse ClusterStatus();
 

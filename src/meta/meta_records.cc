@@ -12,6 +12,11 @@ using rpc::WireWriter;
 
 constexpr uint8_t kContainerFormat = 1;
 constexpr uint8_t kObjectFormat = 1;
+constexpr uint8_t kObjectWithBlocksFormat = 2;
+constexpr uint8_t kStagedBlockFormat = 1;
+constexpr uint8_t kUploadFormat = 1;
+constexpr uint32_t kBlockIdBytesMax = 1024;
+constexpr uint32_t kBlocksMax = 100'000;
 constexpr uint8_t kExtentFormat = 1;
 constexpr uint32_t kNodeIdBytesMax = 256;
 constexpr uint32_t kMetadataPairsMax = 1024;
@@ -44,6 +49,38 @@ Result<UserMetadata> DecodeMetadata(WireReader& r) {
     metadata.emplace_back(std::move(name), std::move(value));
   }
   return metadata;
+}
+
+void EncodePieces(const std::vector<Piece>& pieces, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(pieces.size()));
+  for (const Piece& piece : pieces) {
+    w.U64(piece.extent_id);
+    w.U64(piece.record_offset);
+    w.U32(piece.length);
+    w.U32(piece.crc32c);
+  }
+}
+
+// The pieces, which must hold `size` bytes in all.
+Result<std::vector<Piece>> DecodePieces(WireReader& r, uint64_t size) {
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kPiecesMax || count > r.remaining() / 24) {
+    return Status::DataLoss(fmt::format("{} pieces do not fit the record", count));
+  }
+  std::vector<Piece> pieces;
+  pieces.reserve(count);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    Piece piece;
+    ASSIGN_OR_RETURN(piece.extent_id, r.U64());
+    ASSIGN_OR_RETURN(piece.record_offset, r.U64());
+    ASSIGN_OR_RETURN(piece.length, r.U32());
+    ASSIGN_OR_RETURN(piece.crc32c, r.U32());
+    total += piece.length;
+    pieces.push_back(piece);
+  }
+  if (total != size) return Status::DataLoss(fmt::format("pieces hold {} bytes of a {}-byte record", total, size));
+  return pieces;
 }
 
 Status CheckFormat(WireReader& r, uint8_t expected, std::string_view what) {
@@ -87,7 +124,8 @@ Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes) {
 std::string EncodeObjectRecord(const ObjectRecord& record) {
   rpc::MessageBuffer buffer;
   WireWriter w(buffer);
-  w.U8(kObjectFormat);
+  // Format 1 has no block list; objects made from staged blocks use format 2, which adds it.
+  w.U8(record.blocks.empty() ? kObjectFormat : kObjectWithBlocksFormat);
   w.U64(record.size);
   w.String(record.etag);
   w.String(record.content_type);
@@ -95,12 +133,13 @@ std::string EncodeObjectRecord(const ObjectRecord& record) {
   w.I64(record.created_unix_ns);
   w.I64(record.modified_unix_ns);
   w.U32(record.crc32c);
-  w.U32(static_cast<uint32_t>(record.pieces.size()));
-  for (const Piece& piece : record.pieces) {
-    w.U64(piece.extent_id);
-    w.U64(piece.record_offset);
-    w.U32(piece.length);
-    w.U32(piece.crc32c);
+  EncodePieces(record.pieces, w);
+  if (!record.blocks.empty()) {
+    w.U32(static_cast<uint32_t>(record.blocks.size()));
+    for (const BlockRef& block : record.blocks) {
+      w.String(block.id);
+      w.U32(block.pieces);
+    }
   }
   return ToString(buffer);
 }
@@ -108,7 +147,10 @@ std::string EncodeObjectRecord(const ObjectRecord& record) {
 Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
   return AsDataLoss([&]() -> Result<ObjectRecord> {
     WireReader r(AsBytes(bytes));
-    RETURN_IF_ERROR(CheckFormat(r, kObjectFormat, "object"));
+    ASSIGN_OR_RETURN(uint8_t format, r.U8());
+    if (format != kObjectFormat && format != kObjectWithBlocksFormat) {
+      return Status::DataLoss(fmt::format("object record of unknown format {}", format));
+    }
     ObjectRecord record;
     ASSIGN_OR_RETURN(record.size, r.U64());
     ASSIGN_OR_RETURN(record.etag, r.String(1024));
@@ -117,27 +159,73 @@ Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
     ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
     ASSIGN_OR_RETURN(record.modified_unix_ns, r.I64());
     ASSIGN_OR_RETURN(record.crc32c, r.U32());
-    ASSIGN_OR_RETURN(uint32_t pieces, r.U32());
-    if (pieces > kPiecesMax || pieces > r.remaining() / 24) {
-      return Status::DataLoss(fmt::format("{} pieces do not fit the record", pieces));
-    }
-    record.pieces.reserve(pieces);
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < pieces; i++) {
-      Piece piece;
-      ASSIGN_OR_RETURN(piece.extent_id, r.U64());
-      ASSIGN_OR_RETURN(piece.record_offset, r.U64());
-      ASSIGN_OR_RETURN(piece.length, r.U32());
-      ASSIGN_OR_RETURN(piece.crc32c, r.U32());
-      total += piece.length;
-      record.pieces.push_back(piece);
-    }
-    if (total != record.size) {
-      return Status::DataLoss(fmt::format("pieces hold {} bytes of a {}-byte object", total, record.size));
+    ASSIGN_OR_RETURN(record.pieces, DecodePieces(r, record.size));
+    if (format == kObjectWithBlocksFormat) {
+      ASSIGN_OR_RETURN(uint32_t blocks, r.U32());
+      if (blocks == 0 || blocks > kBlocksMax) return Status::DataLoss(fmt::format("{} blocks", blocks));
+      uint64_t covered = 0;
+      for (uint32_t i = 0; i < blocks; i++) {
+        BlockRef block;
+        ASSIGN_OR_RETURN(block.id, r.String(kBlockIdBytesMax));
+        ASSIGN_OR_RETURN(block.pieces, r.U32());
+        covered += block.pieces;
+        record.blocks.push_back(std::move(block));
+      }
+      if (covered != record.pieces.size()) {
+        return Status::DataLoss(fmt::format("blocks cover {} of {} pieces", covered, record.pieces.size()));
+      }
     }
     RETURN_IF_ERROR(r.ExpectEnd());
     return record;
   }(), "object");
+}
+
+std::string EncodeStagedBlockRecord(const StagedBlockRecord& record) {
+  rpc::MessageBuffer buffer;
+  WireWriter w(buffer);
+  w.U8(kStagedBlockFormat);
+  w.U64(record.size);
+  w.String(record.etag);
+  w.I64(record.created_unix_ns);
+  EncodePieces(record.pieces, w);
+  return ToString(buffer);
+}
+
+Result<StagedBlockRecord> DecodeStagedBlockRecord(std::string_view bytes) {
+  return AsDataLoss([&]() -> Result<StagedBlockRecord> {
+    WireReader r(AsBytes(bytes));
+    RETURN_IF_ERROR(CheckFormat(r, kStagedBlockFormat, "staged block"));
+    StagedBlockRecord record;
+    ASSIGN_OR_RETURN(record.size, r.U64());
+    ASSIGN_OR_RETURN(record.etag, r.String(1024));
+    ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
+    ASSIGN_OR_RETURN(record.pieces, DecodePieces(r, record.size));
+    RETURN_IF_ERROR(r.ExpectEnd());
+    return record;
+  }(), "staged block");
+}
+
+std::string EncodeUploadRecord(const UploadRecord& record) {
+  rpc::MessageBuffer buffer;
+  WireWriter w(buffer);
+  w.U8(kUploadFormat);
+  w.I64(record.created_unix_ns);
+  w.String(record.content_type);
+  EncodeMetadata(record.metadata, w);
+  return ToString(buffer);
+}
+
+Result<UploadRecord> DecodeUploadRecord(std::string_view bytes) {
+  return AsDataLoss([&]() -> Result<UploadRecord> {
+    WireReader r(AsBytes(bytes));
+    RETURN_IF_ERROR(CheckFormat(r, kUploadFormat, "upload"));
+    UploadRecord record;
+    ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
+    ASSIGN_OR_RETURN(record.content_type, r.String(1024));
+    ASSIGN_OR_RETURN(record.metadata, DecodeMetadata(r));
+    RETURN_IF_ERROR(r.ExpectEnd());
+    return record;
+  }(), "upload");
 }
 
 std::string EncodeExtentRecord(const ExtentRecord& record) {

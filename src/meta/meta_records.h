@@ -32,6 +32,14 @@ struct Piece {
   friend bool operator==(const Piece&, const Piece&) = default;
 };
 
+// A committed block of an object made from staged blocks (Azure's block list): the next
+// `pieces` pieces of the object. Kept so that a later commit can reuse the block by its id.
+struct BlockRef {
+  std::string id;
+  uint32_t pieces = 0;
+  friend bool operator==(const BlockRef&, const BlockRef&) = default;
+};
+
 struct ObjectRecord {
   uint64_t size = 0;
   std::string etag;  // quoted as HTTP sends it: "\"<md5 hex>\"" for single-shot puts
@@ -41,7 +49,25 @@ struct ObjectRecord {
   int64_t modified_unix_ns = 0;
   uint32_t crc32c = 0;  // of the whole object
   std::vector<Piece> pieces;  // in object order; their lengths sum to size
+  std::vector<BlockRef> blocks;  // empty, or covering the pieces in order (staged commits)
   friend bool operator==(const ObjectRecord&, const ObjectRecord&) = default;
+};
+
+// A block (Azure) or part (S3) staged for a later commit: data already durable in extents.
+struct StagedBlockRecord {
+  uint64_t size = 0;
+  std::string etag;  // "\"<md5 hex>\"" of the block's content
+  int64_t created_unix_ns = 0;
+  std::vector<Piece> pieces;
+  friend bool operator==(const StagedBlockRecord&, const StagedBlockRecord&) = default;
+};
+
+// An S3 multipart upload between its creation and its completion or abort.
+struct UploadRecord {
+  int64_t created_unix_ns = 0;
+  std::string content_type;
+  UserMetadata metadata;
+  friend bool operator==(const UploadRecord&, const UploadRecord&) = default;
 };
 
 // An extent's life as meta sees it. Open extents take appends; a seal is decided (kSealing, with
@@ -68,6 +94,10 @@ std::string EncodeContainerRecord(const ContainerRecord& record);
 Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes);
 std::string EncodeObjectRecord(const ObjectRecord& record);
 Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes);
+std::string EncodeStagedBlockRecord(const StagedBlockRecord& record);
+Result<StagedBlockRecord> DecodeStagedBlockRecord(std::string_view bytes);
+std::string EncodeUploadRecord(const UploadRecord& record);
+Result<UploadRecord> DecodeUploadRecord(std::string_view bytes);
 std::string EncodeExtentRecord(const ExtentRecord& record);
 Result<ExtentRecord> DecodeExtentRecord(std::string_view bytes);
 

@@ -138,6 +138,45 @@ Task<Status> ClusterStatus(MetaNode& meta, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+Task<Status> CreateUpload(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(CreateUploadRequest request, DecodeCreateUploadRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(CreateUploadResponse response, co_await meta.CreateUpload(std::move(request)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> StageBlock(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(StageBlockRequest request, DecodeStageBlockRequest(context.request_message.span()));
+  co_return co_await meta.StageBlock(std::move(request));
+}
+
+Task<Status> CommitBlocks(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(CommitBlocksRequest request, DecodeCommitBlocksRequest(context.request_message.span()));
+  ObjectResponse response;
+  CO_ASSIGN_OR_RETURN(response.record, co_await meta.CommitBlocks(std::move(request)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> ListBlocks(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(UploadRequest request, DecodeUploadRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(ListBlocksResponse response, meta.ListBlocks(request));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> AbortUpload(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(UploadRequest request, DecodeUploadRequest(context.request_message.span()));
+  co_return co_await meta.AbortUpload(std::move(request));
+}
+
+Task<Status> ListUploads(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(ListUploadsRequest request, DecodeListUploadsRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(ListUploadsResponse response, meta.ListUploads(request));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterMetaService(rpc::ServiceRegistry& registry, MetaNode& meta) {
@@ -160,6 +199,12 @@ void RegisterMetaService(rpc::ServiceRegistry& registry, MetaNode& meta) {
                     [m](rpc::RpcContext& c) { return ReportExtentFailure(*m, c); });
   registry.Register(kReportNodeMethod, "meta.report_node", [m](rpc::RpcContext& c) { return ReportNode(*m, c); });
   registry.Register(kClusterStatusMethod, "meta.cluster_status", [m](rpc::RpcContext& c) { return ClusterStatus(*m, c); });
+  registry.Register(kCreateUploadMethod, "meta.create_upload", [m](rpc::RpcContext& c) { return CreateUpload(*m, c); });
+  registry.Register(kStageBlockMethod, "meta.stage_block", [m](rpc::RpcContext& c) { return StageBlock(*m, c); });
+  registry.Register(kCommitBlocksMethod, "meta.commit_blocks", [m](rpc::RpcContext& c) { return CommitBlocks(*m, c); });
+  registry.Register(kListBlocksMethod, "meta.list_blocks", [m](rpc::RpcContext& c) { return ListBlocks(*m, c); });
+  registry.Register(kAbortUploadMethod, "meta.abort_upload", [m](rpc::RpcContext& c) { return AbortUpload(*m, c); });
+  registry.Register(kListUploadsMethod, "meta.list_uploads", [m](rpc::RpcContext& c) { return ListUploads(*m, c); });
 }
 
 }  // namespace cerulean::meta

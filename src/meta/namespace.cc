@@ -4,11 +4,11 @@
 
 #include "meta/meta_keys.h"
 #include "meta/names.h"
+#include "meta/namespace_reads.h"
 
 namespace cerulean::meta {
-namespace {
+namespace detail {
 
-// ETags compare without their quotes, and a weak W/ prefix is ignored.
 std::string_view BareEtag(std::string_view etag) {
   if (etag.starts_with("W/")) etag.remove_prefix(2);
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
@@ -44,7 +44,11 @@ Status ContainerExists(MetadataStore& store, std::string_view container) {
   return Status::Ok();
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::CheckConditions;
+using detail::ContainerExists;
+using detail::ReadObject;
 
 Task<Status> Namespace::DoCreateContainer(std::string name, ContainerRecord record) {
   CO_RETURN_IF_ERROR(ValidateContainerName(name));

@@ -57,6 +57,45 @@ struct ContainerListing {
   std::string next_start_after;
 };
 
+// Staged uploads (docs/protocols/metadata.md, "Staged uploads"): one upload of one object.
+// Azure's block blobs use the empty upload id; S3's multipart uploads an id from CreateUpload.
+struct UploadKey {
+  UploadKey(std::string_view container_name, std::string_view object_name, std::string_view upload)
+      : container(container_name), name(object_name), upload_id(upload) {}
+  std::string container;
+  std::string name;
+  std::string upload_id;
+};
+
+// Where a block of a commit comes from (Azure's Put Block List; S3 parts are uncommitted).
+enum class BlockSource : uint8_t { kLatest = 0, kCommitted = 1, kUncommitted = 2 };
+
+struct BlockChoice {
+  BlockChoice() = default;
+  BlockChoice(std::string block_id, BlockSource block_source) : id(std::move(block_id)), source(block_source) {}
+  std::string id;
+  BlockSource source = BlockSource::kLatest;
+};
+
+struct BlockListing {
+  std::vector<std::pair<std::string, StagedBlockRecord>> uncommitted;  // by block id
+  std::vector<std::pair<std::string, uint64_t>> committed;             // id and size, in object order
+};
+
+struct UploadEntry {
+  std::string name;
+  std::string upload_id;
+  UploadRecord record;
+};
+
+struct UploadListing {
+  std::vector<UploadEntry> uploads;
+  bool truncated = false;
+};
+
+inline constexpr size_t kBlockIdBytesMax = 1024;
+inline constexpr size_t kCommitBlocksMax = 100'000;
+
 // Told of every object that a commit or a delete adds or removes, so that extents can count
 // their live bytes in the same atomic batch.
 class PieceAccounting {
@@ -102,7 +141,39 @@ class Namespace {
   }
   Result<ObjectListing> ListObjects(std::string_view container, const ListObjectsOptions& options);
 
+  // Staged uploads. An S3 upload begins with CreateUpload (its id chosen by the caller); Azure's
+  // implicit one (empty id) needs none. NotFound for a missing container or upload.
+  Task<Status> CreateUpload(const UploadKey& upload, UploadRecord record) { return DoCreateUpload(upload, std::move(record)); }
+  // Records a block whose pieces are durable; a block of the same id is replaced.
+  Task<Status> StageBlock(const UploadKey& upload, std::string_view block_id, StagedBlockRecord record) {
+    return DoStageBlock(upload, std::string(block_id), std::move(record));
+  }
+  // Publishes the object made of `blocks`, in order, atomically, and drops the upload and every
+  // block staged in it. `base` gives the content type and metadata (an S3 upload's own are used
+  // instead). InvalidArgument names a block that is not where `blocks` says. Returns the
+  // committed record and the one it replaced.
+  Task<Result<std::pair<ObjectRecord, std::optional<ObjectRecord>>>> CommitBlocks(
+      const UploadKey& upload, std::vector<BlockChoice> blocks, ObjectRecord base, Conditions conditions = {}) {
+    return DoCommitBlocks(upload, std::move(blocks), std::move(base), std::move(conditions));
+  }
+  // The staged blocks of the upload, and the committed blocks of the current object.
+  Result<BlockListing> ListBlocks(const UploadKey& upload);
+  // Drops the upload and its blocks; NotFound for an S3 upload that does not exist.
+  Task<Status> AbortUpload(const UploadKey& upload) { return DoAbortUpload(upload); }
+  // Uploads in progress, by object name then upload id, after (start_name, start_upload_id).
+  Result<UploadListing> ListUploads(std::string_view container, std::string_view prefix, std::string_view start_name,
+                                    std::string_view start_upload_id, size_t max_results);
+
  private:
+  Task<Status> DoCreateUpload(UploadKey upload, UploadRecord record);
+  Task<Status> DoStageBlock(UploadKey upload, std::string block_id, StagedBlockRecord record);
+  Task<Result<std::pair<ObjectRecord, std::optional<ObjectRecord>>>> DoCommitBlocks(UploadKey upload,
+                                                                                    std::vector<BlockChoice> blocks,
+                                                                                    ObjectRecord base,
+                                                                                    Conditions conditions);
+  Task<Status> DoAbortUpload(UploadKey upload);
+  Result<std::vector<std::pair<std::string, StagedBlockRecord>>> ReadStagedBlocks(const UploadKey& upload);
+
   // The coroutines behind the methods above. They own copies of their strings: g++ 12 cannot
   // pass a string literal to a coroutine's std::string parameter, and a lazy coroutine must not
   // hold a view of the caller's temporaries.
