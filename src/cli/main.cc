@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/logging.h"
+#include "bench/objects_bench.h"
 #include "bench/rpc_bench.h"
 #include "bench/storage_bench.h"
 #include "cli/object_commands.h"
@@ -117,6 +118,17 @@ int Main(int argc, char** argv) {
   bench_rpc->add_option("--round-trips", rpc_options.latency_round_trips, "Round trips per latency run")->capture_default_str()->check(CLI::Range(100, 10000000));
 
   bench::StorageBenchOptions storage_options;
+  bench::ObjectsBenchOptions objects_options;
+  uint64_t object_mib = objects_options.object_bytes >> 20;
+  auto* bench_objects = bench->add_subcommand("objects", "Objects through the native client on a local 3-node cluster");
+  bench_objects->add_flag("--json", json, "Print one JSON array");
+  bench_objects->add_option("--repeats", objects_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  bench_objects->add_option("--duration-ms", duration_ms, "Length of each timed rate and fio run")->capture_default_str()->check(CLI::Range(100, 600000));
+  bench_objects->add_option("--directory", objects_options.directory, "Where the data goes (removed after)")->capture_default_str();
+  bench_objects->add_option("--object-mib", object_mib, "Size of the large PUT and GET")->capture_default_str()->check(CLI::Range(1, 65536));
+  bench_objects->add_option("--list-objects", objects_options.list_objects, "Objects preloaded for LIST and the scaling figures")
+      ->capture_default_str()
+      ->check(CLI::Range(2000, 100'000'000));
   auto* bench_storage = bench->add_subcommand("storage", "Storage node through rpc against fio on the same disk");
   bench_storage->add_flag("--json", json, "Print one JSON array");
   bench_storage->add_option("--repeats", storage_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
@@ -174,6 +186,14 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (health->parsed()) return RunHealth(ParseAddressOrExit("--target", target));
+  if (bench_objects->parsed()) {
+    InitLogging("warn");
+    objects_options.duration = std::chrono::milliseconds(duration_ms);
+    objects_options.object_bytes = object_mib << 20;
+    const bench::BenchReport report = bench::RunObjectsBench(objects_options);
+    fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
+    return 0;
+  }
   if (bench_storage->parsed()) {
     InitLogging("warn");
     storage_options.duration = std::chrono::milliseconds(duration_ms);

@@ -267,7 +267,7 @@ Result<StagedBlockInfo> Client::StageBlock(const std::string& container, const s
   Result<client::UploadResult> uploaded = upload.get();
   if (!uploaded.ok()) return uploaded.status();
   Status staged = impl_->Run<Status>([&](ClientCore& core) {
-    return core.StageBlock(upload_id, block_id, std::move(*uploaded), etag, data.size());
+    return core.StageBlock(container, name, upload_id, block_id, std::move(*uploaded), etag, data.size());
   });
   if (!staged.ok()) return staged;
   return StagedBlockInfo{block_id, data.size(), etag};

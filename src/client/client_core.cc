@@ -230,10 +230,11 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
 
 Task<Result<UploadResult>> ClientCore::Upload(const std::string& container, const std::string& name,
                                               std::span<const std::byte> data) {
+  UploadResult upload;
+  if (data.empty()) co_return upload;  // no pieces, no extents: the commit alone makes the object
   CO_ASSIGN_OR_RETURN(std::shared_ptr<PutSession> session, co_await BeginPut(container, name));
   const uint64_t piece_bytes = options_.piece_bytes;
   const size_t count = (data.size() + piece_bytes - 1) / piece_bytes;
-  UploadResult upload;
   upload.session = session;
   upload.pieces.resize(count);
   Status status = co_await ForEachParallel(count, options_.parallel_pieces, [&](size_t index) -> Task<Status> {
@@ -430,11 +431,11 @@ Task<Result<std::string>> ClientCore::CreateUpload(const std::string& container,
   co_return std::move(response.upload_id);
 }
 
-Task<Status> ClientCore::StageBlock(const std::string& upload_id, const std::string& block_id, UploadResult upload,
-                                    std::string etag, uint64_t size) {
+Task<Status> ClientCore::StageBlock(const std::string& container, const std::string& name, const std::string& upload_id,
+                                    const std::string& block_id, UploadResult upload, std::string etag, uint64_t size) {
   meta::StageBlockRequest request;
-  request.upload.container = upload.session->container;
-  request.upload.name = upload.session->name;
+  request.upload.container = container;
+  request.upload.name = name;
   request.upload.upload_id = upload_id;
   request.block_id = block_id;
   request.record.size = size;

@@ -35,7 +35,7 @@ struct PieceResult {
 };
 
 struct UploadResult {
-  std::shared_ptr<PutSession> session;
+  std::shared_ptr<PutSession> session;  // none for empty data
   std::vector<PieceResult> pieces;  // in object order
 };
 
@@ -64,7 +64,7 @@ class ClientCore {
   // append_attempts. The failed attempts leave unreferenced bytes, never a second copy in the
   // object.
   Task<Result<PieceResult>> AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data);
-  // BeginPut, then every piece of `data`, parallel_pieces at a time.
+  // BeginPut, then every piece of `data`, parallel_pieces at a time. Empty data needs neither.
   Task<Result<UploadResult>> Upload(const std::string& container, const std::string& name,
                                     std::span<const std::byte> data);
   Task<Result<ObjectInfo>> Commit(const std::string& container, const std::string& name, UploadResult upload,
@@ -87,8 +87,8 @@ class ClientCore {
 
   // Staged uploads: the rpc calls of Client's methods of the same names.
   Task<Result<std::string>> CreateUpload(const std::string& container, const std::string& name, const PutOptions& options);
-  Task<Status> StageBlock(const std::string& upload_id, const std::string& block_id, UploadResult upload,
-                          std::string etag, uint64_t size);
+  Task<Status> StageBlock(const std::string& container, const std::string& name, const std::string& upload_id,
+                          const std::string& block_id, UploadResult upload, std::string etag, uint64_t size);
   Task<Result<ObjectInfo>> CommitBlocks(const std::string& container, const std::string& name,
                                         const std::string& upload_id, const std::vector<BlockToCommit>& blocks,
                                         const PutOptions& options);

@@ -11,7 +11,7 @@
 #include "base/logging.h"
 #include "runtime/test_directory.h"
 #include "runtime/uring/shard_set.h"
-#include "server/server_node.h"
+#include "server/local_cluster.h"
 
 namespace cerulean {
 namespace {
@@ -189,66 +189,10 @@ TEST(ClientTest, StagedUploadsAsS3PartsAndAzureBlocks) {
   EXPECT_EQ(*client.Get("staged", "blob"), "second thirdfirst ");
 }
 
-// One meta and `storage_nodes` storage nodes, each a ServerNode on its own shard.
-class LocalCluster {
- public:
-  LocalCluster(const std::string& directory, size_t storage_nodes, size_t replicas)
-      : shards_({.shard_count = 1 + storage_nodes}) {
-    server::ServerNodeOptions meta;
-    meta.role = "meta";
-    meta.listen = NetAddress("127.0.0.1", 0);
-    meta.data_directory = directory + "/meta";
-    meta.replicas = replicas;
-    meta.down_after = std::chrono::milliseconds(1500);
-    nodes_.resize(1 + storage_nodes);
-    Start(0, meta);
-    meta_address_ = nodes_[0]->address().ToString();
-    for (size_t i = 1; i <= storage_nodes; i++) {
-      server::ServerNodeOptions storage;
-      storage.role = "storage";
-      storage.listen = NetAddress("127.0.0.1", 0);
-      storage.data_directory = fmt::format("{}/storage{}", directory, i);
-      storage.meta_address = meta_address_;
-      storage.heartbeat_every = std::chrono::milliseconds(200);
-      storage.store.capacity_bytes = 8ull << 30;
-      Start(i, storage);
-    }
-  }
-  ~LocalCluster() {
-    for (size_t i = 0; i < nodes_.size(); i++) Kill(i);
-    shards_.Stop();
-  }
-
-  // Stops node i (a clean stop: the process would be gone just the same to its peers).
-  void Kill(size_t i) {
-    if (nodes_[i] == nullptr) return;
-    shards_.RunAndWait<int>(i, [&](Env&) -> Task<int> {
-      co_await nodes_[i]->Stop();
-      nodes_[i].reset();
-      co_return 0;
-    });
-  }
-  const std::string& meta_address() const { return meta_address_; }
-
- private:
-  void Start(size_t i, const server::ServerNodeOptions& options) {
-    Status started = shards_.RunAndWait<Status>(i, [&](Env& env) -> Task<Status> {
-      auto node = co_await server::ServerNode::Start(env, options);
-      if (!node.ok()) co_return node.status();
-      nodes_[i] = std::move(*node);
-      co_return Status::Ok();
-    });
-    CHECK(started.ok()) << started;
-  }
-
-  ShardSet shards_;
-  std::vector<std::unique_ptr<server::ServerNode>> nodes_;
-  std::string meta_address_;
-};
-
 TEST(ClientTest, ClusterOfFourWithThreeReplicasSurvivesALostNode) {
   testing::TestDirectory directory("client-cluster");
-  LocalCluster cluster(directory / "cluster", 4, 3);
+  server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 4, .replicas = 3,
+                                .capacity_bytes_per_node = 8ull << 30});
   auto opened = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 256 << 10,
                               .timeout = std::chrono::milliseconds(3000)});
   ASSERT_TRUE(opened.ok()) << opened.status();

@@ -54,7 +54,8 @@ struct FrameHeader {
 
 // What a receiver accepts; anything larger closes the connection.
 struct FrameLimits {
-  uint32_t message_bytes_max = 64 * 1024;
+  // Large enough for a page of 5000 listed objects with long names and metadata.
+  uint32_t message_bytes_max = 16u << 20;
   uint64_t payload_bytes_max = 64ull << 20;
 };
 

@@ -9,8 +9,24 @@
 namespace cerulean::rpc {
 
 FrameReader::FrameReader(Stream& stream, FrameLimits limits)
-    : stream_(stream), limits_(limits), buffer_(new std::byte[kReceiveBufferBytes]) {
-  CHECK(kFrameHeaderBytes + limits_.message_bytes_max <= kReceiveBufferBytes);
+    : stream_(stream), limits_(limits), buffer_(new std::byte[kReceiveBufferBytes]) {}
+
+Task<Status> FrameReader::ReadLargeMessage(size_t bytes, CancelToken cancel) {
+  large_message_.resize(bytes);
+  const size_t from_buffer = std::min(buffered(), bytes);
+  std::memcpy(large_message_.data(), buffer_.get() + begin_, from_buffer);
+  begin_ += from_buffer;
+  if (buffered() == 0) begin_ = end_ = 0;
+  // The rest straight into the message's buffer, never past its end: the next frame's bytes
+  // stay in the socket for the receive buffer.
+  for (size_t done = from_buffer; done < bytes;) {
+    iovec rest{large_message_.data() + done, bytes - done};
+    auto received = co_await stream_.Read({&rest, 1}, cancel);
+    if (!received.ok()) co_return received.status();
+    if (*received == 0) co_return Status::Unavailable("peer closed the connection mid-frame");
+    done += *received;
+  }
+  co_return Status::Ok();
 }
 
 Task<Status> FrameReader::Fill(size_t count, CancelToken cancel, bool at_boundary) {
@@ -41,14 +57,21 @@ Task<Result<IncomingFrame>> FrameReader::ReadFrame(CancelToken cancel) {
       std::span<const std::byte, kFrameHeaderBytes>(buffer_.get() + begin_, kFrameHeaderBytes), limits_);
   if (!header.ok()) co_return header.status();
   begin_ += kFrameHeaderBytes;
-  CO_RETURN_IF_ERROR(co_await Fill(header->message_bytes, cancel));
-  std::span<const std::byte> message(buffer_.get() + begin_, header->message_bytes);
+  if (large_message_.capacity() > kReceiveBufferBytes) large_message_ = {};  // the last frame's is done with
+  std::span<const std::byte> message;
+  if (header->message_bytes <= kReceiveBufferBytes) {
+    CO_RETURN_IF_ERROR(co_await Fill(header->message_bytes, cancel));
+    message = {buffer_.get() + begin_, header->message_bytes};
+    begin_ += header->message_bytes;
+  } else {
+    CO_RETURN_IF_ERROR(co_await ReadLargeMessage(header->message_bytes, cancel));
+    message = large_message_;
+  }
   const uint32_t message_crc = Crc32c(message);
   if (message_crc != header->message_crc) {
     co_return Status::DataLoss(fmt::format("control message checksum {:#010x}, computed {:#010x}",
                                            header->message_crc, message_crc));
   }
-  begin_ += header->message_bytes;
   payload_remaining_ = header->payload_bytes;
   payload_crc_ = header->payload_crc;
   co_return IncomingFrame{*header, message};

@@ -1,5 +1,6 @@
 // FrameReader: reads frames from a Stream. Headers and control messages are parsed out of a
-// small receive buffer; payloads are read straight into the buffer the caller names (only the
+// small receive buffer (a control message too large for it, such as a long listing, is read
+// into a buffer of its own); payloads are read straight into the buffer the caller names (only the
 // few bytes that arrived together with a header are copied). Every CRC is checked here: a
 // frame that fails one is an error and the connection must be closed. One reader per stream;
 // not thread-safe.
@@ -7,6 +8,7 @@
 
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "base/result.h"
 #include "rpc/frame.h"
@@ -42,10 +44,13 @@ class FrameReader {
   // consumed yet, so an end of stream with nothing buffered is an orderly close.
   Task<Status> Fill(size_t count, CancelToken cancel, bool at_boundary = false);
   size_t buffered() const { return end_ - begin_; }
+  // Reads a control message too large for the receive buffer into large_message_.
+  Task<Status> ReadLargeMessage(size_t bytes, CancelToken cancel);
 
   Stream& stream_;
   FrameLimits limits_;
   std::unique_ptr<std::byte[]> buffer_;
+  std::vector<std::byte> large_message_;
   size_t begin_ = 0;
   size_t end_ = 0;
   uint64_t payload_remaining_ = 0;

@@ -69,7 +69,7 @@ TEST(FrameTest, RejectsWithReasons) {
   big.payload_bytes = 1ull << 40;
   EXPECT_EQ(DecodeFrameHeader(Encode(big), {}).status().code(), StatusCode::kResourceExhausted);
   big = Sample();
-  big.message_bytes = 1 << 20;
+  big.message_bytes = 32u << 20;  // past the 16 MiB limit
   EXPECT_EQ(DecodeFrameHeader(Encode(big), {}).status().code(), StatusCode::kResourceExhausted);
 
   FrameHeader odd = Sample();

@@ -27,6 +27,7 @@ using cerulean::testing::RunOnLoop;
 
 constexpr uint32_t kSlowMethod = MethodId(100, 1);   // sleeps for the ms in its message, honoring cancel
 constexpr uint32_t kFailMethod = MethodId(100, 2);   // fails with PermissionDenied
+constexpr uint32_t kEchoMessageMethod = MethodId(100, 3);  // answers with its request's control message
 
 struct SlowHandlerLog {
   int started = 0;
@@ -52,6 +53,11 @@ ServiceRegistry MakeRegistry(SlowHandlerLog* log) {
       co_return slept;
     }
     log->finished++;
+    co_return Status::Ok();
+  });
+  registry.Register(kEchoMessageMethod, "test.echo_message", [](RpcContext& context) -> Task<Status> {
+    const auto message = context.request_message.span();
+    context.response_message.Append(message.data(), message.size());
     co_return Status::Ok();
   });
   registry.Register(kFailMethod, "test.fail", [](RpcContext&) -> Task<Status> {
@@ -141,6 +147,33 @@ TEST(RpcTest, ScatterGatherPayloadIntoCallerBufferAndIntoPool) {
     EXPECT_EQ(too_big.status().code(), StatusCode::kOutOfRange) << too_big.status();
     auto after = co_await client.Call(server.address(), kPingMethod, {});
     EXPECT_TRUE(after.ok()) << after.status();
+    co_await client.Close();
+    co_await server.Stop();
+  });
+}
+
+// Control messages larger than the receive buffer (a long listing) go both ways, between
+// ordinary calls on the same connection, with a payload behind them.
+TEST(RpcTest, LargeControlMessagesBothWays) {
+  SlowHandlerLog log;
+  ServiceRegistry registry = MakeRegistry(&log);
+  RunOnLoop([&](Env& env) -> Task<void> {
+    TestServer server(env, registry);
+    RpcClient client(env);
+    for (size_t size : {size_t{1000}, size_t{200'000}, size_t{3'000'000}, size_t{10}}) {
+      std::vector<std::byte> message(size);
+      for (size_t i = 0; i < size; i++) message[i] = std::byte(i * 31 + size);
+      auto echoed = co_await client.Call(server.address(), kEchoMessageMethod, message);
+      EXPECT_TRUE(echoed.ok()) << size << ": " << echoed.status();
+      if (!echoed.ok()) continue;
+      EXPECT_EQ(echoed->message.span().size(), size);
+      EXPECT_EQ(std::memcmp(echoed->message.span().data(), message.data(), size), 0);
+      std::vector<std::byte> payload(5000, std::byte(7));
+      iovec piece{payload.data(), payload.size()};
+      auto with_payload = co_await client.Call(server.address(), kEchoMethod, message, {&piece, 1});
+      EXPECT_TRUE(with_payload.ok()) << with_payload.status();
+      EXPECT_EQ(with_payload->payload.size(), payload.size());
+    }
     co_await client.Close();
     co_await server.Stop();
   });
