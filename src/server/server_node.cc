@@ -51,42 +51,51 @@ Task<Result<std::unique_ptr<ServerNode>>> ServerNode::Start(Env& env, const Serv
     CO_RETURN_IF_ERROR(NetAddress::Parse(options.meta_address).status());
   }
   std::unique_ptr<ServerNode> node(new ServerNode(env, options));
-  CO_RETURN_IF_ERROR(env.CreateDirectories(options.data_directory));
-  rpc::RegisterSystemService(node->registry_, {.role = role, .version = options.version, .build = options.build,
-                                               .started = env.Now(), .serving = &node->serving_});
-  rpc::RegisterBenchService(node->registry_);
-  node->peers_ = std::make_unique<rpc::RpcClient>(env);
+  Status started = co_await node->StartRoles();
+  if (!started.ok()) {
+    co_await node->Stop();  // whatever did start: its tasks must end before the node goes
+    co_return started;
+  }
+  co_return std::move(node);
+}
+
+Task<Status> ServerNode::StartRoles() {
+  const std::string& role = options_.role;
+  CO_RETURN_IF_ERROR(env_.CreateDirectories(options_.data_directory));
+  rpc::RegisterSystemService(registry_, {.role = role, .version = options_.version, .build = options_.build,
+                                         .started = env_.Now(), .serving = &serving_});
+  rpc::RegisterBenchService(registry_);
+  peers_ = std::make_unique<rpc::RpcClient>(env_);
   if (role != "storage") {
     meta::MetaOptions meta_options;
-    meta_options.directory = options.data_directory;
+    meta_options.directory = options_.data_directory;
     if (role != "meta") meta_options.directory += "/meta";
-    meta_options.default_replicas = options.replicas;
-    meta_options.cluster.down_after = options.down_after;
-    auto opened = co_await meta::MetaNode::Open(env, meta_options, *node->peers_);
+    meta_options.default_replicas = options_.replicas;
+    meta_options.cluster.down_after = options_.down_after;
+    auto opened = co_await meta::MetaNode::Open(env_, meta_options, *peers_);
     if (!opened.ok()) co_return opened.status();
-    node->meta_ = std::move(*opened);
-    meta::RegisterMetaService(node->registry_, *node->meta_);
+    meta_ = std::move(*opened);
+    meta::RegisterMetaService(registry_, *meta_);
   }
   if (role != "meta") {
     // A named local: g++ 12 frees a temporary made by ?: inside a co_await expression twice.
     const std::string storage_directory =
-        role == "storage" ? options.data_directory : options.data_directory + "/storage";
-    CO_RETURN_IF_ERROR(co_await node->StartStorage(storage_directory));
+        role == "storage" ? options_.data_directory : options_.data_directory + "/storage";
+    CO_RETURN_IF_ERROR(co_await StartStorage(storage_directory));
   }
-  node->server_ = std::make_unique<rpc::RpcServer>(env, node->registry_);
-  CO_RETURN_IF_ERROR(node->server_->Listen(options.listen));
-  node->tasks_ = std::make_unique<TaskGroup>(env);
-  node->tasks_->Spawn(node->server_->Serve());
-  if (role == "storage" && options.meta_address.empty()) {
-    LOG_WARN("storage node {}: no meta address; serving chains configured by hand, registering nowhere",
-             node->node_id_);
-  } else if (node->store_ != nullptr) {
+  server_ = std::make_unique<rpc::RpcServer>(env_, registry_);
+  CO_RETURN_IF_ERROR(server_->Listen(options_.listen));
+  tasks_ = std::make_unique<TaskGroup>(env_);
+  tasks_->Spawn(server_->Serve());
+  if (role == "storage" && options_.meta_address.empty()) {
+    LOG_WARN("storage node {}: no meta address; serving chains configured by hand, registering nowhere", node_id_);
+  } else if (store_ != nullptr) {
     // The first report before serving puts: an all-in-one server can take one at once.
-    Status reported = co_await node->SendReport();
-    if (!reported.ok()) LOG_WARN("storage node {}: first report to meta failed: {}", node->node_id_, reported.ToString());
-    node->tasks_->Spawn(node->HeartbeatLoop());
+    Status reported = co_await SendReport();
+    if (!reported.ok()) LOG_WARN("storage node {}: first report to meta failed: {}", node_id_, reported.ToString());
+    tasks_->Spawn(HeartbeatLoop());
   }
-  co_return std::move(node);
+  co_return Status::Ok();
 }
 
 Task<Status> ServerNode::StartStorage(const std::string& directory) {
@@ -138,13 +147,18 @@ Task<void> ServerNode::HeartbeatLoop() {
 Task<void> ServerNode::Stop() {
   serving_ = false;
   stopping_.Cancel(Status::Unavailable("server stopping"));
-  co_await server_->Shutdown();
-  co_await tasks_->Join();
+  // Each part only if it started: Stop also unwinds a Start that failed half way.
+  if (tasks_ != nullptr) {
+    co_await server_->Shutdown();
+    co_await tasks_->Join();
+  }
   tasks_.reset();
   server_.reset();
-  co_await peers_->Close();
+  if (peers_ != nullptr) co_await peers_->Close();
   if (meta_ != nullptr) co_await meta_->Close();
   if (store_ != nullptr) co_await store_->Close();
+  meta_.reset();
+  store_.reset();
 }
 
 }  // namespace cerulean::server

@@ -50,6 +50,7 @@ class ServerNode {
 
  private:
   ServerNode(Env& env, const ServerNodeOptions& options);
+  Task<Status> StartRoles();
   Task<Status> StartStorage(const std::string& directory);
   meta::NodeReportRequest Report() const;
   Task<Status> SendReport();
