@@ -226,7 +226,7 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
                              .file_bytes = 4ull << 30, .runtime = options.duration})) {
         fio_read.push_back(fio->bytes_per_second);
       }
-      const double iperf3 = MeasureIperf3(options.duration, -1, -1);
+      const double iperf3 = MeasureIperf3(options.duration, 0, 1);
       if (iperf3 > 0) iperf.push_back(iperf3);
       CHECK(r1.Delete("bench", "big-r1").ok() && r3.Delete("bench", "big-r3").ok());
     }

@@ -197,7 +197,7 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
     auto chain = ChainOf(extent);
     if (!chain.ok()) co_return chain.status();
     Result<storage::AppendResponse> appended = co_await storage::AppendToChain(
-        rpc_, *chain, extent.extent_id, std::span<const iovec>(&payload, 1), session->owner, options_.timeout);
+        rpc_, *chain, extent.extent_id, std::span<const iovec>(&payload, 1), session->owner, options_.timeout, crc);
     if (appended.ok() && appended->payload_crc != crc) {
       // The head stored other bytes than these (changed on the way): never reference them.
       appended = Status::DataLoss(fmt::format("extent {:016x} stored a piece whose CRC {:08x} is not the sent {:08x}",
@@ -318,8 +318,11 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
     for (size_t i = 0; i < replicas; i++) {
       auto address = NetAddress::Parse(location.addresses[(first + i) % replicas]);
       if (!address.ok()) continue;
-      Status read = co_await storage::ReadFromReplica(rpc_, *address, range, into, options_.timeout);
-      if (read.ok() && whole && Crc32c(into) != piece.crc32c) {
+      // The frame's CRC was checked against the bytes on arrival; for a whole piece it must
+      // also be the CRC the writer computed, end to end, with no second pass here.
+      uint32_t received_crc = 0;
+      Status read = co_await storage::ReadFromReplica(rpc_, *address, range, into, options_.timeout, &received_crc);
+      if (read.ok() && whole && received_crc != piece.crc32c) {
         read = Status::DataLoss(fmt::format("piece at {} of extent {:016x} from {} fails its CRC", piece.record_offset,
                                             piece.extent_id, address->ToString()));
       }

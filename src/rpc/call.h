@@ -26,6 +26,7 @@ struct CallOptions {
 struct CallResult {
   MessageBuffer message;     // the response's control message
   size_t payload_bytes = 0;  // written to CallOptions::response_payload, or held in `payload`
+  uint32_t payload_crc = 0;  // the payload's CRC32C, checked against its bytes on arrival
   PooledBuffer payload;
 };
 

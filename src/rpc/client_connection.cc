@@ -158,6 +158,7 @@ Task<Status> ClientConnection::ReceiveResponse(PendingCall& call, const Incoming
   }
   call.result.message.Assign(frame.message);
   call.result.payload_bytes = header.payload_bytes;
+  call.result.payload_crc = header.payload_crc;  // ReadPayload fails the call unless the bytes match it
   if (header.payload_bytes == 0) co_return Status::Ok();
   std::span<std::byte> destination;
   if (!call.destination.empty()) {

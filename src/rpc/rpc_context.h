@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <string_view>
+#include <optional>
 #include <vector>
 
 #include "base/buffer_pool.h"
@@ -37,6 +38,9 @@ struct RpcContext {
   PooledBuffer response_payload_owner;
   // More owners, when the response gathers bytes from several buffers (a vectorised read).
   std::vector<PooledBuffer> response_payload_owners;
+  // The response payload's CRC32C, if the handler knows it for these exact bytes (a storage
+  // read derives it from the checksums it verified); otherwise the server computes it.
+  std::optional<uint32_t> response_payload_crc;
 
   void Reset() {
     request_message.Clear();
@@ -46,6 +50,7 @@ struct RpcContext {
     response_payload.clear();
     response_payload_owner = PooledBuffer();
     response_payload_owners.clear();
+    response_payload_crc.reset();
   }
 };
 

@@ -154,7 +154,8 @@ Task<void> ServerConnection::Handle(Slot& slot) {
                      .message_bytes = static_cast<uint32_t>(context.response_message.size()),
                      .message_crc = Crc32c(context.response_message.span())};
   for (const iovec& part : context.response_payload) header.payload_bytes += part.iov_len;
-  header.payload_crc = Crc32c(std::span<const iovec>(context.response_payload));
+  header.payload_crc = context.response_payload_crc ? *context.response_payload_crc
+                                                     : Crc32c(std::span<const iovec>(context.response_payload));
   EncodeFrameHeader(header, std::span<std::byte, kFrameHeaderBytes>(slot.frame.header));
   slot.frame.message = context.response_message.span();
   slot.frame.payload = context.response_payload;

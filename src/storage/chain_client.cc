@@ -37,14 +37,16 @@ Task<Status> CreateExtentOnChain(rpc::RpcClient& client, Chain chain, uint64_t e
 }
 
 Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id,
-                                           std::span<const iovec> payload, OwnerId owner, Duration timeout) {
+                                           std::span<const iovec> payload, OwnerId owner, Duration timeout,
+                                           std::optional<uint32_t> payload_crc) {
   if (chain.replicas.empty() || chain.replicas.size() > kChainLengthMax) {
     co_return Status::InvalidArgument(fmt::format("a chain has 1 to {} replicas", kChainLengthMax));
   }
   AppendRequest request{.extent_id = extent_id, .chain_version = chain.version, .owner = owner};
   for (size_t i = 1; i < chain.replicas.size(); i++) request.successors.push_back(chain.replicas[i].ToString());
   rpc::MessageBuffer message = rpc::EncodeMessage(request);
-  auto result = co_await client.Call(chain.replicas[0], kAppendMethod, message.span(), payload, {.timeout = timeout});
+  auto result = co_await client.Call(chain.replicas[0], kAppendMethod, message.span(), payload,
+                                     {.timeout = timeout, .payload_crc = payload_crc});
   if (!result.ok()) co_return result.status();
   co_return DecodeAppendResponse(result->message.span());
 }
@@ -103,7 +105,7 @@ Task<Status> ReplicateExtent(rpc::RpcClient& client, NetAddress target, NetAddre
 }
 
 Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRange range, std::span<std::byte> into,
-                             Duration timeout) {
+                             Duration timeout, uint32_t* crc) {
   rpc::MessageBuffer message = rpc::EncodeMessage(ReadRequest{.ranges = {range}});
   auto result = co_await client.Call(std::move(replica), kReadMethod, message.span(), {},
                                      {.timeout = timeout, .response_payload = into});
@@ -116,6 +118,7 @@ Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRan
   if (outcome.length != range.length || result->payload_bytes != range.length) {
     co_return Status::Internal("the replica returned another length than asked");
   }
+  if (crc != nullptr) *crc = result->payload_crc;
   co_return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 // durable length, read from any replica. docs/protocols/chain_replication.md. Single loop.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "rpc/rpc_client.h"
@@ -18,9 +19,11 @@ struct Chain {
 // Creates the extent on every replica; fails if any replica fails.
 Task<Status> CreateExtentOnChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id,
                                  Durability durability, Duration timeout);
-// Appends through the head; Ok only once every replica holds the record durably.
+// Appends through the head; Ok only once every replica holds the record durably. `payload_crc`,
+// if the caller has computed the payload's CRC32C already, saves the rpc layer another pass.
 Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id,
-                                           std::span<const iovec> payload, OwnerId owner, Duration timeout);
+                                           std::span<const iovec> payload, OwnerId owner, Duration timeout,
+                                           std::optional<uint32_t> payload_crc = std::nullopt);
 // Sealing, in two steps so that a sealer can record its decision before acting on it: a retry
 // must reuse the decided length, never choose again from another set of reachable replicas.
 //
@@ -37,8 +40,9 @@ Task<Result<uint64_t>> SealChain(rpc::RpcClient& client, Chain chain, uint64_t e
 // record, and seal it there if `seal`.
 Task<Status> ReplicateExtent(rpc::RpcClient& client, NetAddress target, NetAddress source, uint64_t extent_id,
                              uint64_t length, bool seal, Duration timeout);
-// One range from one replica into `into` (which must hold `range.length` bytes).
+// One range from one replica into `into` (which must hold `range.length` bytes). With
+// `crc`, sets it to the CRC32C of the bytes read (checked on arrival, so no second pass).
 Task<Status> ReadFromReplica(rpc::RpcClient& client, NetAddress replica, ReadRange range,
-                             std::span<std::byte> into, Duration timeout);
+                             std::span<std::byte> into, Duration timeout, uint32_t* crc = nullptr);
 
 }  // namespace cerulean::storage

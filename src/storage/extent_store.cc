@@ -93,7 +93,8 @@ Status Busy(uint64_t extent_id) {
 // *facts once the header has verified.
 Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, uint64_t record_offset,
                            uint64_t offset_in_payload, uint64_t length, std::span<const std::byte> data,
-                           uint64_t first_sub_block, uint64_t* bad_offset, RecordCache::Facts* facts) {
+                           uint64_t first_sub_block, uint64_t* bad_offset, RecordCache::Facts* facts,
+                           std::optional<uint32_t>* range_crc) {
   *bad_offset = record_offset;
   auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(header_block, kBlockBytes));
   if (!header.ok()) return header.status();
@@ -111,6 +112,19 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
   *bad_offset = record_offset + kBlockBytes + verify_from;
   if (verify_to - verify_from > data.size()) return Status::DataLoss("record extends past the committed length");
   RETURN_IF_ERROR(VerifySubBlocks(*header, static_cast<uint32_t>(first_sub_block), data.first(verify_to - verify_from)));
+  // A range that is exactly the verified sub-blocks has their combined CRC as its own.
+  if (offset_in_payload == verify_from && offset_in_payload + length == verify_to) {
+    if (length == header->payload_bytes) {
+      *range_crc = header->payload_crc;
+    } else {
+      uint32_t crc = 0;
+      for (uint64_t at = verify_from; at < verify_to; at += kSubBlockBytes) {
+        const uint64_t bytes = std::min<uint64_t>(kSubBlockBytes, verify_to - at);
+        crc = Crc32cCombine(crc, header->sub_block_crcs[at / kSubBlockBytes], bytes);
+      }
+      *range_crc = crc;
+    }
+  }
   return static_cast<size_t>(offset_in_payload - verify_from);
 }
 
@@ -682,9 +696,10 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   const size_t sub_blocks_at = first_sub_block == 0 ? kBlockBytes : 0;
   uint64_t bad_offset = 0;
   RecordCache::Facts facts;
+  std::optional<uint32_t> result_crc;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
                                          data.span().first(data_to - data_from).subspan(sub_blocks_at),
-                                         first_sub_block, &bad_offset, &facts);
+                                         first_sub_block, &bad_offset, &facts, &result_crc);
   if (!start_in_sub_blocks.ok()) {
     if (start_in_sub_blocks.status().code() == StatusCode::kOutOfRange) co_return start_in_sub_blocks.status();
     co_return CountDataLoss(start_in_sub_blocks.status(), extent.id, bad_offset);
@@ -694,6 +709,7 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   result.length = length;
   result.offset = sub_blocks_at + *start_in_sub_blocks;
   result.buffer = std::move(data);
+  result.crc = result_crc;
   co_return result;
 }
 
@@ -727,6 +743,7 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
                                                          facts.payload_crc, crc)),
                             extent.id, payload_start);
   }
+  if (offset_in_payload == 0 && length == facts.payload_bytes) result.crc = crc;
   co_return result;
 }
 

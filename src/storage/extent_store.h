@@ -65,6 +65,9 @@ struct ReadResult {
   PooledBuffer buffer;
   size_t offset = 0;
   size_t length = 0;
+  // The CRC32C of bytes(), when the checksums verified on the way give it for free: a whole
+  // record, or a range on sub-block boundaries. Lets a response skip another pass.
+  std::optional<uint32_t> crc;
   std::span<const std::byte> bytes() const { return buffer.span().subspan(offset, length); }
 };
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/crc32c.h"
 #include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
 #include "runtime/when_all.h"
@@ -56,6 +57,44 @@ TEST_F(ExtentStoreTest, AppendReadReopenOnARealDisk) {
       EXPECT_TRUE(read.ok()) << read.status();
       PooledBuffer expected = Payload(bytes, static_cast<uint8_t>(i));
       EXPECT_EQ(std::memcmp(read->bytes().data(), expected.data(), bytes), 0);
+    }
+    co_await (*store)->Close();
+  });
+}
+
+// A read hands back the CRC of its bytes when the verified checksums give it (a whole record, a
+// range on sub-block boundaries, a small cached record), and only then; it is always right.
+TEST_F(ExtentStoreTest, ReadsCarryTheCrcOfTheirBytesWhenTheChecksumsGiveIt) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    auto store = co_await ExtentStore::Open(env, directory_, {});
+    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_TRUE((co_await (*store)->Create(7)).ok());
+    const size_t big_bytes = 5 * kSubBlockBytes + 1234;
+    auto big = co_await (*store)->Append(7, Payload(big_bytes, 1));
+    auto small = co_await (*store)->Append(7, Payload(3000, 2));
+    EXPECT_TRUE(big.ok() && small.ok());
+    struct Case {
+      uint64_t record_offset, offset, length;
+      bool has_crc;
+    };
+    const Case cases[] = {
+        {big->record_offset, 0, big_bytes, true},                                 // whole record
+        {big->record_offset, kSubBlockBytes, 2 * kSubBlockBytes, true},           // aligned sub-blocks
+        {big->record_offset, 4 * kSubBlockBytes, kSubBlockBytes + 1234, true},    // to the end
+        {big->record_offset, 100, kSubBlockBytes, false},                         // unaligned start
+        {big->record_offset, 0, kSubBlockBytes + 1, false},                       // unaligned end
+        {small->record_offset, 0, 3000, true},                                    // small, whole
+        {small->record_offset, 0, 3000, true},                                    // again, from the cache
+        {small->record_offset, 10, 100, false},                                   // small, a part
+    };
+    for (const Case& c : cases) {
+      auto read = co_await (*store)->Read(7, c.record_offset, c.offset, c.length);
+      EXPECT_TRUE(read.ok()) << read.status();
+      if (!read.ok()) continue;
+      EXPECT_EQ(read->crc.has_value(), c.has_crc) << c.offset << "+" << c.length;
+      if (read->crc) {
+        EXPECT_EQ(*read->crc, Crc32c(read->bytes())) << c.offset << "+" << c.length;
+      }
     }
     co_await (*store)->Close();
   });

@@ -1,5 +1,7 @@
 #include "storage/storage_service.h"
 
+#include "base/crc32c.h"
+
 #include <fmt/format.h>
 
 #include "base/metrics.h"
@@ -108,6 +110,8 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
   // straight from the buffers they were read into.
   ReadResponse response;
   response.outcomes.reserve(results.size());
+  // The payload's CRC, combined from the ranges' own when each has one: no pass over the bytes.
+  std::optional<uint32_t> payload_crc = 0;
   for (Result<ReadResult>& result : results) {
     if (!result.ok()) {
       response.outcomes.push_back({.code = result.status().code()});
@@ -115,9 +119,15 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
     }
     response.outcomes.push_back({.code = StatusCode::kOk, .length = result->length});
     if (result->length == 0) continue;
+    if (payload_crc && result->crc) {
+      payload_crc = Crc32cCombine(*payload_crc, *result->crc, result->length);
+    } else {
+      payload_crc.reset();
+    }
     context.response_payload.push_back({const_cast<std::byte*>(result->bytes().data()), result->length});
     context.response_payload_owners.push_back(std::move(result->buffer));
   }
+  context.response_payload_crc = payload_crc;
   rpc::WireWriter writer(context.response_message);
   Encode(response, writer);
   co_return Status::Ok();
