@@ -50,17 +50,18 @@ make_namespaces() {
   for name in "${names[@]}"; do
     local ns="cerulean-$name" host; host=$(host_of "$name")
     ip netns add "$ns" 2>/dev/null || true
-    ip link add "veth-$name" type veth peer name eth0 netns "$ns"
+    # Idempotent, so that a start after an unclean stop does not trip on what is left.
+    ip link add "veth-$name" type veth peer name eth0 netns "$ns" 2>/dev/null || true
     ip link set "veth-$name" master "$bridge" up
-    ip netns exec "$ns" ip addr add "$host/24" dev eth0
+    ip netns exec "$ns" ip addr add "$host/24" dev eth0 2>/dev/null || true
     ip netns exec "$ns" ip link set eth0 up
     ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" ip route add default via "$subnet.1"
+    ip netns exec "$ns" ip route add default via "$subnet.1" 2>/dev/null || true
   done
 }
 
-remove_namespaces() {
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cerulean-' || true); do
+remove_namespaces() {  # the namespaces of this script's layout (one netns cluster per host)
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^cerulean-(meta|s[0-9]+)$' || true); do
     ip netns delete "$ns"
   done
   ip link delete "$bridge" 2>/dev/null || true
@@ -111,6 +112,14 @@ start() {
       --data "$dir/storage$i" --meta "$meta_address"
   done
   for i in $(seq "$count"); do wait_healthy "s$i"; done
+  # Healthy is not registered: wait until meta counts every node up, so a put can start at once.
+  for _ in $(seq 100); do
+    if "$bin" cluster status --meta "$meta_address" --json 2>/dev/null | grep -q '"nodes_down":0' &&
+       [ "$("$bin" cluster status --meta "$meta_address" --json | grep -o '"node_id"' | wc -l)" -ge "$count" ]; then
+      break
+    fi
+    sleep 0.1
+  done
   echo "$meta_address" > "$dir/meta_address"
   echo "cluster up: meta $meta_address, $count storage nodes, $replicas replicas; CERULEAN_META=$meta_address"
 }

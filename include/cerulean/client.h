@@ -71,7 +71,7 @@ struct ObjectInfo {
   int64_t created_unix_ns = 0;
   int64_t modified_unix_ns = 0;
   uint32_t crc32c = 0;  // of the whole object
-  uint32_t pieces = 0;
+  uint32_t pieces = 0;  // 0 in listings, which leave piece lists out
 };
 
 struct ContainerOptions {

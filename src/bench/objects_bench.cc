@@ -120,7 +120,8 @@ class CoreRunner {
 Task<Status> PutEmpty(client::ClientCore& core, std::string container, std::string name) {
   client::UploadResult nothing;
   PutOptions options;
-  auto put = co_await core.Commit(container, name, std::move(nothing), "\"d41d8cd98f00b204e9800998ecf8427e\"", 0, options);
+  std::string etag = "\"d41d8cd98f00b204e9800998ecf8427e\"";  // named: no literal into a coroutine's string
+  auto put = co_await core.Commit(container, name, std::move(nothing), std::move(etag), 0, options);
   co_return put.status();
 }
 

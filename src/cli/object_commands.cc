@@ -77,13 +77,16 @@ std::string Iso8601(int64_t unix_ns) {
   return text;
 }
 
-nlohmann::json ObjectJson(const ObjectInfo& info) {
+// `pieces` only from stat: listings do not carry piece lists.
+nlohmann::json ObjectJson(const ObjectInfo& info, bool with_pieces) {
   nlohmann::json metadata = nlohmann::json::object();
   for (const auto& [key, value] : info.metadata) metadata[key] = value;
-  return {{"container", info.container}, {"name", info.name},       {"size", info.size},
-          {"etag", info.etag},           {"content_type", info.content_type},
-          {"created", Iso8601(info.created_unix_ns)}, {"modified", Iso8601(info.modified_unix_ns)},
-          {"crc32c", fmt::format("{:08x}", info.crc32c)}, {"pieces", info.pieces}, {"metadata", metadata}};
+  nlohmann::json json = {{"container", info.container}, {"name", info.name},       {"size", info.size},
+                         {"etag", info.etag},           {"content_type", info.content_type},
+                         {"created", Iso8601(info.created_unix_ns)}, {"modified", Iso8601(info.modified_unix_ns)},
+                         {"crc32c", fmt::format("{:08x}", info.crc32c)}, {"metadata", metadata}};
+  if (with_pieces) json["pieces"] = info.pieces;
+  return json;
 }
 
 // A one-line progress bar on stderr, shown only on a terminal and only once a transfer has run
@@ -231,7 +234,7 @@ int RunList(const ObjectCommandOptions& options, const std::string& path) {
       else fmt::print("{:>20}  {:>10}  {}/{}\n", "", "DIR", remote.container, prefix);
     }
     for (const ObjectInfo& object : page->objects) {
-      if (options.json) json.push_back(ObjectJson(object));
+      if (options.json) json.push_back(ObjectJson(object, false));
       else fmt::print("{}  {:>10}  {}/{}\n", Iso8601(object.modified_unix_ns), HumanBytes(object.size), remote.container, object.name);
     }
     if (!page->truncated) break;
@@ -318,7 +321,7 @@ int RunStat(const ObjectCommandOptions& options, const std::string& remote_path)
   auto head = client->Head(remote.container, remote.name);
   if (!head.ok()) return Fail("stat", head.status());
   if (options.json) {
-    fmt::print("{}\n", ObjectJson(*head).dump());
+    fmt::print("{}\n", ObjectJson(*head, true).dump());
     return 0;
   }
   fmt::print("object:        {}/{}\nsize:          {} ({} bytes)\netag:          {}\ncontent type:  {}\n"

@@ -98,17 +98,24 @@ Result<ObjectInfo> Client::Put(const std::string& container, const std::string& 
                                std::span<const std::byte> data, const PutOptions& options) {
   const uint32_t piece_bytes = impl_->options.piece_bytes;
   const size_t pieces = (data.size() + piece_bytes - 1) / piece_bytes;
-  // The pieces move on the client's shard while this thread hashes the content, if it must.
-  auto upload = impl_->Start<Result<client::UploadResult>>(
-      [&](ClientCore& core) { return core.Upload(container, name, data); });
   std::optional<std::string> md5;
-  if (pieces <= 1 || options.md5_etag) md5 = client::Md5Etag(data);
-  Result<client::UploadResult> uploaded = upload.get();
-  if (!uploaded.ok()) return uploaded.status();
-  const std::string etag = md5 ? *md5 : client::CompositeEtag(uploaded->pieces);
-  return impl_->Run<Result<ObjectInfo>>([&](ClientCore& core) {
-    return core.Commit(container, name, std::move(*uploaded), etag, data.size(), options);
-  });
+  Result<ObjectInfo> committed = Status::Unavailable("no attempt made");
+  // Meta refuses a commit with Aborted when a piece landed past a seal decided meanwhile (a
+  // replica failed during the put): the data is still here, so write it again, once.
+  for (int attempt = 0; attempt < 2; attempt++) {
+    // The pieces move on the client's shard while this thread hashes the content, if it must.
+    auto upload = impl_->Start<Result<client::UploadResult>>(
+        [&](ClientCore& core) { return core.Upload(container, name, data); });
+    if (!md5 && (pieces <= 1 || options.md5_etag)) md5 = client::Md5Etag(data);
+    Result<client::UploadResult> uploaded = upload.get();
+    if (!uploaded.ok()) return uploaded.status();
+    const std::string etag = md5 ? *md5 : client::CompositeEtag(uploaded->pieces);
+    committed = impl_->Run<Result<ObjectInfo>>([&](ClientCore& core) {
+      return core.Commit(container, name, std::move(*uploaded), etag, data.size(), options);
+    });
+    if (committed.status().code() != StatusCode::kAborted) break;
+  }
+  return committed;
 }
 
 Result<ObjectInfo> Client::PutStream(const std::string& container, const std::string& name, std::istream& in,

@@ -12,6 +12,8 @@
 namespace cerulean::client {
 namespace {
 
+constexpr size_t kLayoutCacheEntriesMax = 100'000;
+
 UserMetadata FromMeta(const meta::UserMetadata& metadata) { return UserMetadata(metadata.begin(), metadata.end()); }
 
 ContainerInfo ToContainerInfo(std::string name, const meta::ContainerRecord& record) {
@@ -287,7 +289,10 @@ Task<Result<Layout>> ClientCore::GetLayout(const std::string& container, const s
   Layout layout;
   layout.record = std::move(response.record);
   for (meta::ExtentLocation& location : response.extents) layout.extents[location.extent_id] = std::move(location);
-  if (cacheable) layouts_[key] = {env_.Now(), layout};
+  if (cacheable) {
+    if (layouts_.size() >= kLayoutCacheEntriesMax) layouts_.clear();  // crude, but bounded
+    layouts_[key] = {env_.Now(), layout};
+  }
   co_return layout;
 }
 

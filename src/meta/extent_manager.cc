@@ -11,6 +11,9 @@ namespace cerulean::meta {
 namespace {
 
 constexpr std::string_view kNextExtentCounter = "next_extent_id";
+// No record starts this far into an extent (extents are at most a few GiB); a piece that claims
+// to is refused before any arithmetic on its offset.
+constexpr uint64_t kRecordOffsetMax = 1ull << 48;
 // Chains tried before a new extent gives up (a node can die between a heartbeat and a create).
 constexpr int kCreateAttempts = 3;
 
@@ -157,9 +160,22 @@ Task<Result<std::vector<ExtentLocation>>> ExtentManager::Writable(size_t replica
   const Kind kind{replicas, durable};
   count = std::clamp<size_t>(count, 1, options_.open_extents_per_kind);
   while (open_[kind].size() < count) {
-    CO_ASSIGN_OR_RETURN(uint64_t id, co_await CreateExtent(kind));
-    // Another writer may have failed it while this one waited.
-    if (extents_[id].record.state == ExtentState::kOpen) open_[kind].push_back(id);
+    // One creation at a time per kind: writers arriving meanwhile wait for it instead of each
+    // creating extents of their own, so the pool stays at its size.
+    if (auto creating = creating_.find(kind); creating != creating_.end()) {
+      std::shared_ptr<Event> done = creating->second;  // kept alive across the wait
+      co_await done->Wait();
+      continue;
+    }
+    auto done = std::make_shared<Event>(env_);
+    creating_[kind] = done;
+    auto created = co_await CreateExtent(kind);
+    creating_.erase(kind);
+    done->Set();
+    if (!created.ok()) co_return created.status();
+    // A writer may have failed it, or Maintain retired it, while it was being created.
+    const Extent& extent = extents_.at(*created);
+    if (extent.record.state == ExtentState::kOpen && !extent.retired) open_[kind].push_back(*created);
   }
   std::vector<uint64_t>& pool = open_[kind];
   std::vector<ExtentLocation> locations;
@@ -175,6 +191,7 @@ Task<Result<std::vector<ExtentLocation>>> ExtentManager::Writable(size_t replica
 void ExtentManager::Retire(uint64_t extent_id) {
   auto it = extents_.find(extent_id);
   if (it == extents_.end()) return;
+  it->second.retired = true;
   const Kind kind{it->second.record.replicas.size(), it->second.record.durable};
   std::erase(open_[kind], extent_id);
 }
@@ -192,13 +209,27 @@ Task<Status> ExtentManager::Seal(uint64_t extent_id) {
   }
   CO_ASSIGN_OR_RETURN(storage::Chain chain, ChainOf(extent->record));
   if (extent->record.state == ExtentState::kOpen) {
-    CO_ASSIGN_OR_RETURN(uint64_t length,
-                        co_await storage::ChooseSealLength(storage_, chain, extent_id, options_.storage_timeout));
+    auto chosen = co_await storage::ChooseSealLength(storage_, chain, extent_id, options_.storage_timeout);
+    if (!chosen.ok()) {
+      // Meta may have crashed between recording an extent and creating it on its chain: then
+      // no replica has it, no piece can be in it, and it is abandoned rather than retried.
+      if (co_await NoReplicaHasIt(chain, extent_id)) {
+        extent = &extents_.at(extent_id);
+        if (extent->record.state != ExtentState::kOpen) co_return Status::Ok();
+        extent->record.state = ExtentState::kAbandoned;
+        LOG_INFO("meta: extent {:016x} is on none of its replicas: abandoned", extent_id);
+        co_return co_await Persist(extent->record);
+      }
+      co_return chosen.status();
+    }
+    const uint64_t length = *chosen;
     extent = &extents_.at(extent_id);
     if (extent->record.state == ExtentState::kOpen) {  // else a concurrent seal decided first
       // The decision is recorded before any replica acts on it: a retry seals at this length.
+      // Never below a length a commit has already been allowed to rely on (learned after the
+      // query above was answered); every reachable replica holds that much.
       extent->record.state = ExtentState::kSealing;
-      extent->record.sealed_length = length;
+      extent->record.sealed_length = std::max(length, extent->durable_length);
       CO_RETURN_IF_ERROR(co_await Persist(extent->record));
       extent = &extents_.at(extent_id);
     }
@@ -214,38 +245,65 @@ Task<Status> ExtentManager::Seal(uint64_t extent_id) {
   co_return Status::Ok();
 }
 
+Task<bool> ExtentManager::NoReplicaHasIt(const storage::Chain& chain, uint64_t extent_id) {
+  rpc::MessageBuffer query = rpc::EncodeMessage(storage::ExtentRequest{.extent_id = extent_id});
+  for (const NetAddress& replica : chain.replicas) {
+    auto answer = co_await storage_.Call(replica, storage::kExtentLengthMethod, query.span(), {},
+                                         {.timeout = options_.storage_timeout});
+    if (answer.status().code() != StatusCode::kNotFound) co_return false;
+  }
+  co_return true;
+}
+
 Task<Status> ExtentManager::CheckDurable(const std::vector<Piece>& pieces) {
   // The end each extent must reach: past the last piece's record offset, since a record counts
   // towards an extent's length only whole.
   std::map<uint64_t, uint64_t> needed;
   for (const Piece& piece : pieces) {
+    if (piece.record_offset >= kRecordOffsetMax) {
+      co_return Status::InvalidArgument(fmt::format("a piece at offset {} is past any extent", piece.record_offset));
+    }
     uint64_t& end = needed[piece.extent_id];
     end = std::max(end, piece.record_offset + 1);
   }
+  // Whether the pieces up to `end` of an extent are inside what it holds for good. A sealing or
+  // sealed extent holds what is below its seal, whatever a replica may have beyond it: the seal
+  // cuts the rest. Checked again after every await, since a seal may be decided meanwhile.
+  const auto check = [&](uint64_t extent_id, uint64_t end) -> std::optional<Status> {
+    const Extent& extent = extents_.at(extent_id);
+    const ExtentRecord& record = extent.record;
+    if (record.state == ExtentState::kAbandoned) {
+      return Status::InvalidArgument(fmt::format("a piece names extent {:016x}, which holds no data", extent_id));
+    }
+    if (record.state == ExtentState::kSealed || record.state == ExtentState::kSealing) {
+      if (record.sealed_length >= end) return Status::Ok();
+      return Status::Aborted(fmt::format("a piece at {} of extent {:016x} is past its seal at {}; write it again",
+                                         end - 1, extent_id, record.sealed_length));
+    }
+    if (extent.durable_length >= end) return Status::Ok();
+    return std::nullopt;  // not known yet: ask the replicas
+  };
   for (const auto& [extent_id, end] : needed) {
-    auto it = extents_.find(extent_id);
-    if (it == extents_.end() || it->second.record.state == ExtentState::kAbandoned) {
+    if (!extents_.contains(extent_id)) {
       co_return Status::InvalidArgument(fmt::format("a piece names extent {:016x}, which holds no data", extent_id));
     }
-    if (it->second.durable_length >= end) continue;
-    const ExtentRecord& record = it->second.record;
-    if (record.state == ExtentState::kSealed || record.state == ExtentState::kSealing) {
-      if (record.sealed_length < end) {
-        co_return Status::FailedPrecondition(fmt::format(
-            "a piece at {} of extent {:016x} is past its seal at {}", end - 1, extent_id, record.sealed_length));
-      }
+    if (auto known = check(extent_id, end)) {
+      CO_RETURN_IF_ERROR(*known);
       continue;
     }
-    CO_ASSIGN_OR_RETURN(storage::Chain chain, ChainOf(record));
+    CO_ASSIGN_OR_RETURN(storage::Chain chain, ChainOf(extents_.at(extent_id).record));
     CO_ASSIGN_OR_RETURN(uint64_t length,
                         co_await storage::ChooseSealLength(storage_, chain, extent_id, options_.storage_timeout));
     Extent& extent = extents_.at(extent_id);
-    extent.durable_length = std::max(extent.durable_length, length);
-    if (extent.durable_length < end) {
-      co_return Status::FailedPrecondition(fmt::format(
-          "the piece at {} of extent {:016x} is not durable on every replica (durable length {})", end - 1, extent_id,
-          extent.durable_length));
+    // Learned while open only: a seal decided meanwhile may already cut below `length`.
+    if (extent.record.state == ExtentState::kOpen) extent.durable_length = std::max(extent.durable_length, length);
+    if (auto known = check(extent_id, end)) {
+      CO_RETURN_IF_ERROR(*known);
+      continue;
     }
+    co_return Status::Aborted(fmt::format(
+        "the piece at {} of extent {:016x} is not durable on every replica (durable length {}); write it again",
+        end - 1, extent_id, extent.durable_length));
   }
   co_return Status::Ok();
 }

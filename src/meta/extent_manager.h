@@ -59,8 +59,8 @@ class ExtentManager : public PieceAccounting {
   // again, and it is sealed at the minimum durable length among its reachable replicas.
   Task<Status> ReportFailure(uint64_t extent_id);
   // Ok when every piece lies inside the durable prefix of its extent on every reachable
-  // replica; FailedPrecondition when one does not (not yet, or cut by a seal), InvalidArgument
-  // for an unknown extent.
+  // replica; Aborted when one is not (not yet, or cut by a seal: the writer writes it again),
+  // InvalidArgument for an unknown extent or an impossible offset.
   Task<Status> CheckDurable(const std::vector<Piece>& pieces);
   // The replicas of an extent, for readers. NotFound for an unknown extent.
   Result<ExtentLocation> Locate(uint64_t extent_id) const;
@@ -81,6 +81,7 @@ class ExtentManager : public PieceAccounting {
     ExtentRecord record;
     uint64_t durable_length = 0;  // the least among the replicas, as last learned
     bool handed_out = false;      // created by this run of meta for writers (else a leftover to seal)
+    bool retired = false;         // out of the pools for good (failed, sealing)
   };
   struct Kind {
     size_t replicas = 0;
@@ -91,6 +92,8 @@ class ExtentManager : public PieceAccounting {
   Task<Result<uint64_t>> CreateExtent(Kind kind);
   Task<Status> CreateOnReplicas(const ExtentRecord& record);
   Task<Status> Seal(uint64_t extent_id);
+  // True when every replica answers that it has no such extent.
+  Task<bool> NoReplicaHasIt(const storage::Chain& chain, uint64_t extent_id);
   Task<Status> Persist(const ExtentRecord& record);
   Result<storage::Chain> ChainOf(const ExtentRecord& record) const;
   void Retire(uint64_t extent_id);  // out of its pool
@@ -103,6 +106,7 @@ class ExtentManager : public PieceAccounting {
   ExtentManagerOptions options_;
   std::map<uint64_t, Extent> extents_;
   std::map<Kind, std::vector<uint64_t>> open_;  // extents handed to writers, per kind
+  std::map<Kind, std::shared_ptr<Event>> creating_;  // set when the creation in progress ends
   uint64_t next_extent_id_ = 1;
   size_t next_handout_ = 0;  // round-robin over a pool
 };

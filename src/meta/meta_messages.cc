@@ -31,6 +31,40 @@ Result<ObjectRecord> ReadObjectRecord(WireReader& r) {
   return BadMessageIfNot(DecodeObjectRecord(bytes));
 }
 
+// A listed object: its record without the piece list, which a listing does not need and which
+// would make a page of large objects megabytes long.
+void WriteObjectSummary(const ObjectRecord& record, WireWriter& w) {
+  w.U64(record.size);
+  w.String(record.etag);
+  w.String(record.content_type);
+  w.U32(static_cast<uint32_t>(record.metadata.size()));
+  for (const auto& [key, value] : record.metadata) {
+    w.String(key);
+    w.String(value);
+  }
+  w.I64(record.created_unix_ns);
+  w.I64(record.modified_unix_ns);
+  w.U32(record.crc32c);
+}
+
+Result<ObjectRecord> ReadObjectSummary(WireReader& r) {
+  ObjectRecord record;
+  ASSIGN_OR_RETURN(record.size, r.U64());
+  ASSIGN_OR_RETURN(record.etag, r.String(1024));
+  ASSIGN_OR_RETURN(record.content_type, r.String(1024));
+  ASSIGN_OR_RETURN(uint32_t pairs, r.U32());
+  if (pairs > 1024) return Status::InvalidArgument(fmt::format("{} metadata pairs", pairs));
+  for (uint32_t i = 0; i < pairs; i++) {
+    ASSIGN_OR_RETURN(std::string key, r.String(8192));
+    ASSIGN_OR_RETURN(std::string value, r.String(8192));
+    record.metadata.emplace_back(std::move(key), std::move(value));
+  }
+  ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
+  ASSIGN_OR_RETURN(record.modified_unix_ns, r.I64());
+  ASSIGN_OR_RETURN(record.crc32c, r.U32());
+  return record;
+}
+
 void WriteOptional(const std::optional<std::string>& value, WireWriter& w) {
   w.Bool(value.has_value());
   if (value) w.String(*value);
@@ -50,6 +84,7 @@ Result<uint32_t> ReadCount(WireReader& r) {
 }
 
 constexpr uint32_t kAddressBytesMax = 300;
+constexpr uint32_t kLocationsMax = 1u << 20;
 constexpr uint32_t kNodesMax = 4096;
 constexpr uint32_t kDisksMax = 256;
 
@@ -65,7 +100,11 @@ void WriteLocations(const std::vector<ExtentLocation>& locations, WireWriter& w)
 
 Result<std::vector<ExtentLocation>> ReadLocations(WireReader& r) {
   ASSIGN_OR_RETURN(uint32_t count, r.U32());
-  if (count > kExtentsPerCallMax) return Status::InvalidArgument(fmt::format("{} extents; at most {} per call", count, kExtentsPerCallMax));
+  // A layout names every extent of its object (a 10 TiB object, some 10,000); each takes at
+  // least 17 bytes, which bounds the count by the message.
+  if (count > kLocationsMax || count > r.remaining() / 17) {
+    return Status::InvalidArgument(fmt::format("{} extent locations do not fit the message", count));
+  }
   std::vector<ExtentLocation> locations(count);
   for (ExtentLocation& location : locations) {
     ASSIGN_OR_RETURN(location.extent_id, r.U64());
@@ -586,7 +625,7 @@ void Encode(const ListObjectsResponse& m, WireWriter& w) {
   w.U32(static_cast<uint32_t>(m.objects.size()));
   for (const auto& [name, record] : m.objects) {
     w.String(name);
-    w.String(EncodeObjectRecord(record));
+    WriteObjectSummary(record, w);
   }
   w.U32(static_cast<uint32_t>(m.common_prefixes.size()));
   for (const std::string& prefix : m.common_prefixes) w.String(prefix);
@@ -600,7 +639,7 @@ Result<ListObjectsResponse> DecodeListObjectsResponse(std::span<const std::byte>
   ASSIGN_OR_RETURN(uint32_t objects, ReadCount(r));
   for (uint32_t i = 0; i < objects; i++) {
     ASSIGN_OR_RETURN(std::string name, r.String(kNameBytesMax));
-    ASSIGN_OR_RETURN(ObjectRecord record, ReadObjectRecord(r));
+    ASSIGN_OR_RETURN(ObjectRecord record, ReadObjectSummary(r));
     m.objects.emplace_back(std::move(name), std::move(record));
   }
   ASSIGN_OR_RETURN(uint32_t prefixes, ReadCount(r));

@@ -82,6 +82,7 @@ struct ListObjectsRequest {
   uint32_t max_results = 1000;
 };
 
+// Listed objects carry their records without piece lists (sizes, ETags, times, metadata).
 struct ListObjectsResponse {
   std::vector<std::pair<std::string, ObjectRecord>> objects;
   std::vector<std::string> common_prefixes;

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "base/logging.h"
 #include "meta/meta_keys.h"
 #include "meta/names.h"
@@ -200,6 +203,16 @@ Result<ListUploadsResponse> MetaNode::ListUploads(const ListUploadsRequest& requ
 }
 
 Task<Result<NodeReportResponse>> MetaNode::ReportNode(NodeReportRequest request) {
+  // The id goes into extent records (at most 256 bytes there) and keys: short and plain.
+  const bool id_ok = !request.node_id.empty() && request.node_id.size() <= 64 &&
+                     std::all_of(request.node_id.begin(), request.node_id.end(),
+                                 [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+  if (!id_ok) co_return Status::InvalidArgument("a node id is 1 to 64 letters, digits, '-', '_' or '.'");
+  auto address = NetAddress::Parse(request.address);
+  if (!address.ok()) co_return Status::InvalidArgument(fmt::format("node address: {}", address.status().message()));
+  if (address->host == "0.0.0.0" || address->host == "::" || address->port == 0) {
+    co_return Status::InvalidArgument(fmt::format("node address {} cannot be dialed: report a routable host:port", request.address));
+  }
   NodeReport report;
   report.node_id = request.node_id;
   report.address = request.address;

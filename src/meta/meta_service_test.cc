@@ -140,7 +140,8 @@ TEST(MetaMessagesTest, RoundTripAndTruncation) {
   rpc::MessageBuffer bytes = rpc::EncodeMessage(response);
   auto decoded = DecodeListObjectsResponse(bytes.span());
   ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(decoded->objects[0].second, record);
+  EXPECT_EQ(decoded->objects[0].second.size, record.size);
+  EXPECT_TRUE(decoded->objects[0].second.pieces.empty());  // listings leave the piece lists out
   EXPECT_EQ(decoded->common_prefixes, response.common_prefixes);
   for (size_t cut = 0; cut < bytes.span().size(); cut++) {
     EXPECT_EQ(DecodeListObjectsResponse(bytes.span().first(cut)).status().code(), StatusCode::kInvalidArgument) << cut;

@@ -72,6 +72,13 @@ Task<Status> Namespace::DoDeleteContainer(std::string name) {
   if (!objects->empty()) co_return Status::FailedPrecondition(fmt::format("container '{}' is not empty", name));
   MetadataBatch batch;
   batch.Delete(key);
+  // Uploads in progress and staged blocks go with the container: a container made later under
+  // the same name must not find them.
+  for (const std::string& prefix : {keys::UploadsOf(name, ""), std::string(1, keys::kStagedBlock) + name + '\0'}) {
+    auto staged = store_.Scan(prefix, keys::PrefixEnd(prefix), SIZE_MAX);
+    if (!staged.ok()) co_return staged.status();
+    for (const MetadataEntry& entry : *staged) batch.Delete(entry.key);
+  }
   co_return co_await store_.Commit(std::move(batch));
 }
 

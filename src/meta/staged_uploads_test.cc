@@ -173,6 +173,18 @@ TEST_F(StagedUploadsTest, AzureBlockListsReuseCommittedBlocks) {
   });
 }
 
+TEST_F(StagedUploadsTest, DeletingTheContainerDropsItsUploads) {
+  Run([](Namespace& ns, MetadataStore&) -> Task<void> {
+    EXPECT_TRUE((co_await ns.CreateUpload(UploadKey("data", "big", "u1"), UploadRecord())).ok());
+    EXPECT_TRUE((co_await ns.StageBlock(UploadKey("data", "big", "u1"), "00001", Block(5, 4096, "p"))).ok());
+    EXPECT_TRUE((co_await ns.StageBlock(UploadKey("data", "blob", ""), "QQ==", Block(5, 8192, "b"))).ok());
+    EXPECT_TRUE((co_await ns.DeleteContainer("data")).ok());
+    EXPECT_TRUE((co_await ns.CreateContainer("data", ContainerRecord())).ok());
+    EXPECT_TRUE(ns.ListUploads("data", "", "", "", 10)->uploads.empty());
+    EXPECT_TRUE(ns.ListBlocks(UploadKey("data", "blob", ""))->uncommitted.empty());
+  });
+}
+
 TEST(StagedRecordsTest, ObjectsWithBlocksRoundTripAndRejectBadCoverage) {
   ObjectRecord record;
   record.size = 3;

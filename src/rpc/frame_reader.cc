@@ -12,15 +12,19 @@ FrameReader::FrameReader(Stream& stream, FrameLimits limits)
     : stream_(stream), limits_(limits), buffer_(new std::byte[kReceiveBufferBytes]) {}
 
 Task<Status> FrameReader::ReadLargeMessage(size_t bytes, CancelToken cancel) {
-  large_message_.resize(bytes);
+  // Grown as the bytes arrive, never ahead of them by more than a step: a header alone cannot
+  // make the reader hold its message's full size.
+  constexpr size_t kGrowthStep = 1 << 20;
   const size_t from_buffer = std::min(buffered(), bytes);
+  large_message_.resize(std::min(bytes, from_buffer + kGrowthStep));
   std::memcpy(large_message_.data(), buffer_.get() + begin_, from_buffer);
   begin_ += from_buffer;
   if (buffered() == 0) begin_ = end_ = 0;
   // The rest straight into the message's buffer, never past its end: the next frame's bytes
   // stay in the socket for the receive buffer.
   for (size_t done = from_buffer; done < bytes;) {
-    iovec rest{large_message_.data() + done, bytes - done};
+    if (done == large_message_.size()) large_message_.resize(std::min(bytes, done + kGrowthStep));
+    iovec rest{large_message_.data() + done, large_message_.size() - done};
     auto received = co_await stream_.Read({&rest, 1}, cancel);
     if (!received.ok()) co_return received.status();
     if (*received == 0) co_return Status::Unavailable("peer closed the connection mid-frame");

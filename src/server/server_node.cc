@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "base/logging.h"
@@ -24,17 +28,24 @@ Result<std::string> LoadOrCreateNodeId(const std::string& directory, uint64_t ra
     if (id.empty() || id.size() > 64) return Status::DataLoss(fmt::format("{} holds no valid node id", path));
     return id;
   }
+  // Written whole and synced, then renamed into place and the directory synced: a crash leaves
+  // either no id (a new one is made) or this one, never an empty file.
   const std::string id = fmt::format("node-{:016x}", random);
   const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << id << "\n";
-    out.flush();
-    if (!out) return Status::Unavailable(fmt::format("cannot write {}", temporary));
+  const std::string line = id + "\n";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Unavailable(fmt::format("cannot create {}: {}", temporary, std::strerror(errno)));
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Status::Unavailable(fmt::format("cannot write {}", temporary));
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    return Status::Unavailable(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
   }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) return Status::Unavailable(fmt::format("cannot create {}: {}", path, error.message()));
+  const int directory_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory_fd >= 0) {
+    ::fsync(directory_fd);
+    ::close(directory_fd);
+  }
   return id;
 }
 
@@ -49,6 +60,12 @@ Task<Result<std::unique_ptr<ServerNode>>> ServerNode::Start(Env& env, const Serv
   }
   if (!options.meta_address.empty()) {
     CO_RETURN_IF_ERROR(NetAddress::Parse(options.meta_address).status());
+  }
+  // A storage node tells meta (and so every client) the address it listens on.
+  if (role != "meta" && (options.listen.host == "0.0.0.0" || options.listen.host == "::")) {
+    co_return Status::InvalidArgument(fmt::format(
+        "role {} stores data, and clients dial the address it listens on: bind a routable address, not {}", role,
+        options.listen.host));
   }
   std::unique_ptr<ServerNode> node(new ServerNode(env, options));
   Status started = co_await node->StartRoles();
