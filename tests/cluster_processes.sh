@@ -34,7 +34,10 @@ echo "cluster: meta at $CERULEAN_META ${mode:-(loopback)}"
 
 # 1. Sizes from 0 B to 1 GiB.
 "$cerulean" mb objects > /dev/null || fail "mb"
+# Sanitizer builds are many times slower: their runs stop at CERULEAN_TEST_OBJECT_MAX (CMake sets it).
+largest=${CERULEAN_TEST_OBJECT_MAX:-$((1 << 30))}
 for size in 0 1 4095 4097 1048576 8388609 $((100 << 20)) $((1 << 30)); do
+  [ "$size" -le "$largest" ] || continue
   head -c "$size" /dev/urandom > "$work/in"
   "$cerulean" put --no-progress "$work/in" "objects/size-$size" > /dev/null || fail "put $size"
   "$cerulean" get --no-progress "objects/size-$size" "$work/out" > /dev/null || fail "get $size"
@@ -42,7 +45,7 @@ for size in 0 1 4095 4097 1048576 8388609 $((100 << 20)) $((1 << 30)); do
   "$cerulean" rm "objects/size-$size" > /dev/null
 done
 rm -f "$work/in" "$work/out"
-echo "sizes 0 B to 1 GiB: ok"
+echo "sizes 0 B to $largest B: ok"
 
 # put_stream FIRST LAST: puts objects stream/FIRST..LAST of 1-3 MB, noting each acknowledged one.
 mkdir -p "$work/objects"
