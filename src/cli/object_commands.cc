@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cerulean/client.h"
+#include "cli/remote_commands.h"
 #include "meta/meta_messages.h"
 #include "rpc/rpc_client.h"
 #include "runtime/uring/shard_set.h"
@@ -163,17 +164,6 @@ class ObjectReadBuffer : public std::streambuf {
   std::vector<char> buffer_;
   Status status_;
 };
-
-Result<rpc::CallResult> CallMeta(const std::string& meta_address, uint32_t method) {
-  ASSIGN_OR_RETURN(NetAddress target, NetAddress::Parse(meta_address));
-  ShardSet shards({.shard_count = 1});
-  return shards.RunAndWait<Result<rpc::CallResult>>(0, [&](Env& env) -> Task<Result<rpc::CallResult>> {
-    rpc::RpcClient client(env, {.connect_timeout = std::chrono::seconds(2)});
-    auto result = co_await client.Call(target, method, {}, {}, {.timeout = std::chrono::seconds(5)});
-    co_await client.Close();
-    co_return result;
-  });
-}
 
 }  // namespace
 
@@ -360,7 +350,9 @@ int RunCopy(const ObjectCommandOptions& options, const std::string& from, const 
 }
 
 int RunClusterStatus(const ObjectCommandOptions& options) {
-  auto answer = CallMeta(options.meta_address, meta::kClusterStatusMethod);
+  auto target = NetAddress::Parse(options.meta_address);
+  if (!target.ok()) return Fail("cluster status", target.status());
+  auto answer = CallOnce(*target, meta::kClusterStatusMethod);
   if (!answer.ok()) return Fail("cluster status", answer.status());
   auto status = meta::DecodeClusterStatusResponse(answer->message.span());
   if (!status.ok()) return Fail("cluster status", status.status());

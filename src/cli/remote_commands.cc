@@ -7,9 +7,7 @@
 #include "runtime/uring/shard_set.h"
 
 namespace cerulean::cli {
-namespace {
 
-// One call to `target`, with a short timeout: these are for people and scripts.
 Result<rpc::CallResult> CallOnce(const NetAddress& target, uint32_t method) {
   ShardSet shards({.shard_count = 1});
   return shards.RunAndWait<Result<rpc::CallResult>>(0, [&](Env& env) -> Task<Result<rpc::CallResult>> {
@@ -19,8 +17,6 @@ Result<rpc::CallResult> CallOnce(const NetAddress& target, uint32_t method) {
     co_return result;
   });
 }
-
-}  // namespace
 
 int RunHealth(const NetAddress& target) {
   auto result = CallOnce(target, rpc::kHealthMethod);

@@ -201,11 +201,14 @@ Result<ObjectListing> Namespace::ListObjects(std::string_view container, const L
   ObjectListing listing;
   std::string last_returned;
   const auto results = [&] { return listing.objects.size() + listing.common_prefixes.size(); };
+  // Read a short page first: a group of many names is then skipped with one seek, not name by
+  // name, and a listing of many groups does not copy a full page per group. Pages that meet no
+  // group double, so a plain listing reads its names in a few scans.
+  size_t scan_page = 64;
   while (true) {
-    // Read a short page at a time: a group of many names is skipped with one seek, not name by
-    // name, and a listing of many groups does not copy a full page per group.
-    constexpr size_t kScanPageMax = 64;
-    const size_t page = std::min(options.max_results - results() + 1, kScanPageMax);
+    constexpr size_t kScanPageMax = 1024;
+    const size_t page = std::min(options.max_results - results() + 1, scan_page);
+    scan_page = std::min(scan_page * 2, kScanPageMax);
     ASSIGN_OR_RETURN(std::vector<MetadataEntry> entries, store_.Scan(from, to, page));
     if (entries.empty()) return listing;
     for (MetadataEntry& entry : entries) {
@@ -220,6 +223,7 @@ Result<ObjectListing> Namespace::ListObjects(std::string_view container, const L
         listing.common_prefixes.emplace_back(group);
         last_returned = group;
         from = keys::ObjectPrefixEnd(container, group);
+        scan_page = 64;  // groups here: back to short pages
         break;  // seek past the group
       }
       ASSIGN_OR_RETURN(ObjectRecord record, DecodeObjectRecord(entry.value));
