@@ -111,6 +111,7 @@ Task<Result<std::unique_ptr<ClientCore>>> ClientCore::Open(Env& env, const Clien
   } else {
     CO_ASSIGN_OR_RETURN(core->meta_, NetAddress::Parse(options.meta_address));
   }
+  core->meta_channel_.emplace(core->rpc_.Channel(core->meta_));
   co_return std::move(core);
 }
 
@@ -120,7 +121,7 @@ Task<void> ClientCore::Close() {
 }
 
 Task<Result<rpc::CallResult>> ClientCore::CallMeta(uint32_t method, rpc::MessageBuffer message) {
-  co_return co_await rpc_.Call(meta_, method, message.span(), {}, {.timeout = options_.timeout});
+  co_return co_await meta_channel_->Call(method, message.span(), {}, {.timeout = options_.timeout});
 }
 
 Task<Status> ClientCore::CreateContainer(const std::string& name, const ContainerOptions& options) {

@@ -108,6 +108,7 @@ class ClientCore {
   ClientOptions options_;
   rpc::RpcClient rpc_;
   NetAddress meta_;
+  std::optional<rpc::RpcChannel> meta_channel_;  // saves the peer lookup on every metadata call
   std::unique_ptr<server::ServerNode> embedded_;
   std::map<std::string, std::pair<TimePoint, Layout>> layouts_;  // with layout_cache_ttl
   uint64_t next_replica_ = 0;  // spreads reads over replicas
