@@ -214,7 +214,7 @@ int RunList(const ObjectCommandOptions& options, const std::string& path) {
   ASSIGN_OR_RETURN_EXIT(RemotePath remote, ParseRemote(path, false), "ls");
   ListOptions list;
   list.prefix = remote.name;
-  if (!options.recursive) list.delimiter = "/";
+  if (!options.recursive) list.delimiter.push_back('/');  // (assigning "/" trips a g++ 12 -Wrestrict false positive)
   nlohmann::json json = nlohmann::json::array();
   while (true) {
     auto page = client->ListPage(remote.container, list);
