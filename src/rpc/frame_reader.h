@@ -32,8 +32,9 @@ class FrameReader {
   // The next frame's header and message. Unavailable when the peer closes (cleanly between
   // frames, or "mid-frame"); InvalidArgument, ResourceExhausted or DataLoss for a bad frame.
   Task<Result<IncomingFrame>> ReadFrame(CancelToken cancel);
-  // Reads the current frame's payload into `destination` (exactly its size) and checks its CRC.
-  Task<Status> ReadPayload(std::span<std::byte> destination, CancelToken cancel);
+  // Reads the current frame's payload into `destination` (exactly its size) and checks its CRC,
+  // unless `check_crc` is false (the receiver checks it in a pass of its own).
+  Task<Status> ReadPayload(std::span<std::byte> destination, CancelToken cancel, bool check_crc = true);
   // Consumes the current frame's payload without keeping it (a late response, say).
   Task<Status> SkipPayload(CancelToken cancel);
   // True once the peer has closed its side between two frames (an orderly end, not an error).

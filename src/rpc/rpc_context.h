@@ -30,6 +30,9 @@ struct RpcContext {
   // The payload's CRC32C, checked against its bytes on arrival: a handler that sends the same
   // bytes on (a chain head) passes it in CallOptions::payload_crc instead of computing it again.
   uint32_t request_payload_crc = 0;
+  // False only for methods registered with handler_checks_payload_crc: the bytes have not been
+  // checked against request_payload_crc yet, and the handler must before it trusts them.
+  bool request_payload_verified = true;
 
   MessageBuffer response_message;
   // Bytes sent after the response message, not copied; they must stay valid until the
@@ -46,6 +49,7 @@ struct RpcContext {
     request_message.Clear();
     request_payload = PooledBuffer();
     request_payload_crc = 0;
+    request_payload_verified = true;
     response_message.Clear();
     response_payload.clear();
     response_payload_owner = PooledBuffer();

@@ -88,6 +88,8 @@ Task<Status> ServerConnection::ReadLoop() {
                            : env_.Now() + std::chrono::microseconds(std::min(header.timeout_us, kTimeoutMicrosMax));
     context.request_message.Assign(frame->message);
     if (header.payload_bytes > 0) {
+      const ServiceRegistry::Method* method = registry_.Find(header.method);
+      context.request_payload_verified = method == nullptr || !method->handler_checks_payload_crc;
       Status read = co_await ReadRequestPayload(slot, header.payload_bytes);
       context.request_payload_crc = header.payload_crc;
       if (!read.ok()) {
@@ -114,7 +116,8 @@ Task<Status> ServerConnection::ReadRequestPayload(Slot& slot, uint64_t bytes) {
   slot.payload_bytes_held = bytes;
   slot.context.request_payload = PooledBuffer::Allocate(bytes);
   Deadline body(env_, options_.frame_body_timeout, stop_reading_.token());
-  Status read = co_await reader_.ReadPayload(slot.context.request_payload.span(), body.token());
+  Status read = co_await reader_.ReadPayload(slot.context.request_payload.span(), body.token(),
+                                            slot.context.request_payload_verified);
   if (!read.ok() && body.expired() && !stop_reading_.cancelled()) {
     co_return Status::DeadlineExceeded("request payload did not arrive in time");
   }

@@ -4,9 +4,11 @@
 
 namespace cerulean::rpc {
 
-void ServiceRegistry::Register(uint32_t method_id, std::string name, RpcHandler handler) {
+void ServiceRegistry::Register(uint32_t method_id, std::string name, RpcHandler handler,
+                               bool handler_checks_payload_crc) {
   CHECK(handler != nullptr);
-  const bool inserted = methods_.emplace(method_id, Method{std::move(name), std::move(handler)}).second;
+  const bool inserted =
+      methods_.emplace(method_id, Method{std::move(name), std::move(handler), handler_checks_payload_crc}).second;
   CHECK(inserted) << "method " << method_id << " registered twice";
 }
 

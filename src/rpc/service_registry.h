@@ -20,9 +20,13 @@ class ServiceRegistry {
   struct Method {
     std::string name;  // "system.health"; used in logs and metrics
     RpcHandler handler;
+    // The handler checks the request payload against its CRC itself, in a pass it makes anyway
+    // (a storage append computes the record's checksums): the server does not, and the context
+    // says so (RpcContext::request_payload_verified).
+    bool handler_checks_payload_crc = false;
   };
 
-  void Register(uint32_t method_id, std::string name, RpcHandler handler);
+  void Register(uint32_t method_id, std::string name, RpcHandler handler, bool handler_checks_payload_crc = false);
   const Method* Find(uint32_t method_id) const;
   const std::map<uint32_t, Method>& methods() const { return methods_; }
 

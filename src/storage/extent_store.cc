@@ -439,6 +439,12 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
   item.sequence = extent->next_sequence++;
   item.header_block = PooledBuffer::Allocate(kBlockBytes);
   item.facts = EncodeRecord(id, item.sequence, item.offset, options.owner, payload.span(), item.header_block.data());
+  if (options.expected_payload_crc && *options.expected_payload_crc != item.facts.payload_crc) {
+    extent->next_sequence--;  // nothing between here and the increment: the record never was
+    co_return Status::DataLoss(fmt::format("extent {:016x}: the payload's CRC is {:#010x}, not the {:#010x} it was sent "
+                                           "with; changed on the way, not stored",
+                                           id, item.facts.payload_crc, *options.expected_payload_crc));
+  }
   // Zero the padding in place: the payload goes to disk as it is, without a copy.
   const size_t padded = RoundUpToBlock(payload.size());
   if (padded > payload.size()) {

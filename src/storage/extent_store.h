@@ -49,6 +49,10 @@ struct AppendOptions {
   uint64_t expected_offset = kAnyOffset;
   // If set, the extent's chain version must be this one (FailedPrecondition otherwise).
   std::optional<uint64_t> chain_version;
+  // If set, the payload's CRC32C must be this (the CRC it arrived with, not yet checked): the
+  // append checks it in the pass that computes the record's checksums, and refuses with
+  // DataLoss, writing nothing, if it differs.
+  std::optional<uint32_t> expected_payload_crc;
   CancelToken cancel;
 };
 

@@ -3,6 +3,8 @@
 #include "storage/storage_service.h"
 
 #include <gtest/gtest.h>
+
+#include "base/crc32c.h"
 #include <unistd.h>
 
 #include <cstring>
@@ -85,6 +87,28 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     auto length_decoded = DecodeExtentLengthResponse(length->message.span());
     EXPECT_EQ(length_decoded->length, appended[2].extent_length);
     EXPECT_FALSE(length_decoded->sealed);
+
+    // Bytes changed on the way (a payload whose CRC is not the one it travels with): the store
+    // finds it in its own checksum pass, refuses with DataLoss and stores nothing; the
+    // connection goes on.
+    {
+      std::vector<std::byte> payload(70'000, std::byte{5});
+      iovec piece{payload.data(), payload.size()};
+      const uint32_t wrong_crc = Crc32c(std::span<const std::byte>(payload)) ^ 1;
+      auto changed = co_await channel.Call(kAppendMethod, rpc::EncodeMessage(AppendRequest{.extent_id = 7}).span(),
+                                           {&piece, 1}, {.payload_crc = wrong_crc});
+      EXPECT_EQ(changed.status().code(), StatusCode::kDataLoss) << changed.status();
+      auto unchanged = co_await channel.Call(kExtentLengthMethod, rpc::EncodeMessage(ExtentRequest{.extent_id = 7}).span());
+      EXPECT_TRUE(unchanged.ok()) << unchanged.status();
+      if (unchanged.ok()) {
+        EXPECT_EQ(DecodeExtentLengthResponse(unchanged->message.span())->length, appended[2].extent_length);
+      }
+      auto right = co_await channel.Call(kAppendMethod, rpc::EncodeMessage(AppendRequest{.extent_id = 7}).span(), {&piece, 1});
+      EXPECT_TRUE(right.ok()) << right.status();
+      if (right.ok()) {
+        EXPECT_EQ(DecodeAppendResponse(right->message.span())->record_offset, appended[2].extent_length);
+      }
+    }
 
     auto sealed = co_await channel.Call(kSealMethod, rpc::EncodeMessage(SealRequest{7, appended[1].extent_length}).span());
     EXPECT_TRUE(sealed.ok()) << sealed.status();
