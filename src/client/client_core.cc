@@ -311,7 +311,9 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
                                    std::span<std::byte> into) {
   auto known = layout.extents.find(piece.extent_id);
   if (known == layout.extents.end()) co_return Status::Internal(fmt::format("layout lacks extent {:016x}", piece.extent_id));
-  meta::ExtentLocation location = known->second;
+  // The layout's locations, read in place; a copy only if meta is asked again after failures.
+  const meta::ExtentLocation* location = &known->second;
+  meta::ExtentLocation refreshed;
   const storage::ReadRange range{.extent_id = piece.extent_id, .record_offset = piece.record_offset,
                                  .offset_in_payload = offset_in_piece, .length = into.size()};
   const bool whole = offset_in_piece == 0 && into.size() == piece.length;
@@ -319,10 +321,10 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
   bool every_replica_lost_it = true;
   // Every replica of the layout; then, if all failed, once more with the chain meta knows now.
   for (int round = 0; round < 2; round++) {
-    const size_t replicas = location.addresses.size();
+    const size_t replicas = location->addresses.size();
     const size_t first = next_replica_++;
     for (size_t i = 0; i < replicas; i++) {
-      auto address = NetAddress::Parse(location.addresses[(first + i) % replicas]);
+      auto address = NetAddress::Parse(location->addresses[(first + i) % replicas]);
       if (!address.ok()) continue;
       // The frame's CRC was checked against the bytes on arrival; for a whole piece it must
       // also be the CRC the writer computed, end to end, with no second pass here.
@@ -337,7 +339,8 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
       if (read.code() != StatusCode::kDataLoss) every_replica_lost_it = false;
       last = read;
     }
-    if (round == 0 && !(co_await RefreshLocation(piece.extent_id, location)).ok()) break;
+    if (round == 0 && !(co_await RefreshLocation(piece.extent_id, refreshed)).ok()) break;
+    location = &refreshed;
   }
   if (every_replica_lost_it && last.code() == StatusCode::kDataLoss) co_return last;
   co_return Status(last.code() == StatusCode::kDataLoss ? StatusCode::kUnavailable : last.code(),

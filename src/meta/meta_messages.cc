@@ -37,11 +37,7 @@ void WriteObjectSummary(const ObjectRecord& record, WireWriter& w) {
   w.U64(record.size);
   w.String(record.etag);
   w.String(record.content_type);
-  w.U32(static_cast<uint32_t>(record.metadata.size()));
-  for (const auto& [key, value] : record.metadata) {
-    w.String(key);
-    w.String(value);
-  }
+  EncodeMetadata(record.metadata, w);
   w.I64(record.created_unix_ns);
   w.I64(record.modified_unix_ns);
   w.U32(record.crc32c);
@@ -52,13 +48,7 @@ Result<ObjectRecord> ReadObjectSummary(WireReader& r) {
   ASSIGN_OR_RETURN(record.size, r.U64());
   ASSIGN_OR_RETURN(record.etag, r.String(1024));
   ASSIGN_OR_RETURN(record.content_type, r.String(1024));
-  ASSIGN_OR_RETURN(uint32_t pairs, r.U32());
-  if (pairs > 1024) return Status::InvalidArgument(fmt::format("{} metadata pairs", pairs));
-  for (uint32_t i = 0; i < pairs; i++) {
-    ASSIGN_OR_RETURN(std::string key, r.String(8192));
-    ASSIGN_OR_RETURN(std::string value, r.String(8192));
-    record.metadata.emplace_back(std::move(key), std::move(value));
-  }
+  ASSIGN_OR_RETURN(record.metadata, BadMessageIfNot(DecodeMetadata(r)));
   ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
   ASSIGN_OR_RETURN(record.modified_unix_ns, r.I64());
   ASSIGN_OR_RETURN(record.crc32c, r.U32());

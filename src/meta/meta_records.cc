@@ -31,26 +31,6 @@ std::string ToString(const rpc::MessageBuffer& buffer) {
   return {reinterpret_cast<const char*>(buffer.span().data()), buffer.span().size()};
 }
 
-void EncodeMetadata(const UserMetadata& metadata, WireWriter& w) {
-  w.U32(static_cast<uint32_t>(metadata.size()));
-  for (const auto& [name, value] : metadata) {
-    w.String(name);
-    w.String(value);
-  }
-}
-
-Result<UserMetadata> DecodeMetadata(WireReader& r) {
-  ASSIGN_OR_RETURN(uint32_t count, r.U32());
-  if (count > kMetadataPairsMax) return Status::DataLoss(fmt::format("{} metadata pairs", count));
-  UserMetadata metadata;
-  for (uint32_t i = 0; i < count; i++) {
-    ASSIGN_OR_RETURN(std::string name, r.String(kMetadataBytesMax));
-    ASSIGN_OR_RETURN(std::string value, r.String(kMetadataBytesMax));
-    metadata.emplace_back(std::move(name), std::move(value));
-  }
-  return metadata;
-}
-
 void EncodePieces(const std::vector<Piece>& pieces, WireWriter& w) {
   w.U32(static_cast<uint32_t>(pieces.size()));
   for (const Piece& piece : pieces) {
@@ -97,6 +77,26 @@ Result<T> AsDataLoss(Result<T> result, std::string_view what) {
 }
 
 }  // namespace
+
+void EncodeMetadata(const UserMetadata& metadata, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(metadata.size()));
+  for (const auto& [name, value] : metadata) {
+    w.String(name);
+    w.String(value);
+  }
+}
+
+Result<UserMetadata> DecodeMetadata(WireReader& r) {
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kMetadataPairsMax) return Status::DataLoss(fmt::format("{} metadata pairs", count));
+  UserMetadata metadata;
+  for (uint32_t i = 0; i < count; i++) {
+    ASSIGN_OR_RETURN(std::string name, r.String(kMetadataBytesMax));
+    ASSIGN_OR_RETURN(std::string value, r.String(kMetadataBytesMax));
+    metadata.emplace_back(std::move(name), std::move(value));
+  }
+  return metadata;
+}
 
 std::string EncodeContainerRecord(const ContainerRecord& record) {
   rpc::MessageBuffer buffer;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "rpc/wire.h"
 
 namespace cerulean::meta {
 
@@ -89,6 +90,11 @@ struct ExtentRecord {
   uint64_t garbage_bytes = 0;
   friend bool operator==(const ExtentRecord&, const ExtentRecord&) = default;
 };
+
+// User metadata as records and messages both carry it: a u32 count, then name and value
+// strings (at most 1024 pairs, 8 KiB each). Decoding errors are DataLoss.
+void EncodeMetadata(const UserMetadata& metadata, rpc::WireWriter& w);
+Result<UserMetadata> DecodeMetadata(rpc::WireReader& r);
 
 std::string EncodeContainerRecord(const ContainerRecord& record);
 Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes);
