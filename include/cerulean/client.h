@@ -41,7 +41,7 @@ struct ClientOptions {
   // Objects are cut into pieces of this size, written to and read from several chains at once.
   uint32_t piece_bytes = 8u << 20;
   // Pieces moved at once by one put or get.
-  uint32_t parallel_pieces = 4;
+  uint32_t parallel_pieces = 8;
   // Replicas of new data; 0 takes the cluster's default.
   uint8_t replicas = 0;
   // Tries of one piece's append, each on a fresh extent, before a put gives up.

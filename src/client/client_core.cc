@@ -80,19 +80,29 @@ bool Retryable(const Status& status) {
 
 }  // namespace
 
-ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record) {
+namespace {
+
+// Moves the record's strings when given an rvalue (a listing's records), copies them otherwise.
+template <typename Record>
+ObjectInfo MakeObjectInfo(std::string container, std::string name, Record&& record) {
   ObjectInfo info;
-  info.container = container;
-  info.name = name;
+  info.container = std::move(container);
+  info.name = std::move(name);
   info.size = record.size;
-  info.etag = record.etag;
-  info.content_type = record.content_type;
+  info.etag = std::forward<Record>(record).etag;
+  info.content_type = std::forward<Record>(record).content_type;
   info.metadata = FromMeta(record.metadata);
   info.created_unix_ns = record.created_unix_ns;
   info.modified_unix_ns = record.modified_unix_ns;
   info.crc32c = record.crc32c;
   info.pieces = static_cast<uint32_t>(record.pieces.size());
   return info;
+}
+
+}  // namespace
+
+ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record) {
+  return MakeObjectInfo(container, name, record);
 }
 
 ClientCore::ClientCore(Env& env, const ClientOptions& options)
@@ -424,7 +434,10 @@ Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, cons
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kListObjectsMethod, rpc::EncodeMessage(request)));
   CO_ASSIGN_OR_RETURN(meta::ListObjectsResponse response, meta::DecodeListObjectsResponse(answer.message.span()));
   ObjectPage page;
-  for (auto& [name, record] : response.objects) page.objects.push_back(ToObjectInfo(container, name, record));
+  page.objects.reserve(response.objects.size());
+  for (auto& [name, record] : response.objects) {
+    page.objects.push_back(MakeObjectInfo(container, std::move(name), std::move(record)));
+  }
   page.common_prefixes = std::move(response.common_prefixes);
   page.truncated = response.truncated;
   page.next_start_after = std::move(response.next_start_after);

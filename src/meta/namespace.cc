@@ -199,38 +199,40 @@ Result<ObjectListing> Namespace::ListObjects(std::string_view container, const L
   const std::string to = keys::ObjectPrefixEnd(container, prefix);
 
   ObjectListing listing;
-  std::string last_returned;
+  listing.objects.reserve(std::min<size_t>(options.max_results, 1024));
   const auto results = [&] { return listing.objects.size() + listing.common_prefixes.size(); };
-  // Read a short page first: a group of many names is then skipped with one seek, not name by
-  // name, and a listing of many groups does not copy a full page per group. Pages that meet no
-  // group double, so a plain listing reads its names in a few scans.
-  size_t scan_page = 64;
+  bool last_was_group = false;  // which of the two lists holds the last result, for resuming
+  // One pass of the store's iterator over plain names; a group (common prefix) ends the pass,
+  // and the next starts past the whole group with one seek instead of stepping over its names.
   while (true) {
-    constexpr size_t kScanPageMax = 1024;
-    const size_t page = std::min(options.max_results - results() + 1, scan_page);
-    scan_page = std::min(scan_page * 2, kScanPageMax);
-    ASSIGN_OR_RETURN(std::vector<MetadataEntry> entries, store_.Scan(from, to, page));
-    if (entries.empty()) return listing;
-    for (MetadataEntry& entry : entries) {
-      const std::string_view name = keys::ObjectName(entry.key, container);
-      const std::string_view group = group_of(name);
+    std::optional<std::string> next_from;  // set when a group ends the pass
+    Status decoded;
+    RETURN_IF_ERROR(store_.Visit(from, to, [&](std::string_view key, std::string_view value) {
+      const std::string_view name = keys::ObjectName(key, container);
       if (results() == options.max_results) {
         listing.truncated = true;
-        listing.next_start_after = last_returned;
-        return listing;
+        listing.next_start_after = last_was_group ? listing.common_prefixes.back() : listing.objects.back().first;
+        return false;
       }
+      const std::string_view group = group_of(name);
       if (!group.empty()) {
         listing.common_prefixes.emplace_back(group);
-        last_returned = group;
-        from = keys::ObjectPrefixEnd(container, group);
-        scan_page = 64;  // groups here: back to short pages
-        break;  // seek past the group
+        last_was_group = true;
+        next_from = keys::ObjectPrefixEnd(container, group);
+        return false;
       }
-      ASSIGN_OR_RETURN(ObjectRecord record, DecodeObjectRecord(entry.value));
-      listing.objects.emplace_back(std::string(name), std::move(record));
-      last_returned = name;
-      from = entry.key + '\0';
-    }
+      auto record = DecodeObjectRecord(value);
+      if (!record.ok()) {
+        decoded = record.status();
+        return false;
+      }
+      listing.objects.emplace_back(std::string(name), std::move(*record));
+      last_was_group = false;
+      return true;
+    }));
+    RETURN_IF_ERROR(decoded);
+    if (!next_from) return listing;  // the range or the page is done
+    from = std::move(*next_from);
   }
 }
 

@@ -68,18 +68,18 @@ Result<std::optional<std::string>> RocksDbMetadataStore::Get(std::string_view ke
   return std::optional<std::string>(std::move(value));
 }
 
-Result<std::vector<MetadataEntry>> RocksDbMetadataStore::Scan(std::string_view from, std::string_view to,
-                                                             size_t limit) {
+Status RocksDbMetadataStore::Visit(std::string_view from, std::string_view to, const Visitor& visit) {
   rocksdb::ReadOptions read_options;
   const rocksdb::Slice upper = ToSlice(to);
   read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
-  std::vector<MetadataEntry> entries;
-  for (it->Seek(ToSlice(from)); it->Valid() && entries.size() < limit; it->Next()) {
-    entries.push_back({it->key().ToString(), it->value().ToString()});
+  for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
   }
-  RETURN_IF_ERROR(FromRocksDb(it->status(), "metadata scan"));
-  return entries;
+  return FromRocksDb(it->status(), "metadata scan");
 }
 
 Task<Status> RocksDbMetadataStore::Commit(MetadataBatch batch) {

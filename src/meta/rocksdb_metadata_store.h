@@ -31,7 +31,7 @@ class RocksDbMetadataStore final : public MetadataStore {
   ~RocksDbMetadataStore() override;
 
   Result<std::optional<std::string>> Get(std::string_view key) override;
-  Result<std::vector<MetadataEntry>> Scan(std::string_view from, std::string_view to, size_t limit) override;
+  Status Visit(std::string_view from, std::string_view to, const Visitor& visit) override;
   Task<Status> Commit(MetadataBatch batch) override;
   Task<void> Close() override;
 

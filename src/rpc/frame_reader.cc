@@ -85,10 +85,13 @@ Task<Status> FrameReader::ReadPayload(std::span<std::byte> destination, CancelTo
   CHECK_EQ(destination.size(), payload_remaining_);
   // First what came in with the header, then straight into the destination; anything beyond
   // the payload (the next frames) spills into the receive buffer through the second iovec.
+  // The CRC runs over each chunk as it lands, while it is still in the cache, rather than in a
+  // second pass over the whole payload from memory.
   const size_t from_buffer = std::min<size_t>(buffered(), destination.size());
   if (from_buffer > 0) std::memcpy(destination.data(), buffer_.get() + begin_, from_buffer);
   begin_ += from_buffer;
   size_t done = from_buffer;
+  uint32_t crc = check_crc ? Crc32c(destination.first(from_buffer)) : 0;
   if (buffered() == 0) begin_ = end_ = 0;
   while (done < destination.size()) {
     iovec parts[2] = {{destination.data() + done, destination.size() - done},
@@ -97,12 +100,12 @@ Task<Status> FrameReader::ReadPayload(std::span<std::byte> destination, CancelTo
     if (!received.ok()) co_return received.status();
     if (*received == 0) co_return Status::Unavailable("peer closed the connection mid-payload");
     const size_t into_destination = std::min(*received, destination.size() - done);
+    if (check_crc) crc = Crc32c(destination.subspan(done, into_destination), crc);
     done += into_destination;
     end_ += *received - into_destination;
   }
   payload_remaining_ = 0;
   if (!check_crc) co_return Status::Ok();
-  const uint32_t crc = Crc32c(destination);
   if (crc != payload_crc_) {
     co_return Status::DataLoss(
         fmt::format("payload checksum {:#010x}, computed {:#010x}", payload_crc_, crc));
