@@ -1,0 +1,76 @@
+#include "kv/kv_index.h"
+
+#include <bit>
+
+#include "base/check.h"
+
+namespace cerulean::kv {
+
+KvIndex::KvIndex(size_t initial_slots) {
+  const size_t slots = std::bit_ceil(std::max<size_t>(initial_slots, 16));
+  slots_.resize(slots);
+  mask_ = slots - 1;
+}
+
+size_t KvIndex::Home(uint32_t ns, uint64_t key_a) const {
+  // Keys are SHA-256 output, already uniform; the namespace is mixed in so that one key in
+  // many namespaces does not pile up in one run.
+  return (key_a ^ (static_cast<uint64_t>(ns) * 0x9E3779B97F4A7C15ull)) & mask_;
+}
+
+KvEntry* KvIndex::Find(uint32_t ns, const KvKey& key) {
+  const uint64_t a = key.word(0), b = key.word(1);
+  for (size_t i = Home(ns, a);; i = (i + 1) & mask_) {
+    KvEntry& slot = slots_[i];
+    if (slot.ns == 0) return nullptr;
+    if (slot.ns == ns && slot.key_a == a && slot.key_b == b) return &slot;
+  }
+}
+
+KvEntry* KvIndex::Insert(uint32_t ns, const KvKey& key) {
+  CHECK(ns != 0);
+  if ((size_ + 1) * 8 > slots_.size() * 7) Grow();
+  const uint64_t a = key.word(0);
+  size_t i = Home(ns, a);
+  while (slots_[i].ns != 0) i = (i + 1) & mask_;
+  KvEntry& slot = slots_[i];
+  slot = KvEntry{};
+  slot.ns = ns;
+  slot.key_a = a;
+  slot.key_b = key.word(1);
+  size_++;
+  return &slot;
+}
+
+void KvIndex::Erase(KvEntry* entry) {
+  size_t hole = static_cast<size_t>(entry - slots_.data());
+  CHECK(hole < slots_.size() && slots_[hole].ns != 0);
+  // Backward shift: later entries of the run move into the hole if their home allows, so that
+  // lookups never need tombstones.
+  for (size_t i = (hole + 1) & mask_;; i = (i + 1) & mask_) {
+    KvEntry& next = slots_[i];
+    if (next.ns == 0) break;
+    const size_t home = Home(next.ns, next.key_a);
+    // `next` may fill the hole unless its home lies cyclically in (hole, i].
+    const bool home_after_hole = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+    if (home_after_hole) continue;
+    slots_[hole] = next;
+    hole = i;
+  }
+  slots_[hole] = KvEntry{};
+  size_--;
+}
+
+void KvIndex::Grow() {
+  std::vector<KvEntry> old = std::move(slots_);
+  slots_.assign(old.size() * 2, KvEntry{});
+  mask_ = slots_.size() - 1;
+  for (const KvEntry& entry : old) {
+    if (entry.ns == 0) continue;
+    size_t i = Home(entry.ns, entry.key_a);
+    while (slots_[i].ns != 0) i = (i + 1) & mask_;
+    slots_[i] = entry;
+  }
+}
+
+}  // namespace cerulean::kv

@@ -1,0 +1,69 @@
+// KvIndex: a node's in-memory index of its KV-cache entries, 48 bytes a slot in one open-
+// addressing table (linear probing, backward-shift deletion, doubled at 7/8 full). An entry
+// costs 48 bytes over the load: 55 bytes just before a growth, 110 just after. The store sizes
+// the table for the entries its tiers can hold, so that a full cache runs near the top.
+//
+// A slot keeps the first 16 bytes of the key's 32-byte SHA-256 digest: a false match needs two
+// of 2^128 values to meet, and a get compares the full key kept beside the value anyway.
+// Single-threaded. Pointers to entries are invalidated by Insert and Erase.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kv/kv_key.h"
+
+namespace cerulean::kv {
+
+struct KvEntry {
+  uint64_t key_a = 0;       // the key's first 8 bytes
+  uint64_t key_b = 0;       // its next 8
+  uint32_t ns = 0;          // the namespace id; 0 marks an empty slot
+  uint32_t value_bytes = 0;
+  uint64_t offset = 0;      // the record's logical offset in the DRAM tier's log
+  uint32_t expires_s = 0;   // store-clock seconds; 0: never
+  uint32_t lease_until = 0; // store-clock ticks (10 ms), compared with wrap-around arithmetic
+  uint16_t pins = 0;
+  uint8_t flags = 0;
+  uint8_t reserved = 0;
+  uint32_t reserved2 = 0;
+
+  static constexpr uint8_t kReferenced = 1;  // read since its last second chance
+
+  bool Matches(uint32_t n, const KvKey& key) const { return ns == n && key_a == key.word(0) && key_b == key.word(1); }
+};
+static_assert(sizeof(KvEntry) == 48);
+
+class KvIndex {
+ public:
+  explicit KvIndex(size_t initial_slots = 1024);
+
+  KvEntry* Find(uint32_t ns, const KvKey& key);
+  const KvEntry* Find(uint32_t ns, const KvKey& key) const { return const_cast<KvIndex*>(this)->Find(ns, key); }
+  // Adds an entry for a key that is not present (the caller has looked); returns where it is.
+  KvEntry* Insert(uint32_t ns, const KvKey& key);
+  void Erase(KvEntry* entry);
+
+  size_t size() const { return size_; }
+  size_t slots() const { return slots_.size(); }
+  size_t memory_bytes() const { return slots_.size() * sizeof(KvEntry); }
+
+  // Calls f(entry) on every entry; f must not insert or erase.
+  template <typename F>
+  void ForEach(F&& f) {
+    for (KvEntry& entry : slots_) {
+      if (entry.ns != 0) f(entry);
+    }
+  }
+
+ private:
+  size_t Home(uint32_t ns, uint64_t key_a) const;
+  void Grow();
+
+  std::vector<KvEntry> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+};
+
+}  // namespace cerulean::kv

@@ -1,0 +1,135 @@
+// KvStore: one node's KV cache: the index, the DRAM tier, TTLs, pins, read leases, namespace
+// quotas and eviction. Entries are immutable; a put is put-if-absent and becomes visible only
+// once its whole value is in place. Single-threaded: it lives on the node's shard, and every
+// operation but a put that has to wait for readers to leave is synchronous.
+// docs/protocols/kv_cache.md describes the model, eviction and the limits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "kv/dram_tier.h"
+#include "kv/kv_index.h"
+#include "kv/kv_key.h"
+#include "runtime/cancellation.h"
+#include "runtime/env.h"
+#include "runtime/event.h"
+#include "runtime/task.h"
+
+namespace cerulean::kv {
+
+// What a node enforces for one namespace.
+struct KvNamespaceLimits {
+  uint32_t id = 0;  // never 0
+  std::string name;
+  uint64_t quota_bytes = UINT64_MAX;  // this node's share of the namespace's quota
+  uint32_t value_bytes_max = 64u << 20;
+  uint32_t pieces_max = 4096;
+  uint32_t default_ttl_s = 0;  // 0: no expiry unless a put asks
+};
+
+struct KvStoreOptions {
+  uint64_t dram_bytes = 1ull << 30;
+  uint64_t segment_bytes = 16ull << 20;  // lowered to a 64th of dram_bytes if larger
+  // The table is sized for this many entries up front (it grows past it).
+  size_t expected_entries = 16384;
+  Duration lease = std::chrono::seconds(10);
+};
+
+struct KvPut {
+  KvKey key;
+  std::span<const uint32_t> piece_bytes;  // sums to value's size; empty: one piece
+  std::span<const std::byte> value;
+  // The value's CRC32C as the client computed it; checked against the stored bytes.
+  std::optional<uint32_t> value_crc;
+  uint32_t ttl_s = 0;  // 0: the namespace's default
+  bool pin = false;
+};
+
+enum class PutOutcome : uint8_t { kStored = 0, kAlreadyPresent = 1 };
+
+// A value found by Get: views into the DRAM tier, valid while `hold` is kept.
+struct KvValue {
+  std::span<const std::byte> bytes;
+  std::span<const uint32_t> piece_bytes;
+  uint32_t crc = 0;
+  DramTier::Hold hold;
+};
+
+struct KvStoreStats {
+  uint64_t entries = 0;
+  uint64_t dram_capacity_bytes = 0;
+  uint64_t dram_used_bytes = 0;     // the log's span, dead records included
+  uint64_t live_value_bytes = 0;
+  uint64_t index_bytes = 0;
+  uint64_t gets = 0, hits = 0, puts = 0, stored = 0, evicted = 0, expired = 0, second_chances = 0;
+  uint64_t kept_pinned_or_leased = 0;
+};
+
+class KvStore {
+ public:
+  static Result<std::unique_ptr<KvStore>> Create(Env& env, const KvStoreOptions& options);
+
+  // Adds or replaces a namespace's limits (a replaced quota applies to later puts).
+  void SetNamespace(const KvNamespaceLimits& limits);
+  const KvNamespaceLimits* FindNamespace(uint32_t id) const;
+  uint64_t NamespaceBytes(uint32_t id) const;
+
+  // Stores a value unless the key is present. Waits (up to `cancel`) only if the space it needs
+  // is held by readers. Errors: NotFound (namespace), InvalidArgument (pieces, CRC), OutOfRange
+  // (value over the namespace's limit), ResourceExhausted (quota; DRAM full of pinned or leased
+  // entries), DataLoss (the bytes do not match value_crc).
+  Task<Result<PutOutcome>> Put(uint32_t ns, const KvPut& put, CancelToken cancel = {});
+  // The value, or nothing on a miss; marks it read (its second chance).
+  Result<std::optional<KvValue>> Get(uint32_t ns, const KvKey& key);
+  // Presence; with `lease`, present entries are kept from eviction for the lease time.
+  Result<bool> Exists(uint32_t ns, const KvKey& key, bool lease);
+  // How many keys, from the first, are present (the longest cached prefix).
+  Result<size_t> LookupPrefix(uint32_t ns, std::span<const KvKey> keys, bool lease);
+  // Whether it was present.
+  Result<bool> Remove(uint32_t ns, const KvKey& key);
+  // Pinned entries are never evicted (they still expire); pins count up and down.
+  Result<bool> Pin(uint32_t ns, const KvKey& key);
+  Result<bool> Unpin(uint32_t ns, const KvKey& key);
+
+  KvStoreStats Stats() const;
+  DramTier& dram() { return *dram_; }
+
+ private:
+  KvStore(Env& env, const KvStoreOptions& options, std::unique_ptr<DramTier> dram);
+
+  struct NamespaceState {
+    KvNamespaceLimits limits;
+    uint64_t live_bytes = 0;
+  };
+
+  uint32_t NowSeconds() const;
+  uint32_t NowTicks() const;
+  bool Expired(const KvEntry& entry) const;
+  bool Protected(const KvEntry& entry) const;
+  // The live entry for a key (expired ones are dropped on the way), or null.
+  KvEntry* Live(uint32_t ns, const KvKey& key);
+  void Drop(KvEntry* entry);
+  Result<NamespaceState*> Namespace(uint32_t id);
+  // Frees the tail segment by segment until `bytes` fit.
+  Task<Status> MakeRoom(uint64_t bytes, CancelToken cancel);
+  // Deals with the records of one tail segment; returns how many records it freed.
+  size_t EvictTailSegment();
+
+  Env& env_;
+  KvStoreOptions options_;
+  std::unique_ptr<DramTier> dram_;
+  KvIndex index_;
+  std::unordered_map<uint32_t, NamespaceState> namespaces_;
+  TimePoint epoch_;
+  Event released_;  // set when a reader lets go of a segment
+  KvStoreStats stats_;
+};
+
+}  // namespace cerulean::kv
