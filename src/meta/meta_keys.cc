@@ -94,6 +94,12 @@ std::string Node(std::string_view node_id) {
   return key;
 }
 
+std::string KvNamespace(std::string_view name) {
+  std::string key(1, kKvNamespace);
+  key += name;
+  return key;
+}
+
 std::string Counter(std::string_view name) {
   std::string key(1, kCounter);
   key.append(name);

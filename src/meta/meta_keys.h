@@ -16,6 +16,7 @@ inline constexpr char kNode = 'N';
 inline constexpr char kStagedBlock = 'S';
 inline constexpr char kUpload = 'U';
 inline constexpr char kCounter = 'Z';
+inline constexpr char kKvNamespace = 'K';
 
 // C<container>
 std::string Container(std::string_view container);
@@ -47,6 +48,8 @@ std::string Extent(uint64_t extent_id);
 // N<node id>: a storage node's last known address, so that readers can reach extents at once
 // after a meta restart, before the node's next heartbeat.
 std::string Node(std::string_view node_id);
+// K<name>: a KV-cache namespace (its id and settings).
+std::string KvNamespace(std::string_view name);
 // Z<name>: a counter (the next extent id, say).
 std::string Counter(std::string_view name);
 

@@ -36,6 +36,9 @@ inline constexpr uint32_t kCommitBlocksMethod = rpc::MethodId(kMetaService, 18);
 inline constexpr uint32_t kListBlocksMethod = rpc::MethodId(kMetaService, 19);
 inline constexpr uint32_t kAbortUploadMethod = rpc::MethodId(kMetaService, 20);
 inline constexpr uint32_t kListUploadsMethod = rpc::MethodId(kMetaService, 21);
+// KV-cache namespaces (messages in kv/kv_messages.h).
+inline constexpr uint32_t kKvOpenNamespaceMethod = rpc::MethodId(kMetaService, 22);
+inline constexpr uint32_t kKvNamespaceByIdMethod = rpc::MethodId(kMetaService, 23);
 
 // Extents per begin-put or locate call.
 inline constexpr uint32_t kExtentsPerCallMax = 1024;

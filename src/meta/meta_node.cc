@@ -35,8 +35,10 @@ Task<Result<std::unique_ptr<MetaNode>>> MetaNode::Open(Env& env, const MetaOptio
   node->names_ = std::make_unique<Namespace>(env, *node->store_);
   node->extents_ = std::make_unique<ExtentManager>(env, *node->store_, node->cluster_, storage, options.extents);
   node->names_->set_accounting(node->extents_.get());
+  node->kv_namespaces_ = std::make_unique<KvNamespaces>(env, *node->store_);
   CO_RETURN_IF_ERROR(node->LoadNodes());
   CO_RETURN_IF_ERROR(node->extents_->Load());
+  CO_RETURN_IF_ERROR(node->kv_namespaces_->Load());
   node->tasks_ = std::make_unique<TaskGroup>(env);
   node->tasks_->Spawn(node->MaintainLoop());
   co_return std::move(node);
@@ -258,6 +260,20 @@ ClusterStatusResponse MetaNode::ClusterStatus() {
   response.committed_bytes = stats.committed_bytes;
   response.garbage_bytes = stats.garbage_bytes;
   response.compaction_candidates = stats.compaction_candidates.size();
+  return response;
+}
+
+Task<Result<kv::KvNamespaceResponse>> MetaNode::OpenKvNamespace(kv::KvNamespaceSpec spec) {
+  kv::KvNamespaceResponse response;
+  CO_ASSIGN_OR_RETURN(response.spec, co_await kv_namespaces_->Open(std::move(spec)));
+  response.nodes_up = static_cast<uint32_t>(cluster_.up_count());
+  co_return response;
+}
+
+Result<kv::KvNamespaceResponse> MetaNode::KvNamespaceById(uint32_t id) const {
+  kv::KvNamespaceResponse response;
+  ASSIGN_OR_RETURN(response.spec, kv_namespaces_->ById(id));
+  response.nodes_up = static_cast<uint32_t>(cluster_.up_count());
   return response;
 }
 

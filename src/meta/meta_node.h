@@ -8,6 +8,7 @@
 #include <string>
 
 #include "meta/cluster_map.h"
+#include "meta/kv_namespaces.h"
 #include "meta/extent_manager.h"
 #include "meta/meta_messages.h"
 #include "meta/metadata_store.h"
@@ -54,6 +55,9 @@ class MetaNode {
   Result<ListUploadsResponse> ListUploads(const ListUploadsRequest& request);
   Task<Result<NodeReportResponse>> ReportNode(NodeReportRequest request);
   ClusterStatusResponse ClusterStatus();
+  // KV-cache namespaces: opened by name (created on first use), looked up by id.
+  Task<Result<kv::KvNamespaceResponse>> OpenKvNamespace(kv::KvNamespaceSpec spec);
+  Result<kv::KvNamespaceResponse> KvNamespaceById(uint32_t id) const;
 
   Namespace& names() { return *names_; }
   ExtentManager& extents() { return *extents_; }
@@ -72,6 +76,7 @@ class MetaNode {
   ClusterMap cluster_;
   std::unique_ptr<Namespace> names_;
   std::unique_ptr<ExtentManager> extents_;
+  std::unique_ptr<KvNamespaces> kv_namespaces_;
   CancelSource stopping_;
   std::unique_ptr<TaskGroup> tasks_;
 };

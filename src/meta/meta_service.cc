@@ -92,6 +92,20 @@ Task<Status> ListObjects(Namespace& names, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+Task<Status> OpenKvNamespace(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(kv::KvOpenNamespaceRequest request, kv::DecodeKvOpenNamespaceRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(kv::KvNamespaceResponse response, co_await meta.OpenKvNamespace(std::move(request.spec)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> KvNamespaceById(MetaNode& meta, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(kv::KvNamespaceByIdRequest request, kv::DecodeKvNamespaceByIdRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(kv::KvNamespaceResponse response, meta.KvNamespaceById(request.id));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
 Task<Status> BeginPut(MetaNode& meta, rpc::RpcContext& context) {
   CO_ASSIGN_OR_RETURN(BeginPutRequest request, DecodeBeginPutRequest(context.request_message.span()));
   CO_ASSIGN_OR_RETURN(BeginPutResponse response, co_await meta.BeginPut(std::move(request)));
@@ -205,6 +219,10 @@ void RegisterMetaService(rpc::ServiceRegistry& registry, MetaNode& meta) {
   registry.Register(kListBlocksMethod, "meta.list_blocks", [m](rpc::RpcContext& c) { return ListBlocks(*m, c); });
   registry.Register(kAbortUploadMethod, "meta.abort_upload", [m](rpc::RpcContext& c) { return AbortUpload(*m, c); });
   registry.Register(kListUploadsMethod, "meta.list_uploads", [m](rpc::RpcContext& c) { return ListUploads(*m, c); });
+  registry.Register(kKvOpenNamespaceMethod, "meta.kv_open_namespace",
+                    [m](rpc::RpcContext& c) { return OpenKvNamespace(*m, c); });
+  registry.Register(kKvNamespaceByIdMethod, "meta.kv_namespace_by_id",
+                    [m](rpc::RpcContext& c) { return KvNamespaceById(*m, c); });
 }
 
 }  // namespace cerulean::meta

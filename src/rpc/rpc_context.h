@@ -5,6 +5,7 @@
 
 #include <sys/uio.h>
 
+#include <memory>
 #include <string_view>
 #include <optional>
 #include <vector>
@@ -41,6 +42,9 @@ struct RpcContext {
   PooledBuffer response_payload_owner;
   // More owners, when the response gathers bytes from several buffers (a vectorised read).
   std::vector<PooledBuffer> response_payload_owners;
+  // Anything else that must live until the response is written (a KV value's hold on the
+  // memory it is sent from).
+  std::vector<std::shared_ptr<void>> response_payload_holds;
   // The response payload's CRC32C, if the handler knows it for these exact bytes (a storage
   // read derives it from the checksums it verified); otherwise the server computes it.
   std::optional<uint32_t> response_payload_crc;
@@ -54,6 +58,7 @@ struct RpcContext {
     response_payload.clear();
     response_payload_owner = PooledBuffer();
     response_payload_owners.clear();
+    response_payload_holds.clear();
     response_payload_crc.reset();
   }
 };

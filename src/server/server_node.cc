@@ -123,7 +123,29 @@ Task<Status> ServerNode::StartStorage(const std::string& directory) {
   if (!opened.ok()) co_return opened.status();
   store_ = std::move(*opened);
   storage::RegisterStorageService(registry_, *store_, *peers_);
+  CO_ASSIGN_OR_RETURN(kv_store_, kv::KvStore::Create(env_, options_.kv));
+  kv::NamespaceLookup lookup;
+  if (meta_ != nullptr || !options_.meta_address.empty()) {
+    lookup = [this](uint32_t id) { return LookupKvNamespace(id); };
+  }
+  kv_service_ = std::make_unique<kv::KvService>(*kv_store_, std::move(lookup));
+  kv_service_->Register(registry_);
   co_return Status::Ok();
+}
+
+Task<Result<kv::KvNamespaceLimits>> ServerNode::LookupKvNamespace(uint32_t id) {
+  kv::KvNamespaceResponse response;
+  if (meta_ != nullptr) {
+    CO_ASSIGN_OR_RETURN(response, meta_->KvNamespaceById(id));
+  } else {
+    CO_ASSIGN_OR_RETURN(NetAddress meta_address, NetAddress::Parse(options_.meta_address));
+    rpc::MessageBuffer message = rpc::EncodeMessage(kv::KvNamespaceByIdRequest{.id = id});
+    CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
+                        co_await peers_->Call(meta_address, meta::kKvNamespaceByIdMethod, message.span(), {},
+                                              {.timeout = std::chrono::seconds(5), .cancel = stopping_.token()}));
+    CO_ASSIGN_OR_RETURN(response, kv::DecodeKvNamespaceResponse(answer.message.span()));
+  }
+  co_return kv::LimitsOnNode(response.spec, response.nodes_up);
 }
 
 meta::NodeReportRequest ServerNode::Report() const {
@@ -170,7 +192,9 @@ Task<void> ServerNode::Stop() {
     co_await tasks_->Join();
   }
   tasks_.reset();
-  server_.reset();
+  server_.reset();  // no response is being sent from the KV cache now
+  kv_service_.reset();
+  kv_store_.reset();
   if (peers_ != nullptr) co_await peers_->Close();
   if (meta_ != nullptr) co_await meta_->Close();
   if (store_ != nullptr) co_await store_->Close();

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "kv/kv_service.h"
+#include "kv/kv_store.h"
 #include "meta/meta_node.h"
 #include "rpc/rpc_client.h"
 #include "rpc/rpc_server.h"
@@ -30,6 +32,7 @@ struct ServerNodeOptions {
   Duration heartbeat_every = std::chrono::seconds(1);
   Duration down_after = std::chrono::seconds(10);
   storage::ExtentStoreOptions store;
+  kv::KvStoreOptions kv;  // the KV cache of a storage node
   std::string version;
   std::string build;
 };
@@ -47,11 +50,13 @@ class ServerNode {
   const std::string& node_id() const { return node_id_; }
   meta::MetaNode* meta() { return meta_.get(); }
   storage::ExtentStore* store() { return store_.get(); }
+  kv::KvStore* kv_store() { return kv_store_.get(); }
 
  private:
   ServerNode(Env& env, const ServerNodeOptions& options);
   Task<Status> StartRoles();
   Task<Status> StartStorage(const std::string& directory);
+  Task<Result<kv::KvNamespaceLimits>> LookupKvNamespace(uint32_t id);
   meta::NodeReportRequest Report() const;
   Task<Status> SendReport();
   Task<void> HeartbeatLoop();
@@ -63,6 +68,8 @@ class ServerNode {
   std::unique_ptr<rpc::RpcClient> peers_;  // chain forwarding, meta's calls to storage, heartbeats
   std::unique_ptr<meta::MetaNode> meta_;
   std::unique_ptr<storage::ExtentStore> store_;
+  std::unique_ptr<kv::KvStore> kv_store_;
+  std::unique_ptr<kv::KvService> kv_service_;
   std::string node_id_;
   std::string storage_directory_;
   std::unique_ptr<rpc::RpcServer> server_;

@@ -1,0 +1,130 @@
+// The native C++ client of Cerulean's KV cache (docs/protocols/kv_cache.md): batched,
+// put-if-absent storage of immutable KV-cache blocks keyed by prefix-hash digests.
+//
+//   auto kv = cerulean::KvClient::Open({.meta_address = "127.0.0.1:7400"});
+//   auto ns = (*kv)->OpenNamespace({.model = "llama-3-8b", .dtype = "bf16", .tp_rank = 0});
+//   auto keys = cerulean::KvPrefixHasher("llama-3-8b").Keys(tokens, 16);
+//   size_t cached = *(*kv)->LookupPrefix(*ns, keys);
+//   (*kv)->BatchGet(*ns, gets);   // the cached prefix, scattered into per-piece buffers
+//   (*kv)->BatchPut(*ns, puts);   // the rest
+//
+// Keys are hashed onto storage nodes by the client (rendezvous hashing over the nodes that are
+// up), so no call on the data path goes to meta; each batch is one call per node, all in
+// parallel. With one replica (the default: a cache can be recomputed) entries on a lost node
+// are misses, not errors; with two or three they are still hits.
+//
+// Thread-safe: calls run on the client's own event-loop thread and the methods wait for them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "kv/kv_key.h"
+
+namespace cerulean {
+
+using KvKey = kv::KvKey;
+using KvPrefixHasher = kv::PrefixHasher;
+
+struct KvClientOptions {
+  std::string meta_address = "127.0.0.1:7400";
+  std::chrono::milliseconds timeout{10'000};
+  // The node list is asked of meta again at most this often, when a node fails to answer.
+  std::chrono::milliseconds map_refresh_min{500};
+};
+
+// {model, dtype, layout, tp/pp rank, tenant}, and the settings used if the namespace is new.
+struct KvNamespaceOptions {
+  std::string model;
+  std::string dtype;
+  std::string layout;
+  uint32_t tp_rank = 0;
+  uint32_t pp_rank = 0;
+  std::string tenant;
+  uint8_t replicas = 1;
+  uint64_t quota_bytes = 0;  // 0: none
+  uint32_t value_bytes_max = 64u << 20;
+  uint32_t pieces_max = 4096;
+  uint32_t default_ttl_s = 0;
+};
+
+struct KvNamespace {
+  uint32_t id = 0;
+  std::string name;
+  uint8_t replicas = 1;
+  uint64_t quota_bytes = 0;
+  uint32_t value_bytes_max = 0;
+  uint32_t default_ttl_s = 0;
+};
+
+struct KvPutItem {
+  KvKey key;
+  std::vector<std::span<const std::byte>> pieces;  // the value, piece by piece
+  uint32_t ttl_s = 0;                               // 0: the namespace's default
+  bool pin = false;
+};
+
+// Where a value goes: one buffer per piece, each of exactly that piece's size.
+struct KvGetItem {
+  KvKey key;
+  std::vector<std::span<std::byte>> pieces;
+};
+
+enum class KvPutResult { kStored, kAlreadyPresent };
+
+struct KvStats {
+  uint64_t nodes = 0;
+  uint64_t entries = 0;
+  uint64_t dram_capacity_bytes = 0;
+  uint64_t dram_used_bytes = 0;
+  uint64_t live_value_bytes = 0;
+  uint64_t index_bytes = 0;
+  uint64_t gets = 0, hits = 0, puts = 0, stored = 0, evicted = 0, expired = 0;
+};
+
+namespace client {
+class KvClientCore;
+}
+
+class KvClient {
+ public:
+  static Result<std::unique_ptr<KvClient>> Open(KvClientOptions options);
+  ~KvClient();
+  KvClient(const KvClient&) = delete;
+  KvClient& operator=(const KvClient&) = delete;
+
+  // The namespace of these options, created on first use. InvalidArgument for a bad name part.
+  Result<KvNamespace> OpenNamespace(const KvNamespaceOptions& options);
+
+  // Put-if-absent, one result per item. An entry is visible only once complete.
+  std::vector<Result<KvPutResult>> BatchPut(const KvNamespace& ns, std::span<const KvPutItem> items);
+  // One result per item: true when found (and scattered into its buffers), false on a miss.
+  // InvalidArgument when the buffers do not match the stored pieces.
+  std::vector<Result<bool>> BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items);
+  // Presence of each key; with `lease`, what is found is kept from eviction for a while.
+  Result<std::vector<bool>> BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease = false);
+  // How many keys, from the first, are present: the longest cached prefix.
+  Result<size_t> LookupPrefix(const KvNamespace& ns, std::span<const KvKey> keys, bool lease = false);
+  // One result per key: whether it was present.
+  std::vector<Result<bool>> Remove(const KvNamespace& ns, std::span<const KvKey> keys);
+  std::vector<Result<bool>> Pin(const KvNamespace& ns, std::span<const KvKey> keys);
+  std::vector<Result<bool>> Unpin(const KvNamespace& ns, std::span<const KvKey> keys);
+  // Summed over the storage nodes that answer.
+  Result<KvStats> Stats();
+
+ private:
+  class Impl;
+  explicit KvClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// "<tenant>/<model>/<dtype>/<layout>/tp<r>/pp<r>", or InvalidArgument naming the bad part.
+Result<std::string> KvNamespaceName(const KvNamespaceOptions& options);
+
+}  // namespace cerulean

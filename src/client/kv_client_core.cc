@@ -1,0 +1,417 @@
+#include "client/kv_client_core.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "base/crc32c.h"
+#include "base/logging.h"
+#include "meta/meta_messages.h"
+#include "runtime/when_all.h"
+
+namespace cerulean::client {
+namespace {
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+uint64_t HashOf(std::string_view text) {  // FNV-1a
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (char c : text) hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  return Mix(hash);
+}
+
+bool NodeUnreachable(const Status& status) {
+  return status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kDeadlineExceeded;
+}
+
+uint64_t ValueBytes(const KvGetItem& item) {
+  uint64_t bytes = 0;
+  for (const auto& piece : item.pieces) bytes += piece.size();
+  return bytes;
+}
+
+uint64_t ValueBytes(const KvPutItem& item) {
+  uint64_t bytes = 0;
+  for (const auto& piece : item.pieces) bytes += piece.size();
+  return bytes;
+}
+
+// Cuts a node's items into calls within the per-call limits.
+template <typename Item>
+std::vector<std::vector<size_t>> Chunks(std::span<const Item> items, const std::vector<size_t>& indexes) {
+  std::vector<std::vector<size_t>> chunks;
+  uint64_t bytes = 0;
+  for (size_t index : indexes) {
+    const uint64_t value = ValueBytes(items[index]);
+    if (chunks.empty() || chunks.back().size() == kv::kKvBatchMax || bytes + value > kv::kKvBatchBytesMax) {
+      chunks.emplace_back();
+      bytes = 0;
+    }
+    chunks.back().push_back(index);
+    bytes += value;
+  }
+  return chunks;
+}
+
+}  // namespace
+
+KvClientCore::KvClientCore(Env& env, const KvClientOptions& options)
+    : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}) {}
+
+Task<Result<std::unique_ptr<KvClientCore>>> KvClientCore::Open(Env& env, const KvClientOptions& options) {
+  std::unique_ptr<KvClientCore> core(new KvClientCore(env, options));
+  CO_ASSIGN_OR_RETURN(core->meta_, NetAddress::Parse(options.meta_address));
+  Status refreshed = co_await core->RefreshNodes();
+  if (!refreshed.ok()) {
+    co_await core->Close();
+    co_return refreshed;
+  }
+  co_return std::move(core);
+}
+
+Task<void> KvClientCore::Close() { co_await rpc_.Close(); }
+
+Task<Status> KvClientCore::RefreshNodes() {
+  refreshed_ = env_.Now();
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
+                      co_await rpc_.Call(meta_, meta::kClusterStatusMethod, {}, {}, {.timeout = options_.timeout}));
+  CO_ASSIGN_OR_RETURN(meta::ClusterStatusResponse status, meta::DecodeClusterStatusResponse(answer.message.span()));
+  std::vector<Node> nodes;
+  for (const meta::NodeStatus& reported : status.nodes) {
+    auto address = NetAddress::Parse(reported.address);
+    if (!address.ok()) continue;
+    Node node{.id = reported.node_id, .address = *address, .hash = HashOf(reported.node_id), .up = reported.up};
+    // A node this client could not reach stays out until meta also knows, or the next refresh.
+    for (const Node& known : nodes_) {
+      if (known.id == node.id && !known.up) node.up = false;
+    }
+    nodes.push_back(std::move(node));
+  }
+  nodes_ = std::move(nodes);
+  co_return Status::Ok();
+}
+
+Task<void> KvClientCore::NodeFailed(size_t node) {
+  if (!nodes_[node].up) co_return;
+  LOG_INFO("kv client: storage node {} at {} did not answer", nodes_[node].id, nodes_[node].address.ToString());
+  nodes_[node].up = false;
+  if (env_.Now() - refreshed_ < options_.map_refresh_min) co_return;
+  const std::string id = nodes_[node].id;
+  Status refreshed = co_await RefreshNodes();
+  if (!refreshed.ok()) LOG_INFO("kv client: node list not refreshed: {}", refreshed.ToString());
+  for (Node& known : nodes_) {
+    if (known.id == id) known.up = false;
+  }
+}
+
+std::vector<size_t> KvClientCore::Replicas(const KvKey& key, size_t replicas) const {
+  std::vector<std::pair<uint64_t, size_t>> scores;
+  scores.reserve(nodes_.size());
+  const uint64_t key_hash = key.word(2);
+  for (size_t i = 0; i < nodes_.size(); i++) {
+    if (nodes_[i].up) scores.push_back({Mix(key_hash ^ nodes_[i].hash), i});
+  }
+  const size_t count = std::min(replicas, scores.size());
+  std::partial_sort(scores.begin(), scores.begin() + static_cast<ptrdiff_t>(count), scores.end(), std::greater<>());
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < count; i++) chosen.push_back(scores[i].second);
+  return chosen;
+}
+
+Task<Result<rpc::CallResult>> KvClientCore::CallNode(size_t node, uint32_t method, std::span<const std::byte> message,
+                                                     std::span<const iovec> payload, std::optional<uint32_t> payload_crc) {
+  auto answer = co_await rpc_.Call(nodes_[node].address, method, message, payload,
+                                   {.timeout = options_.timeout, .payload_crc = payload_crc});
+  if (!answer.ok() && NodeUnreachable(answer.status())) co_await NodeFailed(node);
+  co_return answer;
+}
+
+Task<Result<KvNamespace>> KvClientCore::OpenNamespace(const KvNamespaceOptions& options) {
+  CO_ASSIGN_OR_RETURN(std::string name, KvNamespaceName(options));
+  kv::KvOpenNamespaceRequest request;
+  request.spec = {.name = std::move(name), .replicas = options.replicas, .quota_bytes = options.quota_bytes,
+                  .value_bytes_max = options.value_bytes_max, .pieces_max = options.pieces_max,
+                  .default_ttl_s = options.default_ttl_s};
+  rpc::MessageBuffer message = rpc::EncodeMessage(request);
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await rpc_.Call(meta_, meta::kKvOpenNamespaceMethod, message.span(), {},
+                                                                 {.timeout = options_.timeout}));
+  CO_ASSIGN_OR_RETURN(kv::KvNamespaceResponse response, kv::DecodeKvNamespaceResponse(answer.message.span()));
+  co_return KvNamespace{.id = response.spec.id, .name = response.spec.name, .replicas = response.spec.replicas,
+                        .quota_bytes = response.spec.quota_bytes, .value_bytes_max = response.spec.value_bytes_max,
+                        .default_ttl_s = response.spec.default_ttl_s};
+}
+
+// --- put
+
+Task<std::vector<Result<KvPutResult>>> KvClientCore::BatchPut(const KvNamespace& ns, std::span<const KvPutItem> items) {
+  Plan plan(nodes_.size());
+  for (size_t i = 0; i < items.size(); i++) {
+    for (size_t node : Replicas(items[i].key, ns.replicas)) plan[node].push_back(i);
+  }
+  std::vector<std::vector<Result<KvPutResult>>> replies(items.size());
+  std::vector<Task<void>> calls;
+  for (size_t node = 0; node < plan.size(); node++) {
+    if (!plan[node].empty()) calls.push_back(PutOnNode(node, ns.id, items, plan[node], replies));
+  }
+  co_await WhenAll(std::move(calls));
+  // Stored where any replica stored it; an error only if no replica took it.
+  std::vector<Result<KvPutResult>> results;
+  results.reserve(items.size());
+  for (auto& item_replies : replies) {
+    Result<KvPutResult> result = Status::Unavailable("no storage node is up to take the entry");
+    for (auto& reply : item_replies) {
+      if (reply.ok()) {
+        if (!result.ok() || *reply == KvPutResult::kStored) result = *reply;
+      } else if (!result.ok() && NodeUnreachable(result.status())) {
+        result = reply.status();
+      }
+    }
+    results.push_back(std::move(result));
+  }
+  co_return results;
+}
+
+Task<void> KvClientCore::PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items,
+                                   const std::vector<size_t>& indexes,
+                                   std::vector<std::vector<Result<KvPutResult>>>& replies) {
+  for (const std::vector<size_t>& chunk : Chunks(items, indexes)) {
+    kv::KvPutRequest request;
+    request.ns = ns;
+    request.entries.reserve(chunk.size());
+    std::vector<iovec> payload;
+    uint32_t payload_crc = 0;
+    for (size_t index : chunk) {
+      const KvPutItem& item = items[index];
+      kv::KvPutEntry entry{.key = item.key, .ttl_s = item.ttl_s, .pin = item.pin};
+      for (const auto& piece : item.pieces) {
+        entry.piece_bytes.push_back(static_cast<uint32_t>(piece.size()));
+        entry.value_bytes += piece.size();
+        entry.value_crc = Crc32c(piece, entry.value_crc);
+        payload.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
+      }
+      payload_crc = Crc32cCombine(payload_crc, entry.value_crc, entry.value_bytes);
+      request.entries.push_back(std::move(entry));
+    }
+    rpc::MessageBuffer message = rpc::EncodeMessage(request);
+    auto answer = co_await CallNode(node, kv::kKvPutMethod, message.span(), payload, payload_crc);
+    Result<kv::KvOutcomesResponse> response =
+        answer.ok() ? kv::DecodeKvOutcomesResponse(answer->message.span()) : Result<kv::KvOutcomesResponse>(answer.status());
+    if (response.ok() && response->outcomes.size() != chunk.size()) {
+      response = Status::Internal("a storage node answered another number of entries than sent");
+    }
+    for (size_t i = 0; i < chunk.size(); i++) {
+      if (!response.ok()) {
+        replies[chunk[i]].push_back(response.status());
+        continue;
+      }
+      const kv::KvOutcome& outcome = response->outcomes[i];
+      if (outcome.code != StatusCode::kOk) {
+        replies[chunk[i]].push_back(Status(outcome.code, outcome.message));
+      } else {
+        replies[chunk[i]].push_back(outcome.flag ? KvPutResult::kAlreadyPresent : KvPutResult::kStored);
+      }
+    }
+  }
+}
+
+// --- get
+
+Task<std::vector<Result<bool>>> KvClientCore::BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items) {
+  std::vector<Result<bool>> results(items.size(), Result<bool>(false));
+  std::vector<std::vector<size_t>> replicas(items.size());
+  for (size_t i = 0; i < items.size(); i++) replicas[i] = Replicas(items[i].key, ns.replicas);
+  // Round r asks each key's r-th replica, for the keys whose earlier replicas did not answer.
+  std::vector<bool> unreachable(items.size(), true);
+  for (size_t round = 0; round < ns.replicas; round++) {
+    Plan plan(nodes_.size());
+    for (size_t i = 0; i < items.size(); i++) {
+      if (unreachable[i] && round < replicas[i].size()) plan[replicas[i][round]].push_back(i);
+      unreachable[i] = false;
+    }
+    std::vector<Task<void>> calls;
+    for (size_t node = 0; node < plan.size(); node++) {
+      if (!plan[node].empty()) calls.push_back(GetFromNode(node, ns.id, items, plan[node], results, unreachable));
+    }
+    if (calls.empty()) break;
+    co_await WhenAll(std::move(calls));
+  }
+  co_return results;  // keys no replica answered for are misses: a cache's entries can vanish
+}
+
+Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const KvGetItem> items,
+                                     const std::vector<size_t>& indexes, std::vector<Result<bool>>& results,
+                                     std::vector<bool>& unreachable) {
+  for (const std::vector<size_t>& chunk : Chunks(items, indexes)) {
+    kv::KvKeysRequest request{.ns = ns};
+    request.keys.reserve(chunk.size());
+    for (size_t index : chunk) request.keys.push_back(items[index].key);
+    rpc::MessageBuffer message = rpc::EncodeMessage(request);
+    auto answer = co_await CallNode(node, kv::kKvGetMethod, message.span());
+    if (!answer.ok()) {
+      for (size_t index : chunk) {
+        if (NodeUnreachable(answer.status())) unreachable[index] = true;
+        else results[index] = answer.status();
+      }
+      continue;
+    }
+    auto response = kv::DecodeKvGetResponse(answer->message.span());
+    if (response.ok() && response->entries.size() != chunk.size()) {
+      response = Status::Internal("a storage node answered another number of entries than asked");
+    }
+    if (!response.ok()) {
+      for (size_t index : chunk) results[index] = response.status();
+      continue;
+    }
+    // The payload's CRC was checked on arrival; scatter each value into its piece buffers.
+    const std::span<const std::byte> payload = answer->payload.span().first(answer->payload_bytes);
+    uint64_t at = 0;
+    for (size_t i = 0; i < chunk.size(); i++) {
+      const kv::KvGetEntry& entry = response->entries[i];
+      const KvGetItem& item = items[chunk[i]];
+      if (entry.code != StatusCode::kOk) {
+        results[chunk[i]] = Status(entry.code, entry.message);
+        continue;
+      }
+      if (!entry.found) continue;
+      if (at + entry.value_bytes > payload.size()) {
+        results[chunk[i]] = Status::Internal("a storage node sent fewer bytes than its entries say");
+        break;
+      }
+      const std::span<const std::byte> value = payload.subspan(at, entry.value_bytes);
+      at += entry.value_bytes;
+      bool fits = entry.piece_bytes.size() == item.pieces.size();
+      for (size_t p = 0; fits && p < item.pieces.size(); p++) fits = item.pieces[p].size() == entry.piece_bytes[p];
+      if (!fits) {
+        results[chunk[i]] = Status::InvalidArgument(fmt::format(
+            "key {} holds {} pieces of {} bytes in all; {} buffers of {} bytes were given", item.key.Hex(),
+            entry.piece_bytes.size(), entry.value_bytes, item.pieces.size(), ValueBytes(item)));
+        continue;
+      }
+      uint64_t offset = 0;
+      for (const auto& piece : item.pieces) {
+        std::memcpy(piece.data(), value.data() + offset, piece.size());
+        offset += piece.size();
+      }
+      results[chunk[i]] = true;
+    }
+  }
+}
+
+// --- exists, remove, pin, unpin
+
+Task<Result<std::vector<bool>>> KvClientCore::BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease) {
+  std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
+  std::vector<std::vector<size_t>> replicas(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) replicas[i] = Replicas(keys[i], ns.replicas);
+  std::vector<bool> unreachable(keys.size(), true);
+  for (size_t round = 0; round < ns.replicas; round++) {
+    Plan plan(nodes_.size());
+    for (size_t i = 0; i < keys.size(); i++) {
+      if (unreachable[i] && round < replicas[i].size()) plan[replicas[i][round]].push_back(i);
+      unreachable[i] = false;
+    }
+    std::vector<Task<void>> calls;
+    for (size_t node = 0; node < plan.size(); node++) {
+      if (!plan[node].empty()) {
+        calls.push_back(KeysOnNode(node, kv::kKvExistsMethod, ns.id, lease, keys, plan[node], results, unreachable));
+      }
+    }
+    if (calls.empty()) break;
+    co_await WhenAll(std::move(calls));
+  }
+  std::vector<bool> present(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    if (!results[i].ok()) co_return results[i].status();
+    present[i] = *results[i];
+  }
+  co_return present;
+}
+
+Task<std::vector<Result<bool>>> KvClientCore::OnEveryReplica(uint32_t method, const KvNamespace& ns,
+                                                             std::span<const KvKey> keys) {
+  Plan plan(nodes_.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    for (size_t node : Replicas(keys[i], ns.replicas)) plan[node].push_back(i);
+  }
+  // Each node's answers apart, then merged per key: true (some replica had it) wins, then an
+  // error, then false.
+  std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
+  std::vector<std::vector<Result<bool>>> per_node(plan.size());
+  std::vector<std::vector<bool>> unreachable_per_node(plan.size());
+  std::vector<Task<void>> calls;
+  for (size_t node = 0; node < plan.size(); node++) {
+    if (plan[node].empty()) continue;
+    per_node[node].assign(keys.size(), Result<bool>(false));
+    unreachable_per_node[node].assign(keys.size(), false);
+    calls.push_back(KeysOnNode(node, method, ns.id, false, keys, plan[node], per_node[node], unreachable_per_node[node]));
+  }
+  co_await WhenAll(std::move(calls));
+  for (size_t node = 0; node < plan.size(); node++) {
+    for (size_t i : plan[node]) {
+      const Result<bool>& reply = per_node[node][i];
+      if (reply.ok() && *reply) results[i] = true;
+      else if (!reply.ok() && results[i].ok() && !*results[i]) results[i] = reply.status();
+    }
+  }
+  co_return results;
+}
+
+Task<void> KvClientCore::KeysOnNode(size_t node, uint32_t method, uint32_t ns, bool lease, std::span<const KvKey> keys,
+                                    const std::vector<size_t>& indexes, std::vector<Result<bool>>& results,
+                                    std::vector<bool>& unreachable) {
+  for (size_t from = 0; from < indexes.size(); from += kv::kKvBatchMax) {
+    const size_t to = std::min<size_t>(indexes.size(), from + kv::kKvBatchMax);
+    kv::KvKeysRequest request{.ns = ns, .lease = lease};
+    for (size_t i = from; i < to; i++) request.keys.push_back(keys[indexes[i]]);
+    rpc::MessageBuffer message = rpc::EncodeMessage(request);
+    auto answer = co_await CallNode(node, method, message.span());
+    Result<kv::KvOutcomesResponse> response =
+        answer.ok() ? kv::DecodeKvOutcomesResponse(answer->message.span()) : Result<kv::KvOutcomesResponse>(answer.status());
+    if (response.ok() && response->outcomes.size() != to - from) {
+      response = Status::Internal("a storage node answered another number of keys than asked");
+    }
+    for (size_t i = from; i < to; i++) {
+      const size_t index = indexes[i];
+      if (!response.ok()) {
+        if (NodeUnreachable(response.status())) unreachable[index] = true;
+        else results[index] = response.status();
+        continue;
+      }
+      const kv::KvOutcome& outcome = response->outcomes[i - from];
+      if (outcome.code != StatusCode::kOk) results[index] = Status(outcome.code, outcome.message);
+      else results[index] = outcome.flag;
+    }
+  }
+}
+
+Task<Result<KvStats>> KvClientCore::Stats() {
+  KvStats stats;
+  for (size_t node = 0; node < nodes_.size(); node++) {
+    if (!nodes_[node].up) continue;
+    auto answer = co_await CallNode(node, kv::kKvStatsMethod, {});
+    if (!answer.ok()) continue;
+    CO_ASSIGN_OR_RETURN(kv::KvStatsResponse s, kv::DecodeKvStatsResponse(answer->message.span()));
+    stats.nodes++;
+    stats.entries += s.entries;
+    stats.dram_capacity_bytes += s.dram_capacity_bytes;
+    stats.dram_used_bytes += s.dram_used_bytes;
+    stats.live_value_bytes += s.live_value_bytes;
+    stats.index_bytes += s.index_bytes;
+    stats.gets += s.gets;
+    stats.hits += s.hits;
+    stats.puts += s.puts;
+    stats.stored += s.stored;
+    stats.evicted += s.evicted;
+    stats.expired += s.expired;
+  }
+  if (stats.nodes == 0) co_return Status::Unavailable("no storage node answered");
+  co_return stats;
+}
+
+}  // namespace cerulean::client

@@ -1,0 +1,65 @@
+// KvClientCore: the KV client's protocol on its own event-loop thread (include/cerulean/
+// kv_client.h): the node list from meta, rendezvous hashing of keys onto nodes, and one call
+// per node per batch, all in parallel. Single-threaded.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cerulean/kv_client.h"
+#include "kv/kv_messages.h"
+#include "rpc/rpc_client.h"
+#include "runtime/net_address.h"
+
+namespace cerulean::client {
+
+class KvClientCore {
+ public:
+  static Task<Result<std::unique_ptr<KvClientCore>>> Open(Env& env, const KvClientOptions& options);
+  Task<void> Close();
+
+  Task<Result<KvNamespace>> OpenNamespace(const KvNamespaceOptions& options);
+  Task<std::vector<Result<KvPutResult>>> BatchPut(const KvNamespace& ns, std::span<const KvPutItem> items);
+  Task<std::vector<Result<bool>>> BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items);
+  Task<Result<std::vector<bool>>> BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease);
+  // Remove, pin or unpin on every replica of each key; true if any replica had the key.
+  Task<std::vector<Result<bool>>> OnEveryReplica(uint32_t method, const KvNamespace& ns, std::span<const KvKey> keys);
+  Task<Result<KvStats>> Stats();
+
+ private:
+  struct Node {
+    std::string id;
+    NetAddress address;
+    uint64_t hash = 0;
+    bool up = true;
+  };
+  // Per node: the indexes of the items it gets in this batch.
+  using Plan = std::vector<std::vector<size_t>>;
+
+  KvClientCore(Env& env, const KvClientOptions& options);
+  Task<Status> RefreshNodes();
+  // After a node failed to answer: down here until meta says otherwise.
+  Task<void> NodeFailed(size_t node);
+  // The nodes of a key's replicas, best first (rendezvous hashing over the nodes up).
+  std::vector<size_t> Replicas(const KvKey& key, size_t replicas) const;
+  Task<Result<rpc::CallResult>> CallNode(size_t node, uint32_t method, std::span<const std::byte> message,
+                                         std::span<const iovec> payload = {}, std::optional<uint32_t> payload_crc = {});
+
+  Task<void> PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items, const std::vector<size_t>& indexes,
+                       std::vector<std::vector<Result<KvPutResult>>>& replies);
+  Task<void> GetFromNode(size_t node, uint32_t ns, std::span<const KvGetItem> items, const std::vector<size_t>& indexes,
+                         std::vector<Result<bool>>& results, std::vector<bool>& unreachable);
+  Task<void> KeysOnNode(size_t node, uint32_t method, uint32_t ns, bool lease, std::span<const KvKey> keys,
+                        const std::vector<size_t>& indexes, std::vector<Result<bool>>& results,
+                        std::vector<bool>& unreachable);
+
+  Env& env_;
+  KvClientOptions options_;
+  rpc::RpcClient rpc_;
+  NetAddress meta_;
+  std::vector<Node> nodes_;
+  TimePoint refreshed_;
+};
+
+}  // namespace cerulean::client

@@ -1,0 +1,191 @@
+// The KV client end to end against a cluster of one meta and three storage nodes in this
+// process, over loopback rpc: batches, put-if-absent, prefixes, leases, pins, isolation, bad
+// input, and the loss of a node with one and with two replicas.
+#include "cerulean/kv_client.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "runtime/test_directory.h"
+#include "server/local_cluster.h"
+
+namespace cerulean {
+namespace {
+
+std::vector<std::byte> ValueOf(const KvKey& key, size_t bytes) {
+  std::vector<std::byte> value(bytes);
+  std::mt19937_64 random(key.word(0));
+  for (size_t i = 0; i < bytes; i += 8) {
+    const uint64_t word = random();
+    std::memcpy(value.data() + i, &word, std::min<size_t>(8, bytes - i));
+  }
+  return value;
+}
+
+// Values cut into `pieces` equal pieces, and buffers to get them back into.
+struct Batch {
+  Batch(std::span<const KvKey> keys, size_t pieces, size_t piece_bytes) {
+    for (const KvKey& key : keys) {
+      values.push_back(ValueOf(key, pieces * piece_bytes));
+      into.emplace_back(pieces * piece_bytes);
+    }
+    for (size_t i = 0; i < keys.size(); i++) {
+      KvPutItem put{.key = keys[i]};
+      KvGetItem get{.key = keys[i]};
+      for (size_t p = 0; p < pieces; p++) {
+        put.pieces.push_back(std::span<const std::byte>(values[i]).subspan(p * piece_bytes, piece_bytes));
+        get.pieces.push_back(std::span<std::byte>(into[i]).subspan(p * piece_bytes, piece_bytes));
+      }
+      puts.push_back(std::move(put));
+      gets.push_back(std::move(get));
+    }
+  }
+  bool Matches(size_t i) const { return values[i] == into[i]; }
+
+  std::vector<std::vector<std::byte>> values, into;
+  std::vector<KvPutItem> puts;
+  std::vector<KvGetItem> gets;
+};
+
+std::vector<KvKey> Keys(size_t count, std::string_view seed) {
+  std::vector<uint32_t> tokens(count * 4);
+  for (size_t i = 0; i < tokens.size(); i++) tokens[i] = static_cast<uint32_t>(i * 7 + 3);
+  return KvPrefixHasher(seed).Keys(tokens, 4);
+}
+
+class KvClientTest : public ::testing::Test {
+ protected:
+  KvClientTest()
+      : directory_("kv-client"),
+        cluster_({.directory = directory_ / "cluster", .storage_nodes = 3, .replicas = 1}) {
+    auto opened = KvClient::Open({.meta_address = cluster_.meta_address(), .timeout = std::chrono::seconds(2)});
+    CHECK(opened.ok()) << opened.status();
+    client_ = std::move(*opened);
+  }
+
+  testing::TestDirectory directory_;
+  server::LocalCluster cluster_;
+  std::unique_ptr<KvClient> client_;
+};
+
+TEST_F(KvClientTest, BatchesRoundTripWithPiecesAndPrefixes) {
+  auto ns = client_->OpenNamespace({.model = "llama-3-8b", .dtype = "bf16", .layout = "nhd", .tp_rank = 1});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  EXPECT_EQ(ns->name, "/llama-3-8b/bf16/nhd/tp1/pp0");
+  auto again = client_->OpenNamespace({.model = "llama-3-8b", .dtype = "bf16", .layout = "nhd", .tp_rank = 1});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, ns->id);
+
+  // 2 MiB values as 64 pieces of 32 KiB, the vLLM block shape.
+  const std::vector<KvKey> keys = Keys(24, "llama-3-8b");
+  const std::span<const KvKey> first_16 = std::span(keys).first(16);
+  Batch batch(first_16, 64, 32 << 10);
+  auto put = client_->BatchPut(*ns, batch.puts);
+  ASSERT_EQ(put.size(), 16u);
+  for (const auto& result : put) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(*result, KvPutResult::kStored);
+  }
+  auto repeat = client_->BatchPut(*ns, batch.puts);
+  for (const auto& result : repeat) EXPECT_EQ(*result, KvPutResult::kAlreadyPresent);
+
+  EXPECT_EQ(*client_->LookupPrefix(*ns, keys), 16u);
+  EXPECT_EQ(*client_->LookupPrefix(*ns, std::span(keys).subspan(16)), 0u);
+  auto exists = client_->BatchExists(*ns, keys, /*lease=*/true);
+  ASSERT_TRUE(exists.ok());
+  for (size_t i = 0; i < keys.size(); i++) EXPECT_EQ((*exists)[i], i < 16) << i;
+
+  Batch wanted(keys, 64, 32 << 10);
+  auto got = client_->BatchGet(*ns, wanted.gets);
+  for (size_t i = 0; i < keys.size(); i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    EXPECT_EQ(*got[i], i < 16) << i;
+    if (i < 16) {
+      EXPECT_TRUE(wanted.Matches(i)) << i;
+    }
+  }
+
+  auto removed = client_->Remove(*ns, std::span(keys).first(2));
+  EXPECT_TRUE(*removed[0] && *removed[1]);
+  EXPECT_EQ(*client_->LookupPrefix(*ns, keys), 0u);
+  auto pinned = client_->Pin(*ns, std::span(keys).subspan(2, 1));
+  EXPECT_TRUE(*pinned[0]);
+  EXPECT_TRUE(*client_->Unpin(*ns, std::span(keys).subspan(2, 1))[0]);
+  EXPECT_EQ(client_->Unpin(*ns, std::span(keys).subspan(2, 1))[0].status().code(), StatusCode::kFailedPrecondition);
+
+  auto stats = client_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->nodes, 3u);
+  EXPECT_EQ(stats->entries, 14u);
+  EXPECT_EQ(stats->live_value_bytes, 14u * (2u << 20));
+}
+
+TEST_F(KvClientTest, NamespacesAreIsolatedAndBadInputIsRefused) {
+  auto a = client_->OpenNamespace({.model = "m", .dtype = "fp8", .tenant = "a"});
+  auto b = client_->OpenNamespace({.model = "m", .dtype = "fp8", .tenant = "b", .value_bytes_max = 1000});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->id, b->id);
+  const std::vector<KvKey> keys = Keys(1, "shared");
+  Batch batch(keys, 1, 4096);
+  ASSERT_TRUE(client_->BatchPut(*a, batch.puts)[0].ok());
+  EXPECT_EQ(*client_->LookupPrefix(*b, keys), 0u) << "tenant b sees tenant a's entry";
+  EXPECT_FALSE(*client_->BatchGet(*b, batch.gets)[0]);
+  EXPECT_EQ(client_->BatchPut(*b, batch.puts)[0].status().code(), StatusCode::kOutOfRange);
+
+  // Buffers that do not match the stored pieces: refused, not overrun.
+  Batch other_shape(keys, 2, 2048);
+  EXPECT_EQ(client_->BatchGet(*a, other_shape.gets)[0].status().code(), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(client_->OpenNamespace({.model = "bad/model", .dtype = "bf16"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(client_->OpenNamespace({.model = "m"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(client_->OpenNamespace({.model = "m", .dtype = "bf16", .replicas = 4}).status().code(),
+            StatusCode::kInvalidArgument);
+  KvNamespace unknown = *a;
+  unknown.id = 999;
+  EXPECT_EQ(client_->BatchPut(unknown, batch.puts)[0].status().code(), StatusCode::kNotFound);
+}
+
+// With one replica, entries on a lost node become misses, never errors; with two, every entry
+// is still a hit.
+TEST_F(KvClientTest, ALostNodeGivesMissesWithOneReplicaAndHitsWithTwo) {
+  auto one = client_->OpenNamespace({.model = "m", .dtype = "bf16", .layout = "r1"});
+  auto two = client_->OpenNamespace({.model = "m", .dtype = "bf16", .layout = "r2", .replicas = 2});
+  ASSERT_TRUE(one.ok() && two.ok());
+  const std::vector<KvKey> keys = Keys(60, "loss");
+  Batch batch(keys, 4, 1024);
+  for (const KvNamespace& ns : {*one, *two}) {
+    for (const auto& result : client_->BatchPut(ns, batch.puts)) ASSERT_TRUE(result.ok()) << result.status();
+  }
+  cluster_.Kill(2);
+  Batch after_one(keys, 4, 1024);
+  auto got = client_->BatchGet(*one, after_one.gets);
+  size_t hits = 0;
+  for (size_t i = 0; i < keys.size(); i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    if (*got[i]) {
+      hits++;
+      EXPECT_TRUE(after_one.Matches(i));
+    }
+  }
+  EXPECT_GT(hits, 0u);
+  EXPECT_LT(hits, keys.size()) << "no key was on the lost node";
+  Batch after_two(keys, 4, 1024);
+  got = client_->BatchGet(*two, after_two.gets);
+  for (size_t i = 0; i < keys.size(); i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    EXPECT_TRUE(*got[i]) << i;
+    EXPECT_TRUE(after_two.Matches(i)) << i;
+  }
+  auto prefix = client_->LookupPrefix(*two, keys);
+  ASSERT_TRUE(prefix.ok());
+  EXPECT_EQ(*prefix, keys.size());
+  // New puts go to the nodes left.
+  const std::vector<KvKey> more = Keys(70, "after-loss");
+  Batch fresh(more, 1, 512);
+  for (const auto& result : client_->BatchPut(*one, fresh.puts)) EXPECT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*client_->LookupPrefix(*one, more), more.size());
+}
+
+}  // namespace
+}  // namespace cerulean

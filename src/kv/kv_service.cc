@@ -1,0 +1,150 @@
+#include "kv/kv_service.h"
+
+#include <fmt/format.h>
+
+#include "base/crc32c.h"
+
+namespace cerulean::kv {
+namespace {
+
+template <typename Message>
+void Respond(rpc::RpcContext& context, const Message& message) {
+  rpc::WireWriter writer(context.response_message);
+  Encode(message, writer);
+}
+
+KvOutcome OutcomeOf(const Result<bool>& result) {
+  if (!result.ok()) return {result.status().code(), std::string(result.status().message()), false};
+  return {StatusCode::kOk, {}, *result};
+}
+
+}  // namespace
+
+KvNamespaceLimits LimitsOnNode(const KvNamespaceSpec& spec, uint32_t nodes_up) {
+  KvNamespaceLimits limits;
+  limits.id = spec.id;
+  limits.name = spec.name;
+  limits.value_bytes_max = spec.value_bytes_max;
+  limits.pieces_max = spec.pieces_max;
+  limits.default_ttl_s = spec.default_ttl_s;
+  if (spec.quota_bytes != 0) {
+    const uint64_t nodes = std::max<uint32_t>(1, nodes_up);
+    const uint64_t replicas = std::min<uint64_t>(spec.replicas, nodes);
+    limits.quota_bytes = (spec.quota_bytes * replicas + nodes - 1) / nodes;
+  }
+  return limits;
+}
+
+void KvService::Register(rpc::ServiceRegistry& registry) {
+  // Puts check each value's CRC in the pass that copies it into the cache.
+  registry.Register(kKvPutMethod, "kv.put", [this](rpc::RpcContext& c) { return Put(c); },
+                    /*handler_checks_payload_crc=*/true);
+  registry.Register(kKvGetMethod, "kv.get", [this](rpc::RpcContext& c) { return Get(c); });
+  registry.Register(kKvExistsMethod, "kv.exists", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kExists); });
+  registry.Register(kKvRemoveMethod, "kv.remove", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kRemove); });
+  registry.Register(kKvPinMethod, "kv.pin", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kPin); });
+  registry.Register(kKvUnpinMethod, "kv.unpin", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kUnpin); });
+  registry.Register(kKvStatsMethod, "kv.stats", [this](rpc::RpcContext& c) { return Stats(c); });
+}
+
+Task<Status> KvService::EnsureNamespace(uint32_t ns) {
+  if (ns == 0) co_return Status::InvalidArgument("KV namespace id 0 is never assigned");
+  if (store_.FindNamespace(ns) != nullptr) co_return Status::Ok();
+  if (!lookup_) co_return Status::NotFound(fmt::format("KV namespace {} is not known here", ns));
+  CO_ASSIGN_OR_RETURN(KvNamespaceLimits limits, co_await lookup_(ns));
+  store_.SetNamespace(limits);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::Put(rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(KvPutRequest request, DecodeKvPutRequest(context.request_message.span()));
+  CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
+  const std::span<const std::byte> payload = context.request_payload.span();
+  uint64_t total = 0;
+  for (const KvPutEntry& entry : request.entries) total += entry.value_bytes;
+  if (total != payload.size()) {
+    co_return Status::InvalidArgument(fmt::format("entries of {} bytes in all, a payload of {}", total, payload.size()));
+  }
+  KvOutcomesResponse response;
+  response.outcomes.reserve(request.entries.size());
+  uint64_t at = 0;
+  for (const KvPutEntry& entry : request.entries) {
+    const KvPut put{.key = entry.key, .piece_bytes = entry.piece_bytes, .value = payload.subspan(at, entry.value_bytes),
+                    .value_crc = entry.value_crc, .ttl_s = entry.ttl_s, .pin = entry.pin};
+    at += entry.value_bytes;
+    auto outcome = co_await store_.Put(request.ns, put, context.cancel);
+    if (!outcome.ok()) {
+      response.outcomes.push_back({outcome.status().code(), std::string(outcome.status().message()), false});
+    } else {
+      response.outcomes.push_back({StatusCode::kOk, {}, *outcome == PutOutcome::kAlreadyPresent});
+    }
+  }
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::Get(rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(KvKeysRequest request, DecodeKvKeysRequest(context.request_message.span()));
+  CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
+  KvGetResponse response;
+  response.entries.resize(request.keys.size());
+  uint64_t total = 0;
+  uint32_t crc = 0;
+  for (size_t i = 0; i < request.keys.size(); i++) {
+    KvGetEntry& entry = response.entries[i];
+    auto found = store_.Get(request.ns, request.keys[i]);
+    if (!found.ok()) {
+      entry.code = found.status().code();
+      entry.message = found.status().message();
+      continue;
+    }
+    if (!found->has_value()) continue;
+    KvValue& value = **found;
+    if (total + value.bytes.size() > kKvBatchBytesMax) {
+      entry.code = StatusCode::kOutOfRange;
+      entry.message = fmt::format("the response is full at {} bytes: ask for this key again", total);
+      continue;
+    }
+    entry.found = true;
+    entry.value_bytes = value.bytes.size();
+    entry.piece_bytes.assign(value.piece_bytes.begin(), value.piece_bytes.end());
+    // Sent straight from the cache's memory, which the hold keeps in place until then.
+    context.response_payload.push_back({const_cast<std::byte*>(value.bytes.data()), value.bytes.size()});
+    context.response_payload_holds.push_back(std::make_shared<DramTier::Hold>(std::move(value.hold)));
+    crc = Crc32cCombine(crc, value.crc, value.bytes.size());
+    total += value.bytes.size();
+  }
+  context.response_payload_crc = crc;
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::Keys(rpc::RpcContext& context, KeyOp op) {
+  CO_ASSIGN_OR_RETURN(KvKeysRequest request, DecodeKvKeysRequest(context.request_message.span()));
+  CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
+  KvOutcomesResponse response;
+  response.outcomes.reserve(request.keys.size());
+  for (const KvKey& key : request.keys) {
+    switch (op) {
+      case KeyOp::kExists: response.outcomes.push_back(OutcomeOf(store_.Exists(request.ns, key, request.lease))); break;
+      case KeyOp::kRemove: response.outcomes.push_back(OutcomeOf(store_.Remove(request.ns, key))); break;
+      case KeyOp::kPin: response.outcomes.push_back(OutcomeOf(store_.Pin(request.ns, key))); break;
+      case KeyOp::kUnpin: response.outcomes.push_back(OutcomeOf(store_.Unpin(request.ns, key))); break;
+    }
+  }
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::Stats(rpc::RpcContext& context) {
+  const KvStoreStats stats = store_.Stats();
+  KvStatsResponse response{.entries = stats.entries, .dram_capacity_bytes = stats.dram_capacity_bytes,
+                           .dram_used_bytes = stats.dram_used_bytes, .live_value_bytes = stats.live_value_bytes,
+                           .index_bytes = stats.index_bytes, .gets = stats.gets, .hits = stats.hits,
+                           .puts = stats.puts, .stored = stats.stored, .evicted = stats.evicted,
+                           .expired = stats.expired};
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+}  // namespace cerulean::kv
