@@ -223,92 +223,57 @@ Task<void> KvClientCore::PutOnNode(size_t node, uint32_t ns, std::span<const KvP
 // --- get
 
 Task<std::vector<Result<bool>>> KvClientCore::BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items) {
-  std::vector<Result<bool>> results(items.size(), Result<bool>(false));
-  std::vector<std::vector<size_t>> replicas(items.size());
-  for (size_t i = 0; i < items.size(); i++) replicas[i] = Replicas(items[i].key, ns.replicas);
-  // Round r asks each key's r-th replica, for the keys whose earlier replicas did not answer.
-  std::vector<bool> unreachable(items.size(), true);
-  for (size_t round = 0; round < ns.replicas; round++) {
-    Plan plan(nodes_.size());
-    for (size_t i = 0; i < items.size(); i++) {
-      if (unreachable[i] && round < replicas[i].size()) plan[replicas[i][round]].push_back(i);
-      unreachable[i] = false;
-    }
-    std::vector<Task<void>> calls;
-    for (size_t node = 0; node < plan.size(); node++) {
-      if (!plan[node].empty()) calls.push_back(GetFromNode(node, ns.id, items, plan[node], results, unreachable));
-    }
-    if (calls.empty()) break;
-    co_await WhenAll(std::move(calls));
+  std::vector<KvKey> keys;
+  std::vector<uint64_t> expected;
+  keys.reserve(items.size());
+  for (const KvGetItem& item : items) {
+    keys.push_back(item.key);
+    expected.push_back(ValueBytes(item));
   }
-  co_return results;  // keys no replica answered for are misses: a cache's entries can vanish
+  // Scatter each value into its piece buffers, if they match the stored pieces.
+  const ValueSink scatter = [&](size_t index, const kv::KvGetEntry& entry, std::span<const std::byte> value) -> Status {
+    const KvGetItem& item = items[index];
+    bool fits = entry.piece_bytes.size() == item.pieces.size();
+    for (size_t p = 0; fits && p < item.pieces.size(); p++) fits = item.pieces[p].size() == entry.piece_bytes[p];
+    if (!fits) {
+      return Status::InvalidArgument(fmt::format("key {} holds {} pieces of {} bytes in all; {} buffers of {} bytes were given",
+                                                 item.key.Hex(), entry.piece_bytes.size(), entry.value_bytes,
+                                                 item.pieces.size(), ValueBytes(item)));
+    }
+    uint64_t offset = 0;
+    for (const auto& piece : item.pieces) {
+      std::memcpy(piece.data(), value.data() + offset, piece.size());
+      offset += piece.size();
+    }
+    return Status::Ok();
+  };
+  co_return co_await GetFromReplicas(ns, keys, expected, scatter);
 }
 
-Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const KvGetItem> items,
-                                     const std::vector<size_t>& indexes, std::vector<Result<bool>>& results,
-                                     std::vector<bool>& unreachable) {
-  for (const std::vector<size_t>& chunk : Chunks(items, indexes)) {
-    kv::KvKeysRequest request{.ns = ns};
-    request.keys.reserve(chunk.size());
-    for (size_t index : chunk) request.keys.push_back(items[index].key);
-    rpc::MessageBuffer message = rpc::EncodeMessage(request);
-    auto answer = co_await CallNode(node, kv::kKvGetMethod, message.span());
-    if (!answer.ok()) {
-      for (size_t index : chunk) {
-        if (NodeUnreachable(answer.status())) unreachable[index] = true;
-        else results[index] = answer.status();
-      }
-      continue;
-    }
-    auto response = kv::DecodeKvGetResponse(answer->message.span());
-    if (response.ok() && response->entries.size() != chunk.size()) {
-      response = Status::Internal("a storage node answered another number of entries than asked");
-    }
-    if (!response.ok()) {
-      for (size_t index : chunk) results[index] = response.status();
-      continue;
-    }
-    // The payload's CRC was checked on arrival; scatter each value into its piece buffers.
-    const std::span<const std::byte> payload = answer->payload.span().first(answer->payload_bytes);
-    uint64_t at = 0;
-    for (size_t i = 0; i < chunk.size(); i++) {
-      const kv::KvGetEntry& entry = response->entries[i];
-      const KvGetItem& item = items[chunk[i]];
-      if (entry.code != StatusCode::kOk) {
-        results[chunk[i]] = Status(entry.code, entry.message);
-        continue;
-      }
-      if (!entry.found) continue;
-      if (at + entry.value_bytes > payload.size()) {
-        results[chunk[i]] = Status::Internal("a storage node sent fewer bytes than its entries say");
-        break;
-      }
-      const std::span<const std::byte> value = payload.subspan(at, entry.value_bytes);
-      at += entry.value_bytes;
-      bool fits = entry.piece_bytes.size() == item.pieces.size();
-      for (size_t p = 0; fits && p < item.pieces.size(); p++) fits = item.pieces[p].size() == entry.piece_bytes[p];
-      if (!fits) {
-        results[chunk[i]] = Status::InvalidArgument(fmt::format(
-            "key {} holds {} pieces of {} bytes in all; {} buffers of {} bytes were given", item.key.Hex(),
-            entry.piece_bytes.size(), entry.value_bytes, item.pieces.size(), ValueBytes(item)));
-        continue;
-      }
-      uint64_t offset = 0;
-      for (const auto& piece : item.pieces) {
-        std::memcpy(piece.data(), value.data() + offset, piece.size());
-        offset += piece.size();
-      }
-      results[chunk[i]] = true;
-    }
+Task<std::vector<Result<std::optional<std::string>>>> KvClientCore::GetOwned(const KvNamespace& ns,
+                                                                             std::span<const KvKey> keys) {
+  std::vector<std::optional<std::string>> values(keys.size());
+  const ValueSink keep = [&](size_t index, const kv::KvGetEntry&, std::span<const std::byte> value) -> Status {
+    values[index].emplace(reinterpret_cast<const char*>(value.data()), value.size());
+    return Status::Ok();
+  };
+  std::vector<Result<bool>> found = co_await GetFromReplicas(ns, keys, {}, keep);
+  std::vector<Result<std::optional<std::string>>> results;
+  results.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    if (!found[i].ok()) results.push_back(found[i].status());
+    else results.push_back(std::move(values[i]));
   }
+  co_return results;
 }
 
-// --- exists, remove, pin, unpin
-
-Task<Result<std::vector<bool>>> KvClientCore::BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease) {
+Task<std::vector<Result<bool>>> KvClientCore::GetFromReplicas(const KvNamespace& ns, std::span<const KvKey> keys,
+                                                              std::span<const uint64_t> expected_bytes,
+                                                              const ValueSink& sink) {
   std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
   std::vector<std::vector<size_t>> replicas(keys.size());
   for (size_t i = 0; i < keys.size(); i++) replicas[i] = Replicas(keys[i], ns.replicas);
+  // Round r asks each key's r-th replica, for the keys whose earlier replicas did not answer.
   std::vector<bool> unreachable(keys.size(), true);
   for (size_t round = 0; round < ns.replicas; round++) {
     Plan plan(nodes_.size());
@@ -318,56 +283,157 @@ Task<Result<std::vector<bool>>> KvClientCore::BatchExists(const KvNamespace& ns,
     }
     std::vector<Task<void>> calls;
     for (size_t node = 0; node < plan.size(); node++) {
-      if (!plan[node].empty()) {
-        calls.push_back(KeysOnNode(node, kv::kKvExistsMethod, ns.id, lease, keys, plan[node], results, unreachable));
+      if (plan[node].empty()) continue;
+      // Calls within the limits: by count, and by the bytes expected back when known.
+      std::vector<std::vector<size_t>> chunks;
+      uint64_t bytes = 0;
+      for (size_t index : plan[node]) {
+        const uint64_t value = expected_bytes.empty() ? 0 : expected_bytes[index];
+        if (chunks.empty() || chunks.back().size() == kv::kKvBatchMax || bytes + value > kv::kKvBatchBytesMax) {
+          chunks.emplace_back();
+          bytes = 0;
+        }
+        chunks.back().push_back(index);
+        bytes += value;
+      }
+      for (std::vector<size_t>& chunk : chunks) {
+        calls.push_back(GetFromNode(node, ns.id, keys, std::move(chunk), sink, results, unreachable));
       }
     }
     if (calls.empty()) break;
     co_await WhenAll(std::move(calls));
   }
+  co_return results;  // keys no replica answered for are misses: a cache's entries can vanish
+}
+
+Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys,
+                                     std::vector<size_t> indexes, const ValueSink& sink,
+                                     std::vector<Result<bool>>& results, std::vector<bool>& unreachable) {
+  kv::KvKeysRequest request{.ns = ns};
+  request.keys.reserve(indexes.size());
+  for (size_t index : indexes) request.keys.push_back(keys[index]);
+  rpc::MessageBuffer message = rpc::EncodeMessage(request);
+  auto answer = co_await CallNode(node, kv::kKvGetMethod, message.span());
+  if (!answer.ok()) {
+    for (size_t index : indexes) {
+      if (NodeUnreachable(answer.status())) unreachable[index] = true;
+      else results[index] = answer.status();
+    }
+    co_return;
+  }
+  auto response = kv::DecodeKvGetResponse(answer->message.span());
+  if (response.ok() && response->entries.size() != indexes.size()) {
+    response = Status::Internal("a storage node answered another number of entries than asked");
+  }
+  if (!response.ok()) {
+    for (size_t index : indexes) results[index] = response.status();
+    co_return;
+  }
+  // The payload's CRC was checked on arrival; each value goes to the sink.
+  const std::span<const std::byte> payload = answer->payload.span().first(answer->payload_bytes);
+  uint64_t at = 0;
+  for (size_t i = 0; i < indexes.size(); i++) {
+    const kv::KvGetEntry& entry = response->entries[i];
+    if (entry.code != StatusCode::kOk) {
+      results[indexes[i]] = Status(entry.code, entry.message);
+      continue;
+    }
+    if (!entry.found) continue;
+    if (at + entry.value_bytes > payload.size()) {
+      results[indexes[i]] = Status::Internal("a storage node sent fewer bytes than its entries say");
+      break;
+    }
+    Status taken = sink(indexes[i], entry, payload.subspan(at, entry.value_bytes));
+    at += entry.value_bytes;
+    if (taken.ok()) results[indexes[i]] = true;
+    else results[indexes[i]] = taken;
+  }
+}
+
+// --- exists, ttl, remove, pin, unpin, expire
+
+Task<std::vector<Result<kv::KvOutcome>>> KvClientCore::OnFirstReplica(uint32_t method, const KvNamespace& ns,
+                                                                     std::span<const KvKey> keys, bool lease) {
+  // A key no replica answers for is absent, as a get would find it.
+  const kv::KvOutcome absent{.flag = false, .number = -2};
+  std::vector<Result<kv::KvOutcome>> results(keys.size(), Result<kv::KvOutcome>(absent));
+  std::vector<std::vector<size_t>> replicas(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) replicas[i] = Replicas(keys[i], ns.replicas);
+  std::vector<bool> unreachable(keys.size(), true);
+  const kv::KvKeysRequest shape{.ns = ns.id, .lease = lease};
+  for (size_t round = 0; round < ns.replicas; round++) {
+    Plan plan(nodes_.size());
+    for (size_t i = 0; i < keys.size(); i++) {
+      if (unreachable[i] && round < replicas[i].size()) plan[replicas[i][round]].push_back(i);
+      unreachable[i] = false;
+    }
+    std::vector<Task<void>> calls;
+    for (size_t node = 0; node < plan.size(); node++) {
+      if (!plan[node].empty()) calls.push_back(KeysOnNode(node, method, shape, keys, plan[node], results, unreachable));
+    }
+    if (calls.empty()) break;
+    co_await WhenAll(std::move(calls));
+  }
+  co_return results;
+}
+
+Task<Result<std::vector<bool>>> KvClientCore::BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease) {
+  std::vector<Result<kv::KvOutcome>> outcomes = co_await OnFirstReplica(kv::kKvExistsMethod, ns, keys, lease);
   std::vector<bool> present(keys.size());
   for (size_t i = 0; i < keys.size(); i++) {
-    if (!results[i].ok()) co_return results[i].status();
-    present[i] = *results[i];
+    if (!outcomes[i].ok()) co_return outcomes[i].status();
+    present[i] = outcomes[i]->flag;
   }
   co_return present;
 }
 
+Task<std::vector<Result<int64_t>>> KvClientCore::TimeToLive(const KvNamespace& ns, std::span<const KvKey> keys) {
+  std::vector<Result<kv::KvOutcome>> outcomes = co_await OnFirstReplica(kv::kKvTtlMethod, ns, keys, false);
+  std::vector<Result<int64_t>> seconds;
+  seconds.reserve(keys.size());
+  for (auto& outcome : outcomes) {
+    if (!outcome.ok()) seconds.push_back(outcome.status());
+    else seconds.push_back(outcome->number);
+  }
+  co_return seconds;
+}
+
 Task<std::vector<Result<bool>>> KvClientCore::OnEveryReplica(uint32_t method, const KvNamespace& ns,
-                                                             std::span<const KvKey> keys) {
+                                                             std::span<const KvKey> keys, uint32_t ttl_s) {
   Plan plan(nodes_.size());
   for (size_t i = 0; i < keys.size(); i++) {
     for (size_t node : Replicas(keys[i], ns.replicas)) plan[node].push_back(i);
   }
   // Each node's answers apart, then merged per key: true (some replica had it) wins, then an
   // error, then false.
-  std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
-  std::vector<std::vector<Result<bool>>> per_node(plan.size());
+  const kv::KvKeysRequest shape{.ns = ns.id, .ttl_s = ttl_s};
+  std::vector<std::vector<Result<kv::KvOutcome>>> per_node(plan.size());
   std::vector<std::vector<bool>> unreachable_per_node(plan.size());
   std::vector<Task<void>> calls;
   for (size_t node = 0; node < plan.size(); node++) {
     if (plan[node].empty()) continue;
-    per_node[node].assign(keys.size(), Result<bool>(false));
+    per_node[node].assign(keys.size(), Result<kv::KvOutcome>(kv::KvOutcome{}));
     unreachable_per_node[node].assign(keys.size(), false);
-    calls.push_back(KeysOnNode(node, method, ns.id, false, keys, plan[node], per_node[node], unreachable_per_node[node]));
+    calls.push_back(KeysOnNode(node, method, shape, keys, plan[node], per_node[node], unreachable_per_node[node]));
   }
   co_await WhenAll(std::move(calls));
+  std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
   for (size_t node = 0; node < plan.size(); node++) {
     for (size_t i : plan[node]) {
-      const Result<bool>& reply = per_node[node][i];
-      if (reply.ok() && *reply) results[i] = true;
+      const Result<kv::KvOutcome>& reply = per_node[node][i];
+      if (reply.ok() && reply->flag) results[i] = true;
       else if (!reply.ok() && results[i].ok() && !*results[i]) results[i] = reply.status();
     }
   }
   co_return results;
 }
 
-Task<void> KvClientCore::KeysOnNode(size_t node, uint32_t method, uint32_t ns, bool lease, std::span<const KvKey> keys,
-                                    const std::vector<size_t>& indexes, std::vector<Result<bool>>& results,
-                                    std::vector<bool>& unreachable) {
+Task<void> KvClientCore::KeysOnNode(size_t node, uint32_t method, const kv::KvKeysRequest& shape,
+                                    std::span<const KvKey> keys, const std::vector<size_t>& indexes,
+                                    std::vector<Result<kv::KvOutcome>>& results, std::vector<bool>& unreachable) {
   for (size_t from = 0; from < indexes.size(); from += kv::kKvBatchMax) {
     const size_t to = std::min<size_t>(indexes.size(), from + kv::kKvBatchMax);
-    kv::KvKeysRequest request{.ns = ns, .lease = lease};
+    kv::KvKeysRequest request{.ns = shape.ns, .lease = shape.lease, .ttl_s = shape.ttl_s};
     for (size_t i = from; i < to; i++) request.keys.push_back(keys[indexes[i]]);
     rpc::MessageBuffer message = rpc::EncodeMessage(request);
     auto answer = co_await CallNode(node, method, message.span());
@@ -383,9 +449,9 @@ Task<void> KvClientCore::KeysOnNode(size_t node, uint32_t method, uint32_t ns, b
         else results[index] = response.status();
         continue;
       }
-      const kv::KvOutcome& outcome = response->outcomes[i - from];
+      kv::KvOutcome& outcome = response->outcomes[i - from];
       if (outcome.code != StatusCode::kOk) results[index] = Status(outcome.code, outcome.message);
-      else results[index] = outcome.flag;
+      else results[index] = std::move(outcome);
     }
   }
 }

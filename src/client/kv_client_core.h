@@ -3,7 +3,9 @@
 // per node per batch, all in parallel. Single-threaded.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +24,14 @@ class KvClientCore {
   Task<Result<KvNamespace>> OpenNamespace(const KvNamespaceOptions& options);
   Task<std::vector<Result<KvPutResult>>> BatchPut(const KvNamespace& ns, std::span<const KvPutItem> items);
   Task<std::vector<Result<bool>>> BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items);
+  // Values into strings of their own, for callers that do not know their sizes (RESP).
+  Task<std::vector<Result<std::optional<std::string>>>> GetOwned(const KvNamespace& ns, std::span<const KvKey> keys);
   Task<Result<std::vector<bool>>> BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease);
-  // Remove, pin or unpin on every replica of each key; true if any replica had the key.
-  Task<std::vector<Result<bool>>> OnEveryReplica(uint32_t method, const KvNamespace& ns, std::span<const KvKey> keys);
+  // Seconds left per key: -1 with no TTL, -2 when absent.
+  Task<std::vector<Result<int64_t>>> TimeToLive(const KvNamespace& ns, std::span<const KvKey> keys);
+  // Remove, pin, unpin or expire (ttl_s) on every replica of each key; true if any had it.
+  Task<std::vector<Result<bool>>> OnEveryReplica(uint32_t method, const KvNamespace& ns, std::span<const KvKey> keys,
+                                                 uint32_t ttl_s = 0);
   Task<Result<KvStats>> Stats();
 
  private:
@@ -48,10 +55,18 @@ class KvClientCore {
 
   Task<void> PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items, const std::vector<size_t>& indexes,
                        std::vector<std::vector<Result<KvPutResult>>>& replies);
-  Task<void> GetFromNode(size_t node, uint32_t ns, std::span<const KvGetItem> items, const std::vector<size_t>& indexes,
-                         std::vector<Result<bool>>& results, std::vector<bool>& unreachable);
-  Task<void> KeysOnNode(size_t node, uint32_t method, uint32_t ns, bool lease, std::span<const KvKey> keys,
-                        const std::vector<size_t>& indexes, std::vector<Result<bool>>& results,
+  // Where a found value goes: Ok, or why it could not be taken.
+  using ValueSink = std::function<Status(size_t index, const kv::KvGetEntry& entry, std::span<const std::byte> value)>;
+  // Asks each key's replicas in turn until one answers; a key no replica answers for is a miss.
+  Task<std::vector<Result<bool>>> GetFromReplicas(const KvNamespace& ns, std::span<const KvKey> keys,
+                                                  std::span<const uint64_t> expected_bytes, const ValueSink& sink);
+  Task<void> GetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys, std::vector<size_t> indexes,
+                         const ValueSink& sink, std::vector<Result<bool>>& results, std::vector<bool>& unreachable);
+  // Exists or ttl, from the first replica of each key that answers.
+  Task<std::vector<Result<kv::KvOutcome>>> OnFirstReplica(uint32_t method, const KvNamespace& ns,
+                                                          std::span<const KvKey> keys, bool lease);
+  Task<void> KeysOnNode(size_t node, uint32_t method, const kv::KvKeysRequest& shape, std::span<const KvKey> keys,
+                        const std::vector<size_t>& indexes, std::vector<Result<kv::KvOutcome>>& results,
                         std::vector<bool>& unreachable);
 
   Env& env_;

@@ -134,6 +134,7 @@ Result<KvPutRequest> DecodeKvPutRequest(std::span<const std::byte> bytes) {
 void Encode(const KvKeysRequest& m, rpc::WireWriter& w) {
   w.U32(m.ns);
   w.Bool(m.lease);
+  w.U32(m.ttl_s);
   w.U32(static_cast<uint32_t>(m.keys.size()));
   for (const KvKey& key : m.keys) WriteKey(key, w);
 }
@@ -143,6 +144,7 @@ Result<KvKeysRequest> DecodeKvKeysRequest(std::span<const std::byte> bytes) {
   KvKeysRequest m;
   ASSIGN_OR_RETURN(m.ns, r.U32());
   ASSIGN_OR_RETURN(m.lease, r.Bool());
+  ASSIGN_OR_RETURN(m.ttl_s, r.U32());
   ASSIGN_OR_RETURN(uint32_t count, ReadCount(r, kKvBatchMax, "keys"));
   m.keys.resize(count);
   for (KvKey& key : m.keys) {
@@ -157,6 +159,7 @@ void Encode(const KvOutcomesResponse& m, rpc::WireWriter& w) {
   for (const KvOutcome& o : m.outcomes) {
     WriteCode(o.code, o.message, w);
     w.Bool(o.flag);
+    w.I64(o.number);
   }
 }
 
@@ -168,6 +171,7 @@ Result<KvOutcomesResponse> DecodeKvOutcomesResponse(std::span<const std::byte> b
   for (KvOutcome& o : m.outcomes) {
     RETURN_IF_ERROR(ReadCode(r, o.code, o.message));
     ASSIGN_OR_RETURN(o.flag, r.Bool());
+    ASSIGN_OR_RETURN(o.number, r.I64());
   }
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;

@@ -20,6 +20,8 @@ inline constexpr uint32_t kKvRemoveMethod = rpc::MethodId(kKvService, 4);
 inline constexpr uint32_t kKvPinMethod = rpc::MethodId(kKvService, 5);
 inline constexpr uint32_t kKvUnpinMethod = rpc::MethodId(kKvService, 6);
 inline constexpr uint32_t kKvStatsMethod = rpc::MethodId(kKvService, 7);
+inline constexpr uint32_t kKvExpireMethod = rpc::MethodId(kKvService, 8);
+inline constexpr uint32_t kKvTtlMethod = rpc::MethodId(kKvService, 9);
 
 // Keys per call, and value bytes per put or get call.
 inline constexpr uint32_t kKvBatchMax = 4096;
@@ -61,18 +63,21 @@ struct KvPutRequest {
   std::vector<KvPutEntry> entries;
 };
 
-// Get, exists, remove, pin and unpin.
+// Get, exists, remove, pin, unpin, expire and ttl.
 struct KvKeysRequest {
   uint32_t ns = 0;
   bool lease = false;  // exists only
+  uint32_t ttl_s = 0;  // expire only
   std::vector<KvKey> keys;
 };
 
-// One key's result: put (flag: already present), exists, remove, pin, unpin (flag: present).
+// One key's result: put (flag: already present), exists, remove, pin, unpin, expire (flag:
+// present), ttl (number: seconds left, -1 none, -2 absent).
 struct KvOutcome {
   StatusCode code = StatusCode::kOk;
   std::string message;
   bool flag = false;
+  int64_t number = 0;
 };
 struct KvOutcomesResponse {
   std::vector<KvOutcome> outcomes;

@@ -45,6 +45,8 @@ void KvService::Register(rpc::ServiceRegistry& registry) {
   registry.Register(kKvPinMethod, "kv.pin", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kPin); });
   registry.Register(kKvUnpinMethod, "kv.unpin", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kUnpin); });
   registry.Register(kKvStatsMethod, "kv.stats", [this](rpc::RpcContext& c) { return Stats(c); });
+  registry.Register(kKvExpireMethod, "kv.expire", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kExpire); });
+  registry.Register(kKvTtlMethod, "kv.ttl", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kTtl); });
 }
 
 Task<Status> KvService::EnsureNamespace(uint32_t ns) {
@@ -130,6 +132,16 @@ Task<Status> KvService::Keys(rpc::RpcContext& context, KeyOp op) {
       case KeyOp::kRemove: response.outcomes.push_back(OutcomeOf(store_.Remove(request.ns, key))); break;
       case KeyOp::kPin: response.outcomes.push_back(OutcomeOf(store_.Pin(request.ns, key))); break;
       case KeyOp::kUnpin: response.outcomes.push_back(OutcomeOf(store_.Unpin(request.ns, key))); break;
+      case KeyOp::kExpire:
+        response.outcomes.push_back(OutcomeOf(store_.Expire(request.ns, key, request.ttl_s)));
+        break;
+      case KeyOp::kTtl: {
+        auto ttl = store_.TimeToLive(request.ns, key);
+        KvOutcome outcome = OutcomeOf(ttl.ok() ? Result<bool>(*ttl != -2) : Result<bool>(ttl.status()));
+        if (ttl.ok()) outcome.number = *ttl;
+        response.outcomes.push_back(std::move(outcome));
+        break;
+      }
     }
   }
   Respond(context, response);

@@ -26,7 +26,7 @@ class KvService {
   void Register(rpc::ServiceRegistry& registry);
 
  private:
-  enum class KeyOp { kExists, kRemove, kPin, kUnpin };
+  enum class KeyOp { kExists, kRemove, kPin, kUnpin, kExpire, kTtl };
   Task<Status> EnsureNamespace(uint32_t ns);
   Task<Status> Put(rpc::RpcContext& context);
   Task<Status> Get(rpc::RpcContext& context);

@@ -304,6 +304,22 @@ Result<bool> KvStore::Unpin(uint32_t ns, const KvKey& key) {
   return true;
 }
 
+Result<bool> KvStore::Expire(uint32_t ns, const KvKey& key, uint32_t ttl_s) {
+  RETURN_IF_ERROR(Namespace(ns).status());
+  KvEntry* entry = Live(ns, key);
+  if (entry == nullptr) return false;
+  entry->expires_s = ttl_s == 0 ? 0 : NowSeconds() + ttl_s;
+  return true;
+}
+
+Result<int64_t> KvStore::TimeToLive(uint32_t ns, const KvKey& key) {
+  RETURN_IF_ERROR(Namespace(ns).status());
+  const KvEntry* entry = Live(ns, key);
+  if (entry == nullptr) return int64_t{-2};
+  if (entry->expires_s == 0) return int64_t{-1};
+  return static_cast<int64_t>(entry->expires_s) - static_cast<int64_t>(NowSeconds());
+}
+
 KvStoreStats KvStore::Stats() const {
   KvStoreStats stats = stats_;
   stats.entries = index_.size();

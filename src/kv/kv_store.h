@@ -97,6 +97,10 @@ class KvStore {
   // Pinned entries are never evicted (they still expire); pins count up and down.
   Result<bool> Pin(uint32_t ns, const KvKey& key);
   Result<bool> Unpin(uint32_t ns, const KvKey& key);
+  // Sets a present entry's TTL (0: none) from now; whether it was present.
+  Result<bool> Expire(uint32_t ns, const KvKey& key, uint32_t ttl_s);
+  // Seconds an entry has left: -1 with no TTL, -2 when absent (Redis's TTL).
+  Result<int64_t> TimeToLive(uint32_t ns, const KvKey& key);
 
   KvStoreStats Stats() const;
   DramTier& dram() { return *dram_; }

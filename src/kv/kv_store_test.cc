@@ -139,6 +139,21 @@ TEST_F(KvStoreTest, EntriesExpireAfterTheirTtl) {
   EXPECT_EQ(store_->NamespaceBytes(2), 0u);
 }
 
+TEST_F(KvStoreTest, ExpireAndTimeToLiveFollowRedisConventions) {
+  Open({.dram_bytes = 8 << 20, .segment_bytes = 1 << 20});
+  ASSERT_TRUE(PutValue(KeyNumber(1), 100).ok());
+  EXPECT_EQ(*store_->TimeToLive(kNs, KeyNumber(1)), -1);
+  EXPECT_EQ(*store_->TimeToLive(kNs, KeyNumber(2)), -2);
+  EXPECT_TRUE(*store_->Expire(kNs, KeyNumber(1), 10));
+  EXPECT_FALSE(*store_->Expire(kNs, KeyNumber(2), 10));
+  world_.RunFor(std::chrono::seconds(4));
+  const int64_t left = *store_->TimeToLive(kNs, KeyNumber(1));
+  EXPECT_GE(left, 5);
+  EXPECT_LE(left, 6);
+  world_.RunFor(std::chrono::seconds(7));
+  EXPECT_EQ(*store_->TimeToLive(kNs, KeyNumber(1)), -2);
+}
+
 // Fill far past capacity: the oldest go first, in segments, and the cache keeps holding at
 // least 95% of its configured size in live values.
 TEST_F(KvStoreTest, EvictsOldestSegmentsAndUsesAtLeast95PercentOfItsSize) {
