@@ -10,6 +10,8 @@ packages=(
   liburing-dev libisal-dev librocksdb-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   # tests, sanitizers and fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)
+  redis-tools python3 python3-redis
   # benchmark baselines
   iperf3 fio
 )

@@ -6,6 +6,9 @@
 
 #include "base/logging.h"
 #include "cli/version.h"
+#include "client/kv_client_core.h"
+#include "resp/resp_server.h"
+#include "runtime/spawn.h"
 #include "runtime/uring/shard_set.h"
 #include "server/server_node.h"
 
@@ -44,15 +47,53 @@ int RunServer(const ServerConfig& config) {
     fmt::print(stderr, "cerulean server: {}\n", started.ToString());
     return 1;
   }
-  fmt::print("cerulean server {} ({}) role={} rpc={} data={}{}\n", kVersion, kBuild, config.role,
-             node->address().ToString(), config.data_directory,
-             node->node_id().empty() ? "" : " node=" + node->node_id());
+  // The Redis protocol front end: a KV client of this node's cluster, on its own port.
+  const int resp_port = config.resp_port.value_or(config.role == "all-in-one" ? 6379 : -1);
+  std::unique_ptr<client::KvClientCore> kv;
+  std::unique_ptr<resp::RespServer> resp;
+  if (resp_port >= 0 && config.role != "meta") {
+    const Status resp_started = shards.RunAndWait<Status>(0, [&](Env& env) -> Task<Status> {
+      KvClientOptions kv_options;
+      kv_options.meta_address = config.role == "all-in-one" ? node->address().ToString() : config.meta_address;
+      CO_ASSIGN_OR_RETURN(kv, co_await client::KvClientCore::Open(env, kv_options));
+      KvNamespaceOptions redis;
+      redis.model = "redis";
+      redis.dtype = "bytes";
+      CO_ASSIGN_OR_RETURN(KvNamespace ns, co_await kv->OpenNamespace(redis));
+      resp = std::make_unique<resp::RespServer>(
+          env, *kv, ns, resp::RespServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(resp_port)),
+                                                .version = kVersion});
+      CO_RETURN_IF_ERROR(resp->Listen());
+      Spawn(env, resp->Serve());
+      co_return Status::Ok();
+    });
+    if (!resp_started.ok()) {
+      LOG_ERROR("resp front end failed to start error={}", resp_started.ToString());
+      fmt::print(stderr, "cerulean server: RESP port: {}\n", resp_started.ToString());
+      shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
+        resp.reset();
+        if (kv != nullptr) co_await kv->Close();
+        co_await node->Stop();
+        node.reset();
+        co_return 0;
+      });
+      shards.Stop();
+      return 1;
+    }
+  }
+  fmt::print("cerulean server {} ({}) role={} rpc={}{} data={}{}\n", kVersion, kBuild, config.role,
+             node->address().ToString(), resp != nullptr ? " resp=" + resp->address().ToString() : "",
+             config.data_directory, node->node_id().empty() ? "" : " node=" + node->node_id());
   std::fflush(stdout);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LOG_INFO("server stopping signal={}", signal_number);
   shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
+    if (resp != nullptr) co_await resp->Shutdown();
+    resp.reset();
+    if (kv != nullptr) co_await kv->Close();
+    kv.reset();
     co_await node->Stop();
     node.reset();
     co_return 0;

@@ -32,6 +32,11 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
     } else if (key == "rpc_port") {
       if (!value.is_number_unsigned() || value.get<uint64_t>() > 65535) return wrong_type("a port number");
       config.rpc_port = static_cast<uint16_t>(value.get<uint64_t>());
+    } else if (key == "resp_port") {
+      if (!value.is_number_integer() || value.get<int64_t>() < -1 || value.get<int64_t>() > 65535) {
+        return wrong_type("a port number, or -1 for none");
+      }
+      config.resp_port = static_cast<int>(value.get<int64_t>());
     } else if (key == "data") {
       if (!value.is_string()) return wrong_type("a string");
       config.data_directory = value.get<std::string>();

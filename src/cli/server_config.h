@@ -2,6 +2,7 @@
 // Defaults, then an optional JSON config file, then command-line flags, in that order.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -12,6 +13,9 @@ struct ServerConfig {
   std::string role = "all-in-one";
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   uint16_t rpc_port = 7400;
+  // The Redis protocol port: unset takes 6379 for all-in-one and none for a storage node; 0 any
+  // free port; -1 none.
+  std::optional<int> resp_port;
   std::string data_directory = "./cerulean-data";
   std::string log_level = "info";
   size_t shards = 1;
@@ -25,7 +29,7 @@ struct ServerConfig {
   uint32_t down_after_ms = 10'000;
 };
 
-// Reads a JSON object with any of the keys "role", "host", "rpc_port", "data", "log_level",
+// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "data", "log_level",
 // "shards", "poll_us", "meta", "replicas", "down_after_ms".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);

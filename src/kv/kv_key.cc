@@ -81,6 +81,15 @@ KvKey PrefixHasher::Next(const KvKey& parent, std::span<const uint32_t> block) {
   return hash.Finish();
 }
 
+KvKey KeyOfName(std::string_view domain, std::string_view name) {
+  Sha256 hash;
+  const char separator = 0;
+  hash.Update(domain.data(), domain.size());
+  hash.Update(&separator, 1);
+  hash.Update(name.data(), name.size());
+  return hash.Finish();
+}
+
 std::vector<KvKey> PrefixHasher::Keys(std::span<const uint32_t> tokens, size_t block_tokens) const {
   CHECK(block_tokens > 0);
   std::vector<KvKey> keys;

@@ -53,4 +53,8 @@ class PrefixHasher {
   KvKey root_;
 };
 
+// SHA-256(domain || 0x00 || name): the key of a named entry (a Redis key, say), where names
+// rather than token prefixes identify values.
+KvKey KeyOfName(std::string_view domain, std::string_view name);
+
 }  // namespace cerulean::kv
