@@ -13,7 +13,7 @@ packages=(
   # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)
   redis-tools python3 python3-redis
   # benchmark baselines
-  iperf3 fio
+  iperf3 fio redis-server
 )
 
 missing=()
@@ -23,14 +23,24 @@ for package in "${packages[@]}"; do
   fi
 done
 
+# redis-server is a benchmark baseline, started by the benchmark on a port of its own: a service
+# on 6379 would take the port of the all-in-one server's Redis protocol front end.
+stop_redis_service() {
+  if command -v systemctl > /dev/null 2>&1 && systemctl is-enabled --quiet redis-server 2>/dev/null; then
+    "${sudo_cmd[@]}" systemctl disable --now redis-server > /dev/null 2>&1 || true
+  fi
+}
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
+  stop_redis_service
   echo "setup: all ${#packages[@]} packages present"
   exit 0
 fi
 
 echo "setup: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+stop_redis_service

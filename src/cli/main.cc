@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/logging.h"
+#include "bench/kv_bench.h"
 #include "bench/objects_bench.h"
 #include "bench/rpc_bench.h"
 #include "bench/storage_bench.h"
@@ -132,6 +133,14 @@ int Main(int argc, char** argv) {
   bench_objects->add_option("--list-objects", objects_options.list_objects, "Objects preloaded for LIST and the scaling figures")
       ->capture_default_str()
       ->check(CLI::Range(2000, 100'000'000));
+  bench::KvBenchOptions kv_options;
+  uint64_t working_set_mib = kv_options.working_set_bytes >> 20;
+  auto* bench_kv = bench->add_subcommand("kv", "The KV cache through the native KV client against iperf3, TCP ping-pong and Redis");
+  bench_kv->add_flag("--json", json, "Print one JSON array");
+  bench_kv->add_option("--repeats", kv_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  bench_kv->add_option("--duration-ms", duration_ms, "Length of each timed run")->capture_default_str()->check(CLI::Range(100, 600000));
+  bench_kv->add_option("--directory", kv_options.directory, "Where the cluster's files go (removed after)")->capture_default_str();
+  bench_kv->add_option("--working-set-mib", working_set_mib, "Values preloaded per profile")->capture_default_str()->check(CLI::Range(16, 65536));
   auto* bench_storage = bench->add_subcommand("storage", "Storage node through rpc against fio on the same disk");
   bench_storage->add_flag("--json", json, "Print one JSON array");
   bench_storage->add_option("--repeats", storage_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
@@ -195,6 +204,14 @@ int Main(int argc, char** argv) {
     objects_options.duration = std::chrono::milliseconds(duration_ms);
     objects_options.object_bytes = object_mib << 20;
     const bench::BenchReport report = bench::RunObjectsBench(objects_options);
+    fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
+    return 0;
+  }
+  if (bench_kv->parsed()) {
+    InitLogging("warn");
+    kv_options.duration = std::chrono::milliseconds(duration_ms);
+    kv_options.working_set_bytes = working_set_mib << 20;
+    const bench::BenchReport report = bench::RunKvBench(kv_options);
     fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
     return 0;
   }

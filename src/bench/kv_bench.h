@@ -1,0 +1,23 @@
+// `cerulean bench kv`: the KV cache through the native KV client against a local cluster (one
+// meta, one storage node, in this process over loopback rpc), held against iperf3, the raw TCP
+// ping-pong and Redis (redis-server driven by redis-benchmark, when installed), all measured in
+// the same run (docs/BENCHMARKS.md).
+#pragma once
+
+#include <string>
+
+#include "base/time.h"
+#include "bench/bench_report.h"
+
+namespace cerulean::bench {
+
+struct KvBenchOptions {
+  std::string directory = "./cerulean-bench-data";  // the cluster's files; removed after
+  int repeats = 3;
+  Duration duration = std::chrono::seconds(2);  // each timed run
+  uint64_t working_set_bytes = 256ull << 20;     // values per profile, preloaded
+};
+
+BenchReport RunKvBench(const KvBenchOptions& options);
+
+}  // namespace cerulean::bench
