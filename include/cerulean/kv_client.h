@@ -37,6 +37,8 @@ struct KvClientOptions {
   std::chrono::milliseconds timeout{10'000};
   // The node list is asked of meta again at most this often, when a node fails to answer.
   std::chrono::milliseconds map_refresh_min{500};
+  // ... and at least this often, so that new and recovered nodes come into use.
+  std::chrono::milliseconds map_refresh_every{5000};
 };
 
 // {model, dtype, layout, tp/pp rank, tenant}, and the settings used if the namespace is new.

@@ -82,32 +82,39 @@ Task<Status> KvClientCore::RefreshNodes() {
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
                       co_await rpc_.Call(meta_, meta::kClusterStatusMethod, {}, {}, {.timeout = options_.timeout}));
   CO_ASSIGN_OR_RETURN(meta::ClusterStatusResponse status, meta::DecodeClusterStatusResponse(answer.message.span()));
-  std::vector<Node> nodes;
+  // Nodes keep their index for the client's life (new ones are appended, none is removed):
+  // batches in flight hold indexes into nodes_ across this refresh.
   for (const meta::NodeStatus& reported : status.nodes) {
     auto address = NetAddress::Parse(reported.address);
     if (!address.ok()) continue;
-    Node node{.id = reported.node_id, .address = *address, .hash = HashOf(reported.node_id), .up = reported.up};
-    // A node this client could not reach stays out until meta also knows, or the next refresh.
-    for (const Node& known : nodes_) {
-      if (known.id == node.id && !known.up) node.up = false;
+    auto known = std::find_if(nodes_.begin(), nodes_.end(), [&](const Node& n) { return n.id == reported.node_id; });
+    if (known == nodes_.end()) {
+      nodes_.push_back({.id = reported.node_id, .address = *address, .hash = HashOf(reported.node_id), .up = reported.up});
+      continue;
     }
-    nodes.push_back(std::move(node));
+    // A node this client could not reach stays out for a while even if meta still lists it as
+    // up (meta notices a silent node only after its down time); then it is tried again.
+    const bool failed_lately = !known->up && env_.Now() - known->failed_at < 4 * options_.map_refresh_min;
+    known->up = reported.up && !failed_lately;
+    if (reported.up && !(known->address == *address)) known->address = *address;
   }
-  nodes_ = std::move(nodes);
   co_return Status::Ok();
+}
+
+Task<void> KvClientCore::RefreshIfDue() {
+  if (env_.Now() - refreshed_ < options_.map_refresh_every) co_return;
+  Status refreshed = co_await RefreshNodes();
+  if (!refreshed.ok()) LOG_INFO("kv client: node list not refreshed: {}", refreshed.ToString());
 }
 
 Task<void> KvClientCore::NodeFailed(size_t node) {
   if (!nodes_[node].up) co_return;
   LOG_INFO("kv client: storage node {} at {} did not answer", nodes_[node].id, nodes_[node].address.ToString());
   nodes_[node].up = false;
+  nodes_[node].failed_at = env_.Now();
   if (env_.Now() - refreshed_ < options_.map_refresh_min) co_return;
-  const std::string id = nodes_[node].id;
   Status refreshed = co_await RefreshNodes();
   if (!refreshed.ok()) LOG_INFO("kv client: node list not refreshed: {}", refreshed.ToString());
-  for (Node& known : nodes_) {
-    if (known.id == id) known.up = false;
-  }
 }
 
 std::vector<size_t> KvClientCore::Replicas(const KvKey& key, size_t replicas) const {
@@ -150,6 +157,7 @@ Task<Result<KvNamespace>> KvClientCore::OpenNamespace(const KvNamespaceOptions& 
 // --- put
 
 Task<std::vector<Result<KvPutResult>>> KvClientCore::BatchPut(const KvNamespace& ns, std::span<const KvPutItem> items) {
+  co_await RefreshIfDue();
   Plan plan(nodes_.size());
   for (size_t i = 0; i < items.size(); i++) {
     for (size_t node : Replicas(items[i].key, ns.replicas)) plan[node].push_back(i);
@@ -270,6 +278,7 @@ Task<std::vector<Result<std::optional<std::string>>>> KvClientCore::GetOwned(con
 Task<std::vector<Result<bool>>> KvClientCore::GetFromReplicas(const KvNamespace& ns, std::span<const KvKey> keys,
                                                               std::span<const uint64_t> expected_bytes,
                                                               const ValueSink& sink) {
+  co_await RefreshIfDue();
   std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
   std::vector<std::vector<size_t>> replicas(keys.size());
   for (size_t i = 0; i < keys.size(); i++) replicas[i] = Replicas(keys[i], ns.replicas);
@@ -354,6 +363,7 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
 
 Task<std::vector<Result<kv::KvOutcome>>> KvClientCore::OnFirstReplica(uint32_t method, const KvNamespace& ns,
                                                                      std::span<const KvKey> keys, bool lease) {
+  co_await RefreshIfDue();
   // A key no replica answers for is absent, as a get would find it.
   const kv::KvOutcome absent{.flag = false, .number = -2};
   std::vector<Result<kv::KvOutcome>> results(keys.size(), Result<kv::KvOutcome>(absent));
@@ -400,6 +410,7 @@ Task<std::vector<Result<int64_t>>> KvClientCore::TimeToLive(const KvNamespace& n
 
 Task<std::vector<Result<bool>>> KvClientCore::OnEveryReplica(uint32_t method, const KvNamespace& ns,
                                                              std::span<const KvKey> keys, uint32_t ttl_s) {
+  co_await RefreshIfDue();
   Plan plan(nodes_.size());
   for (size_t i = 0; i < keys.size(); i++) {
     for (size_t node : Replicas(keys[i], ns.replicas)) plan[node].push_back(i);

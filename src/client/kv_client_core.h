@@ -40,12 +40,15 @@ class KvClientCore {
     NetAddress address;
     uint64_t hash = 0;
     bool up = true;
+    TimePoint failed_at;  // when this client last found it not answering
   };
   // Per node: the indexes of the items it gets in this batch.
   using Plan = std::vector<std::vector<size_t>>;
 
   KvClientCore(Env& env, const KvClientOptions& options);
   Task<Status> RefreshNodes();
+  // Refreshes the node list when map_refresh_every has passed (a failure is only logged).
+  Task<void> RefreshIfDue();
   // After a node failed to answer: down here until meta says otherwise.
   Task<void> NodeFailed(size_t node);
   // The nodes of a key's replicas, best first (rendezvous hashing over the nodes up).

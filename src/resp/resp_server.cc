@@ -68,6 +68,7 @@ class RespServer::Connection {
           needed_ = parsed.needed;
           break;
         }
+        needed_ = 0;
         if (!arguments.empty()) close = !co_await Execute(arguments);
         begin_ += parsed.consumed;  // after Execute: the arguments view the buffer
         if (out_.size() >= kFlushBytes && !(co_await Flush())) co_return;
@@ -85,14 +86,14 @@ class RespServer::Connection {
       filled_ -= begin_;
       begin_ = 0;
     }
+    // A connection done with a large command gives its memory back.
+    if (filled_ == 0 && buffer_.size() > (4u << 20)) buffer_ = std::vector<char>(kReadChunk);
     const size_t want = std::max(filled_ + kReadChunk, needed_);
     if (buffer_.size() < want) buffer_.resize(std::max(want, buffer_.size() * 2));
     iovec space{buffer_.data() + filled_, buffer_.size() - filled_};
     auto read = co_await stream_.Read({&space, 1}, {});
     if (!read.ok() || *read == 0) co_return false;
     filled_ += *read;
-    // A connection that went idle with a large buffer gives the memory back.
-    if (filled_ == *read && buffer_.size() > (4u << 20) && needed_ < buffer_.size() / 4) buffer_.shrink_to_fit();
     co_return true;
   }
 
