@@ -132,9 +132,11 @@ std::vector<size_t> KvClientCore::Replicas(const KvKey& key, size_t replicas) co
 }
 
 Task<Result<rpc::CallResult>> KvClientCore::CallNode(size_t node, uint32_t method, std::span<const std::byte> message,
-                                                     std::span<const iovec> payload, std::optional<uint32_t> payload_crc) {
-  auto answer = co_await rpc_.Call(nodes_[node].address, method, message, payload,
-                                   {.timeout = options_.timeout, .payload_crc = payload_crc});
+                                                     std::span<const iovec> payload, std::optional<uint32_t> payload_crc,
+                                                     PayloadLayout layout) {
+  rpc::CallOptions call_options{.timeout = options_.timeout, .payload_crc = payload_crc};
+  call_options.response_payload_layout = std::move(layout);
+  auto answer = co_await rpc_.Call(nodes_[node].address, method, message, payload, std::move(call_options));
   if (!answer.ok() && NodeUnreachable(answer.status())) co_await NodeFailed(node);
   co_return answer;
 }
@@ -255,7 +257,7 @@ Task<std::vector<Result<bool>>> KvClientCore::BatchGet(const KvNamespace& ns, st
     }
     return Status::Ok();
   };
-  co_return co_await GetFromReplicas(ns, keys, expected, scatter);
+  co_return co_await GetFromReplicas(ns, keys, expected, items, scatter);
 }
 
 Task<std::vector<Result<std::optional<std::string>>>> KvClientCore::GetOwned(const KvNamespace& ns,
@@ -265,7 +267,7 @@ Task<std::vector<Result<std::optional<std::string>>>> KvClientCore::GetOwned(con
     values[index].emplace(reinterpret_cast<const char*>(value.data()), value.size());
     return Status::Ok();
   };
-  std::vector<Result<bool>> found = co_await GetFromReplicas(ns, keys, {}, keep);
+  std::vector<Result<bool>> found = co_await GetFromReplicas(ns, keys, {}, {}, keep);
   std::vector<Result<std::optional<std::string>>> results;
   results.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); i++) {
@@ -277,7 +279,7 @@ Task<std::vector<Result<std::optional<std::string>>>> KvClientCore::GetOwned(con
 
 Task<std::vector<Result<bool>>> KvClientCore::GetFromReplicas(const KvNamespace& ns, std::span<const KvKey> keys,
                                                               std::span<const uint64_t> expected_bytes,
-                                                              const ValueSink& sink) {
+                                                              std::span<const KvGetItem> targets, const ValueSink& sink) {
   co_await RefreshIfDue();
   std::vector<Result<bool>> results(keys.size(), Result<bool>(false));
   std::vector<std::vector<size_t>> replicas(keys.size());
@@ -306,7 +308,7 @@ Task<std::vector<Result<bool>>> KvClientCore::GetFromReplicas(const KvNamespace&
         bytes += value;
       }
       for (std::vector<size_t>& chunk : chunks) {
-        calls.push_back(GetFromNode(node, ns.id, keys, std::move(chunk), sink, results, unreachable));
+        calls.push_back(GetFromNode(node, ns.id, keys, std::move(chunk), targets, sink, results, unreachable));
       }
     }
     if (calls.empty()) break;
@@ -316,13 +318,54 @@ Task<std::vector<Result<bool>>> KvClientCore::GetFromReplicas(const KvNamespace&
 }
 
 Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys,
-                                     std::vector<size_t> indexes, const ValueSink& sink,
-                                     std::vector<Result<bool>>& results, std::vector<bool>& unreachable) {
+                                     std::vector<size_t> indexes, std::span<const KvGetItem> targets,
+                                     const ValueSink& sink, std::vector<Result<bool>>& results,
+                                     std::vector<bool>& unreachable) {
   kv::KvKeysRequest request{.ns = ns};
   request.keys.reserve(indexes.size());
   for (size_t index : indexes) request.keys.push_back(keys[index]);
   rpc::MessageBuffer message = rpc::EncodeMessage(request);
-  auto answer = co_await CallNode(node, kv::kKvGetMethod, message.span());
+  // With targets, the values are received straight into the caller's piece buffers: the
+  // layout is made from the entries, which arrive before the values. A value whose pieces do
+  // not match its buffers lands in scratch memory and is refused below.
+  bool scattered = false;
+  std::vector<bool> mismatched(indexes.size(), false);
+  std::vector<std::byte> scratch;
+  PayloadLayout layout;
+  if (!targets.empty()) {
+    layout = [&](std::span<const std::byte> bytes, size_t payload_bytes) -> std::vector<iovec> {
+      auto response = kv::DecodeKvGetResponse(bytes);
+      if (!response.ok() || response->entries.size() != indexes.size()) return {};
+      uint64_t scratch_bytes = 0, total = 0;
+      for (size_t i = 0; i < indexes.size(); i++) {
+        const kv::KvGetEntry& entry = response->entries[i];
+        if (entry.code != StatusCode::kOk || !entry.found) continue;
+        const KvGetItem& item = targets[indexes[i]];
+        bool fits = entry.piece_bytes.size() == item.pieces.size();
+        for (size_t p = 0; fits && p < item.pieces.size(); p++) fits = item.pieces[p].size() == entry.piece_bytes[p];
+        mismatched[i] = !fits;
+        if (!fits) scratch_bytes += entry.value_bytes;
+        total += entry.value_bytes;
+      }
+      if (total != payload_bytes) return {};
+      scratch.resize(scratch_bytes);
+      std::vector<iovec> parts;
+      uint64_t scratch_at = 0;
+      for (size_t i = 0; i < indexes.size(); i++) {
+        const kv::KvGetEntry& entry = response->entries[i];
+        if (entry.code != StatusCode::kOk || !entry.found) continue;
+        if (mismatched[i]) {
+          parts.push_back({scratch.data() + scratch_at, entry.value_bytes});
+          scratch_at += entry.value_bytes;
+          continue;
+        }
+        for (const auto& piece : targets[indexes[i]].pieces) parts.push_back({piece.data(), piece.size()});
+      }
+      scattered = true;
+      return parts;
+    };
+  }
+  auto answer = co_await CallNode(node, kv::kKvGetMethod, message.span(), {}, {}, std::move(layout));
   if (!answer.ok()) {
     for (size_t index : indexes) {
       if (NodeUnreachable(answer.status())) unreachable[index] = true;
@@ -338,8 +381,11 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
     for (size_t index : indexes) results[index] = response.status();
     co_return;
   }
-  // The payload's CRC was checked on arrival; each value goes to the sink.
-  const std::span<const std::byte> payload = answer->payload.span().first(answer->payload_bytes);
+  // The payload's CRC was checked on arrival; each value went to its buffers, or goes to the
+  // sink now. (Scattered only if the payload was received so, not into the pooled buffer.)
+  scattered = scattered && answer->payload.size() == 0;
+  const std::span<const std::byte> payload =
+      scattered ? std::span<const std::byte>() : answer->payload.span().first(answer->payload_bytes);
   uint64_t at = 0;
   for (size_t i = 0; i < indexes.size(); i++) {
     const kv::KvGetEntry& entry = response->entries[i];
@@ -348,12 +394,20 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
       continue;
     }
     if (!entry.found) continue;
-    if (at + entry.value_bytes > payload.size()) {
+    if (!scattered && at + entry.value_bytes > payload.size()) {
       results[indexes[i]] = Status::Internal("a storage node sent fewer bytes than its entries say");
       break;
     }
-    Status taken = sink(indexes[i], entry, payload.subspan(at, entry.value_bytes));
-    at += entry.value_bytes;
+    Status taken = Status::Ok();
+    if (!scattered) {
+      taken = sink(indexes[i], entry, payload.subspan(at, entry.value_bytes));
+      at += entry.value_bytes;
+    } else if (mismatched[i]) {
+      const KvGetItem& item = targets[indexes[i]];
+      taken = Status::InvalidArgument(fmt::format("key {} holds {} pieces of {} bytes in all; {} buffers were given",
+                                                  item.key.Hex(), entry.piece_bytes.size(), entry.value_bytes,
+                                                  item.pieces.size()));
+    }
     if (taken.ok()) results[indexes[i]] = true;
     else results[indexes[i]] = taken;
   }

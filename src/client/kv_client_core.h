@@ -53,18 +53,24 @@ class KvClientCore {
   Task<void> NodeFailed(size_t node);
   // The nodes of a key's replicas, best first (rendezvous hashing over the nodes up).
   std::vector<size_t> Replicas(const KvKey& key, size_t replicas) const;
+  using PayloadLayout = std::function<std::vector<iovec>(std::span<const std::byte> message, size_t payload_bytes)>;
   Task<Result<rpc::CallResult>> CallNode(size_t node, uint32_t method, std::span<const std::byte> message,
-                                         std::span<const iovec> payload = {}, std::optional<uint32_t> payload_crc = {});
+                                         std::span<const iovec> payload = {}, std::optional<uint32_t> payload_crc = {},
+                                         PayloadLayout layout = {});
 
   Task<void> PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items, const std::vector<size_t>& indexes,
                        std::vector<std::vector<Result<KvPutResult>>>& replies);
   // Where a found value goes: Ok, or why it could not be taken.
   using ValueSink = std::function<Status(size_t index, const kv::KvGetEntry& entry, std::span<const std::byte> value)>;
   // Asks each key's replicas in turn until one answers; a key no replica answers for is a miss.
+  // `targets`, if given, are the items' buffers: values whose pieces match them are received
+  // straight into them; the sink takes the rest (or everything, without targets).
   Task<std::vector<Result<bool>>> GetFromReplicas(const KvNamespace& ns, std::span<const KvKey> keys,
-                                                  std::span<const uint64_t> expected_bytes, const ValueSink& sink);
+                                                  std::span<const uint64_t> expected_bytes,
+                                                  std::span<const KvGetItem> targets, const ValueSink& sink);
   Task<void> GetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys, std::vector<size_t> indexes,
-                         const ValueSink& sink, std::vector<Result<bool>>& results, std::vector<bool>& unreachable);
+                         std::span<const KvGetItem> targets, const ValueSink& sink, std::vector<Result<bool>>& results,
+                         std::vector<bool>& unreachable);
   // Exists or ttl, from the first replica of each key that answers.
   Task<std::vector<Result<kv::KvOutcome>>> OnFirstReplica(uint32_t method, const KvNamespace& ns,
                                                           std::span<const KvKey> keys, bool lease);

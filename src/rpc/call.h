@@ -1,8 +1,12 @@
 // The caller's side of one rpc: options and the successful result. Value types.
 #pragma once
 
+#include <sys/uio.h>
+
+#include <functional>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "base/buffer_pool.h"
 #include "base/time.h"
@@ -18,6 +22,11 @@ struct CallOptions {
   // straight into it. A larger payload fails the call with OutOfRange. Empty: the payload lands
   // in CallResult::payload.
   std::span<std::byte> response_payload;
+  // Or, decided once the response's control message is in: the buffers the payload is received
+  // into, in order, which must add up to its size exactly (anything else, or an empty list,
+  // receives it into CallResult::payload). Called on the connection's loop, before the call
+  // returns, so it may refer to the caller's locals.
+  std::function<std::vector<iovec>(std::span<const std::byte> message, size_t payload_bytes)> response_payload_layout;
   // The request payload's CRC32C, if the caller already knows it for these exact bytes (it
   // checked them on arrival); the frame carries it without another pass over the payload.
   std::optional<uint32_t> payload_crc;

@@ -15,6 +15,7 @@ struct ClientConnection::PendingCall {
   // Only a call whose request is fully written can be answered; anything else is a stray.
   const OutgoingFrame* request = nullptr;
   std::span<std::byte> destination;
+  const std::function<std::vector<iovec>(std::span<const std::byte>, size_t)>* layout = nullptr;
   enum class State { kWaiting, kReceiving, kDone } state = State::kWaiting;
   Status status;
   CallResult result;
@@ -96,6 +97,7 @@ Task<Result<CallResult>> ClientConnection::Call(uint32_t method, std::span<const
   PendingCall call(env_);
   call.request_id = (uint64_t{++generations_[slot]} << 32) | slot;
   call.destination = options.response_payload;
+  if (options.response_payload_layout) call.layout = &options.response_payload_layout;
   slots_[slot] = &call;
 
   OutgoingFrame frame;
@@ -160,6 +162,15 @@ Task<Status> ClientConnection::ReceiveResponse(PendingCall& call, const Incoming
   call.result.payload_bytes = header.payload_bytes;
   call.result.payload_crc = header.payload_crc;  // ReadPayload fails the call unless the bytes match it
   if (header.payload_bytes == 0) co_return Status::Ok();
+  if (call.layout != nullptr) {
+    // The caller lays the payload out over its own buffers, now that it can read the message.
+    const std::vector<iovec> parts = (*call.layout)(frame.message, header.payload_bytes);
+    uint64_t laid_out = 0;
+    for (const iovec& part : parts) laid_out += part.iov_len;
+    if (!parts.empty() && laid_out == header.payload_bytes) {
+      co_return co_await reader_.ReadPayload(std::span<const iovec>(parts), closed_.token());
+    }
+  }
   std::span<std::byte> destination;
   if (!call.destination.empty()) {
     if (header.payload_bytes > call.destination.size()) {

@@ -113,6 +113,72 @@ Task<Status> FrameReader::ReadPayload(std::span<std::byte> destination, CancelTo
   co_return Status::Ok();
 }
 
+Task<Status> FrameReader::ReadPayload(std::span<const iovec> parts, CancelToken cancel, bool check_crc) {
+  uint64_t total = 0;
+  for (const iovec& part : parts) total += part.iov_len;
+  CHECK_EQ(total, payload_remaining_);
+  // A cursor over the parts: `part` and `offset` in it. Each chunk that lands is checksummed
+  // while it is still in the cache.
+  size_t part = 0, offset = 0;
+  uint32_t crc = 0;
+  const auto advance = [&](size_t bytes) {
+    while (bytes > 0) {
+      const size_t n = std::min(bytes, parts[part].iov_len - offset);
+      if (check_crc) crc = Crc32c(static_cast<const std::byte*>(parts[part].iov_base) + offset, n, crc);
+      offset += n;
+      bytes -= n;
+      if (offset == parts[part].iov_len) {
+        part++;
+        offset = 0;
+      }
+    }
+  };
+  while (part < parts.size() && parts[part].iov_len == 0) part++;
+  uint64_t done = 0;
+  constexpr size_t kPartsPerRead = 64;
+  iovec scatter[kPartsPerRead + 1];
+  while (true) {
+    // First what is already in the receive buffer (what came in with the header, or spilled
+    // past the parts one read could take).
+    while (done < total && buffered() > 0) {
+      const size_t n = std::min<size_t>(buffered(), parts[part].iov_len - offset);
+      std::memcpy(static_cast<std::byte*>(parts[part].iov_base) + offset, buffer_.get() + begin_, n);
+      begin_ += n;
+      done += n;
+      advance(n);
+      while (part < parts.size() && offset == 0 && parts[part].iov_len == 0) part++;
+    }
+    if (buffered() == 0) begin_ = end_ = 0;
+    if (done == total) break;
+    // Then straight into the parts, many at a time; bytes past them (the next frames, or parts
+    // beyond this read's) spill into the receive buffer through the last iovec.
+    size_t count = 0;
+    uint64_t into_scatter = 0;
+    for (size_t i = part; i < parts.size() && count < kPartsPerRead; i++) {
+      const size_t skip = i == part ? offset : 0;
+      if (parts[i].iov_len == skip) continue;
+      scatter[count++] = {static_cast<std::byte*>(parts[i].iov_base) + skip, parts[i].iov_len - skip};
+      into_scatter += parts[i].iov_len - skip;
+    }
+    scatter[count++] = {buffer_.get() + end_, kReceiveBufferBytes - end_};
+    auto received = co_await stream_.Read({scatter, count}, cancel);
+    if (!received.ok()) co_return received.status();
+    if (*received == 0) co_return Status::Unavailable("peer closed the connection mid-payload");
+    const size_t into_parts = std::min<uint64_t>(*received, into_scatter);
+    advance(into_parts);
+    while (part < parts.size() && offset == 0 && parts[part].iov_len == 0) part++;
+    done += into_parts;
+    end_ += *received - into_parts;
+  }
+  payload_remaining_ = 0;
+  if (!check_crc) co_return Status::Ok();
+  if (crc != payload_crc_) {
+    co_return Status::DataLoss(
+        fmt::format("payload checksum {:#010x}, computed {:#010x}", payload_crc_, crc));
+  }
+  co_return Status::Ok();
+}
+
 Task<Status> FrameReader::SkipPayload(CancelToken cancel) {
   while (payload_remaining_ > 0) {
     if (buffered() == 0) CO_RETURN_IF_ERROR(co_await Fill(1, cancel));

@@ -35,6 +35,8 @@ class FrameReader {
   // Reads the current frame's payload into `destination` (exactly its size) and checks its CRC,
   // unless `check_crc` is false (the receiver checks it in a pass of its own).
   Task<Status> ReadPayload(std::span<std::byte> destination, CancelToken cancel, bool check_crc = true);
+  // The same, scattered over `parts` in order (they add up to the payload's size).
+  Task<Status> ReadPayload(std::span<const iovec> parts, CancelToken cancel, bool check_crc = true);
   // Consumes the current frame's payload without keeping it (a late response, say).
   Task<Status> SkipPayload(CancelToken cancel);
   // True once the peer has closed its side between two frames (an orderly end, not an error).

@@ -152,6 +152,53 @@ TEST(RpcTest, ScatterGatherPayloadIntoCallerBufferAndIntoPool) {
   });
 }
 
+// A layout decided from the response: the payload scattered over many small buffers (empty ones
+// among them), back to back calls on one connection; a layout that does not add up falls back
+// to the pooled buffer.
+TEST(RpcTest, ResponsePayloadScatteredOverALayout) {
+  SlowHandlerLog log;
+  ServiceRegistry registry = MakeRegistry(&log);
+  RunOnLoop([&](Env& env) -> Task<void> {
+    TestServer server(env, registry);
+    RpcClient client(env);
+    std::vector<std::byte> data((2 << 20) + 12345);
+    for (size_t i = 0; i < data.size(); i++) data[i] = std::byte(i * 13 + (i >> 10));
+    iovec whole{data.data(), data.size()};
+    for (size_t part_bytes : {size_t{4096}, size_t{777}, size_t{32 << 10}}) {
+      std::vector<std::byte> into(data.size(), std::byte{0});
+      size_t laid_out_for = 0;
+      CallOptions options;
+      options.response_payload_layout = [&](std::span<const std::byte>, size_t payload_bytes) {
+        laid_out_for = payload_bytes;
+        std::vector<iovec> parts;
+        for (size_t at = 0; at < payload_bytes; at += part_bytes) {
+          parts.push_back({into.data() + at, std::min(part_bytes, payload_bytes - at)});
+          if (at % (5 * part_bytes) == 0) parts.push_back({into.data(), 0});
+        }
+        return parts;
+      };
+      auto echoed = co_await client.Call(server.address(), kEchoMethod, {}, std::span(&whole, 1), std::move(options));
+      EXPECT_TRUE(echoed.ok()) << echoed.status();
+      EXPECT_EQ(laid_out_for, data.size());
+      EXPECT_TRUE(echoed->payload.empty()) << part_bytes;
+      EXPECT_EQ(std::memcmp(into.data(), data.data(), data.size()), 0) << part_bytes;
+    }
+    CallOptions short_layout;
+    std::vector<std::byte> small(100);
+    short_layout.response_payload_layout = [&](std::span<const std::byte>, size_t) {
+      return std::vector<iovec>{{small.data(), small.size()}};
+    };
+    auto pooled = co_await client.Call(server.address(), kEchoMethod, {}, std::span(&whole, 1), std::move(short_layout));
+    EXPECT_TRUE(pooled.ok()) << pooled.status();
+    EXPECT_EQ(pooled->payload.size(), data.size());
+    EXPECT_EQ(std::memcmp(pooled->payload.data(), data.data(), data.size()), 0);
+    auto after = co_await client.Call(server.address(), kPingMethod, {});
+    EXPECT_TRUE(after.ok()) << after.status();
+    co_await client.Close();
+    co_await server.Stop();
+  });
+}
+
 // Control messages larger than the receive buffer (a long listing) go both ways, between
 // ordinary calls on the same connection, with a payload behind them.
 TEST(RpcTest, LargeControlMessagesBothWays) {
