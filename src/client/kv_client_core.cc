@@ -329,6 +329,7 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
   // layout is made from the entries, which arrive before the values. A value whose pieces do
   // not match its buffers lands in scratch memory and is refused below.
   bool scattered = false;
+  std::optional<kv::KvGetResponse> decoded;  // by the layout, so the message is decoded once
   std::vector<bool> mismatched(indexes.size(), false);
   std::vector<std::byte> scratch;
   PayloadLayout layout;
@@ -362,6 +363,7 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
         for (const auto& piece : targets[indexes[i]].pieces) parts.push_back({piece.data(), piece.size()});
       }
       scattered = true;
+      decoded = std::move(*response);
       return parts;
     };
   }
@@ -373,7 +375,8 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
     }
     co_return;
   }
-  auto response = kv::DecodeKvGetResponse(answer->message.span());
+  Result<kv::KvGetResponse> response =
+      decoded ? Result<kv::KvGetResponse>(std::move(*decoded)) : kv::DecodeKvGetResponse(answer->message.span());
   if (response.ok() && response->entries.size() != indexes.size()) {
     response = Status::Internal("a storage node answered another number of entries than asked");
   }
