@@ -88,6 +88,10 @@ struct KvStats {
   uint64_t live_value_bytes = 0;
   uint64_t index_bytes = 0;
   uint64_t gets = 0, hits = 0, puts = 0, stored = 0, evicted = 0, expired = 0;
+  uint64_t ssd_capacity_bytes = 0, ssd_used_bytes = 0;
+  // SSD hits are counted in hits too; evicted counts entries that left the cache from DRAM,
+  // demoted those that went to the SSD tier instead, ssd_evicted those that left from SSD.
+  uint64_t ssd_hits = 0, demoted = 0, promoted = 0, ssd_evicted = 0;
 };
 
 namespace client {

@@ -54,6 +54,17 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"all-in-one", "meta", "storage"}));
   server->add_option("--meta", config.meta_address, "Storage role: meta's host:port");
   server->add_option("--replicas", config.replicas, "Meta: replicas of new extents")->capture_default_str()->check(CLI::Range(1, 3));
+  server->add_option("--kv-dram-mib", config.kv_dram_mib, "Storage: the KV cache's DRAM tier")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 24));
+  server->add_option("--kv-ssd-mib", config.kv_ssd_mib, "Storage: the KV cache's SSD tier (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const uint64_t mib = std::strtoull(text.c_str(), nullptr, 10);
+            return mib == 0 || (mib >= 128 && mib <= (uint64_t{1} << 30)) ? "" : "0, or MiB from 128 to 1073741824";
+          },
+          "0 or 128..1073741824"));
   server->add_option("--down-after-ms", config.down_after_ms, "Meta: silence after which a storage node is down")
       ->capture_default_str()
       ->check(CLI::Range(100, 3'600'000));
@@ -177,6 +188,8 @@ int Main(int argc, char** argv) {
       if (server->count("--meta") == 0) config.meta_address = from_file.meta_address;
       if (server->count("--replicas") == 0) config.replicas = from_file.replicas;
       if (server->count("--down-after-ms") == 0) config.down_after_ms = from_file.down_after_ms;
+      if (server->count("--kv-dram-mib") == 0) config.kv_dram_mib = from_file.kv_dram_mib;
+      if (server->count("--kv-ssd-mib") == 0) config.kv_ssd_mib = from_file.kv_ssd_mib;
     }
     return RunServer(config);
   }

@@ -33,6 +33,8 @@ int RunServer(const ServerConfig& config) {
   options.meta_address = config.meta_address;
   options.replicas = config.replicas;
   options.down_after = std::chrono::milliseconds(config.down_after_ms);
+  options.kv.dram_bytes = config.kv_dram_mib << 20;
+  options.kv_ssd.capacity_bytes = config.kv_ssd_mib << 20;
   options.version = kVersion;
   options.build = kBuild;
   std::unique_ptr<server::ServerNode> node;

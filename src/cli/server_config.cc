@@ -40,6 +40,17 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
     } else if (key == "data") {
       if (!value.is_string()) return wrong_type("a string");
       config.data_directory = value.get<std::string>();
+    } else if (key == "kv_dram_mib") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() < 64 || value.get<uint64_t>() > (1u << 24)) {
+        return wrong_type("MiB from 64 to 16777216");
+      }
+      config.kv_dram_mib = value.get<uint64_t>();
+    } else if (key == "kv_ssd_mib") {
+      if (!value.is_number_unsigned() || (value.get<uint64_t>() != 0 && value.get<uint64_t>() < 128) ||
+          value.get<uint64_t>() > (1ull << 30)) {
+        return wrong_type("0 (no SSD tier) or MiB from 128 to 1073741824");
+      }
+      config.kv_ssd_mib = value.get<uint64_t>();
     } else if (key == "log_level") {
       if (!value.is_string()) return wrong_type("a string");
       config.log_level = value.get<std::string>();

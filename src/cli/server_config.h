@@ -27,10 +27,13 @@ struct ServerConfig {
   size_t replicas = 1;
   // How long a storage node may stay silent before meta marks it down.
   uint32_t down_after_ms = 10'000;
+  // A storage node's KV cache: its DRAM tier, and its SSD tier (0: none).
+  uint64_t kv_dram_mib = 1024;
+  uint64_t kv_ssd_mib = 4096;
 };
 
 // Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "data", "log_level",
-// "shards", "poll_us", "meta", "replicas", "down_after_ms".
+// "shards", "poll_us", "meta", "replicas", "down_after_ms", "kv_dram_mib", "kv_ssd_mib".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);
 

@@ -543,6 +543,12 @@ Task<Result<KvStats>> KvClientCore::Stats() {
     stats.stored += s.stored;
     stats.evicted += s.evicted;
     stats.expired += s.expired;
+    stats.ssd_capacity_bytes += s.ssd_capacity_bytes;
+    stats.ssd_used_bytes += s.ssd_used_bytes;
+    stats.ssd_hits += s.ssd_hits;
+    stats.demoted += s.demoted;
+    stats.promoted += s.promoted;
+    stats.ssd_evicted += s.ssd_evicted;
   }
   if (stats.nodes == 0) co_return Status::Unavailable("no storage node answered");
   co_return stats;

@@ -187,5 +187,39 @@ TEST_F(KvClientTest, ALostNodeGivesMissesWithOneReplicaAndHitsWithTwo) {
   EXPECT_EQ(*client_->LookupPrefix(*one, more), more.size());
 }
 
+// A working set past the DRAM tier: the node demotes to its SSD tier and gets read from it,
+// through the rpc path, straight into the caller's piece buffers.
+TEST(KvClientSsdTest, GetsAreServedFromTheSsdTierPastDram) {
+  testing::TestDirectory directory("kv-client-ssd");
+  server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 1, .replicas = 1,
+                                .kv_dram_bytes = 32ull << 20, .kv_ssd_bytes = 256ull << 20});
+  auto opened = KvClient::Open({.meta_address = cluster.meta_address(), .timeout = std::chrono::seconds(5)});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<KvClient> client = std::move(*opened);
+  auto ns = client->OpenNamespace({.model = "ssd-model", .dtype = "fp16"});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  const std::vector<KvKey> keys = Keys(60, "ssd");  // 120 MiB of 2 MiB values
+  for (size_t first = 0; first < keys.size(); first += 6) {
+    Batch batch(std::span<const KvKey>(keys).subspan(first, 6), 64, 32 << 10);
+    for (const auto& result : client->BatchPut(*ns, batch.puts)) ASSERT_TRUE(result.ok()) << result.status();
+  }
+  auto stats = client->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->demoted, 20u);
+  for (size_t first = 0; first < keys.size(); first += 6) {
+    Batch wanted(std::span<const KvKey>(keys).subspan(first, 6), 64, 32 << 10);
+    auto got = client->BatchGet(*ns, wanted.gets);
+    for (size_t i = 0; i < got.size(); i++) {
+      ASSERT_TRUE(got[i].ok()) << got[i].status();
+      EXPECT_TRUE(*got[i]) << first + i;
+      EXPECT_TRUE(wanted.Matches(i)) << first + i;
+    }
+  }
+  stats = client->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->ssd_hits, 20u);
+  EXPECT_EQ(stats->hits, keys.size());
+}
+
 }  // namespace
 }  // namespace cerulean

@@ -21,15 +21,18 @@ struct KvEntry {
   uint64_t key_b = 0;       // its next 8
   uint32_t ns = 0;          // the namespace id; 0 marks an empty slot
   uint32_t value_bytes = 0;
-  uint64_t offset = 0;      // the record's logical offset in the DRAM tier's log
+  // In DRAM: the record's logical offset in the tier's log. On SSD (kOnSsd): the batch in the
+  // high 32 bits, the record's offset within it in the low 32.
+  uint64_t offset = 0;
   uint32_t expires_s = 0;   // store-clock seconds; 0: never
   uint32_t lease_until = 0; // store-clock ticks (10 ms), compared with wrap-around arithmetic
   uint16_t pins = 0;
   uint8_t flags = 0;
   uint8_t reserved = 0;
-  uint32_t reserved2 = 0;
+  uint32_t piece_count = 0;  // with value_bytes, gives the record's size (an SSD read's length)
 
   static constexpr uint8_t kReferenced = 1;  // read since its last second chance
+  static constexpr uint8_t kOnSsd = 2;       // demoted: the record is in the SSD tier
 
   bool Matches(uint32_t n, const KvKey& key) const { return ns == n && key_a == key.word(0) && key_b == key.word(1); }
 };

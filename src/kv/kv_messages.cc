@@ -95,10 +95,11 @@ Result<KvNamespaceResponse> DecodeKvNamespaceResponse(std::span<const std::byte>
   return m;
 }
 
-void Encode(const KvPutRequest& m, rpc::WireWriter& w) {
-  w.U32(m.ns);
-  w.U32(static_cast<uint32_t>(m.entries.size()));
-  for (const KvPutEntry& e : m.entries) {
+namespace {
+
+void WritePutEntries(const std::vector<KvPutEntry>& entries, rpc::WireWriter& w) {
+  w.U32(static_cast<uint32_t>(entries.size()));
+  for (const KvPutEntry& e : entries) {
     WriteKey(e.key, w);
     w.U32(e.ttl_s);
     w.Bool(e.pin);
@@ -109,13 +110,10 @@ void Encode(const KvPutRequest& m, rpc::WireWriter& w) {
   }
 }
 
-Result<KvPutRequest> DecodeKvPutRequest(std::span<const std::byte> bytes) {
-  rpc::WireReader r(bytes);
-  KvPutRequest m;
-  ASSIGN_OR_RETURN(m.ns, r.U32());
+Status ReadPutEntries(rpc::WireReader& r, std::vector<KvPutEntry>& entries) {
   ASSIGN_OR_RETURN(uint32_t count, ReadCount(r, kKvBatchMax, "entries"));
-  m.entries.resize(count);
-  for (KvPutEntry& e : m.entries) {
+  entries.resize(count);
+  for (KvPutEntry& e : entries) {
     ASSIGN_OR_RETURN(e.key, ReadKey(r));
     ASSIGN_OR_RETURN(e.ttl_s, r.U32());
     ASSIGN_OR_RETURN(e.pin, r.Bool());
@@ -126,6 +124,109 @@ Result<KvPutRequest> DecodeKvPutRequest(std::span<const std::byte> bytes) {
     }
     ASSIGN_OR_RETURN(e.value_bytes, r.U64());
     ASSIGN_OR_RETURN(e.value_crc, r.U32());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void Encode(const KvPutRequest& m, rpc::WireWriter& w) {
+  w.U32(m.ns);
+  WritePutEntries(m.entries, w);
+}
+
+Result<KvPutRequest> DecodeKvPutRequest(std::span<const std::byte> bytes) {
+  rpc::WireReader r(bytes);
+  KvPutRequest m;
+  ASSIGN_OR_RETURN(m.ns, r.U32());
+  RETURN_IF_ERROR(ReadPutEntries(r, m.entries));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const KvShmRegisterRequest& m, rpc::WireWriter& w) {
+  w.U64(m.region);
+  w.U32(m.pid);
+  w.U32(static_cast<uint32_t>(m.fd));
+  w.U64(m.bytes);
+  w.String(m.name);
+}
+
+Result<KvShmRegisterRequest> DecodeKvShmRegisterRequest(std::span<const std::byte> bytes) {
+  rpc::WireReader r(bytes);
+  KvShmRegisterRequest m;
+  ASSIGN_OR_RETURN(m.region, r.U64());
+  ASSIGN_OR_RETURN(m.pid, r.U32());
+  ASSIGN_OR_RETURN(uint32_t fd, r.U32());
+  m.fd = static_cast<int32_t>(fd);
+  ASSIGN_OR_RETURN(m.bytes, r.U64());
+  ASSIGN_OR_RETURN(m.name, r.String(256));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const KvShmUnregisterRequest& m, rpc::WireWriter& w) { w.U64(m.region); }
+
+Result<KvShmUnregisterRequest> DecodeKvShmUnregisterRequest(std::span<const std::byte> bytes) {
+  rpc::WireReader r(bytes);
+  KvShmUnregisterRequest m;
+  ASSIGN_OR_RETURN(m.region, r.U64());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const KvShmGetRequest& m, rpc::WireWriter& w) {
+  w.U32(m.ns);
+  w.U64(m.region);
+  w.U32(static_cast<uint32_t>(m.keys.size()));
+  for (size_t i = 0; i < m.keys.size(); i++) {
+    WriteKey(m.keys[i], w);
+    const std::vector<KvShmSpan>& pieces = m.pieces[i];
+    w.U32(static_cast<uint32_t>(pieces.size()));
+    for (const KvShmSpan& piece : pieces) {
+      w.U64(piece.offset);
+      w.U32(piece.bytes);
+    }
+  }
+}
+
+Result<KvShmGetRequest> DecodeKvShmGetRequest(std::span<const std::byte> bytes) {
+  rpc::WireReader r(bytes);
+  KvShmGetRequest m;
+  ASSIGN_OR_RETURN(m.ns, r.U32());
+  ASSIGN_OR_RETURN(m.region, r.U64());
+  ASSIGN_OR_RETURN(uint32_t count, ReadCount(r, kKvBatchMax, "keys"));
+  m.keys.resize(count);
+  m.pieces.resize(count);
+  for (uint32_t i = 0; i < count; i++) {
+    ASSIGN_OR_RETURN(m.keys[i], ReadKey(r));
+    ASSIGN_OR_RETURN(uint32_t pieces, ReadCount(r, 1u << 16, "pieces"));
+    m.pieces[i].resize(pieces);
+    for (KvShmSpan& piece : m.pieces[i]) {
+      ASSIGN_OR_RETURN(piece.offset, r.U64());
+      ASSIGN_OR_RETURN(piece.bytes, r.U32());
+    }
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const KvShmPutRequest& m, rpc::WireWriter& w) {
+  w.U32(m.ns);
+  w.U64(m.region);
+  WritePutEntries(m.entries, w);
+  for (uint64_t source : m.sources) w.U64(source);
+}
+
+Result<KvShmPutRequest> DecodeKvShmPutRequest(std::span<const std::byte> bytes) {
+  rpc::WireReader r(bytes);
+  KvShmPutRequest m;
+  ASSIGN_OR_RETURN(m.ns, r.U32());
+  ASSIGN_OR_RETURN(m.region, r.U64());
+  RETURN_IF_ERROR(ReadPutEntries(r, m.entries));
+  m.sources.resize(m.entries.size());
+  for (uint64_t& source : m.sources) {
+    ASSIGN_OR_RETURN(source, r.U64());
   }
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
@@ -209,7 +310,8 @@ Result<KvGetResponse> DecodeKvGetResponse(std::span<const std::byte> bytes) {
 
 void Encode(const KvStatsResponse& m, rpc::WireWriter& w) {
   for (uint64_t v : {m.entries, m.dram_capacity_bytes, m.dram_used_bytes, m.live_value_bytes, m.index_bytes, m.gets,
-                     m.hits, m.puts, m.stored, m.evicted, m.expired}) {
+                     m.hits, m.puts, m.stored, m.evicted, m.expired, m.ssd_capacity_bytes, m.ssd_used_bytes,
+                     m.ssd_hits, m.demoted, m.promoted, m.ssd_evicted}) {
     w.U64(v);
   }
 }
@@ -218,7 +320,8 @@ Result<KvStatsResponse> DecodeKvStatsResponse(std::span<const std::byte> bytes) 
   rpc::WireReader r(bytes);
   KvStatsResponse m;
   for (uint64_t* v : {&m.entries, &m.dram_capacity_bytes, &m.dram_used_bytes, &m.live_value_bytes, &m.index_bytes,
-                      &m.gets, &m.hits, &m.puts, &m.stored, &m.evicted, &m.expired}) {
+                      &m.gets, &m.hits, &m.puts, &m.stored, &m.evicted, &m.expired, &m.ssd_capacity_bytes,
+                      &m.ssd_used_bytes, &m.ssd_hits, &m.demoted, &m.promoted, &m.ssd_evicted}) {
     ASSIGN_OR_RETURN(*v, r.U64());
   }
   RETURN_IF_ERROR(r.ExpectEnd());

@@ -22,6 +22,11 @@ inline constexpr uint32_t kKvUnpinMethod = rpc::MethodId(kKvService, 6);
 inline constexpr uint32_t kKvStatsMethod = rpc::MethodId(kKvService, 7);
 inline constexpr uint32_t kKvExpireMethod = rpc::MethodId(kKvService, 8);
 inline constexpr uint32_t kKvTtlMethod = rpc::MethodId(kKvService, 9);
+// The same-host path (docs/protocols/kv_cache.md, "Same-host shared memory").
+inline constexpr uint32_t kKvShmRegisterMethod = rpc::MethodId(kKvService, 10);
+inline constexpr uint32_t kKvShmUnregisterMethod = rpc::MethodId(kKvService, 11);
+inline constexpr uint32_t kKvShmGetMethod = rpc::MethodId(kKvService, 12);
+inline constexpr uint32_t kKvShmPutMethod = rpc::MethodId(kKvService, 13);
 
 // Keys per call, and value bytes per put or get call.
 inline constexpr uint32_t kKvBatchMax = 4096;
@@ -95,6 +100,40 @@ struct KvGetResponse {
   std::vector<KvGetEntry> entries;
 };
 
+// A client's shared-memory region: the memfd `fd` of process `pid`, named `name` (the node
+// opens /proc/<pid>/fd/<fd> and maps it only if the link names that memfd).
+struct KvShmRegisterRequest {
+  uint64_t region = 0;  // the client's id for it
+  uint32_t pid = 0;
+  int32_t fd = -1;
+  uint64_t bytes = 0;
+  std::string name;
+};
+struct KvShmUnregisterRequest {
+  uint64_t region = 0;
+};
+// A place in a region: `bytes` bytes at `offset`.
+struct KvShmSpan {
+  uint64_t offset = 0;
+  uint32_t bytes = 0;
+};
+// Get into a region: each key's pieces go to its spans, one per piece. The response is a
+// KvGetResponse with no payload; a value whose pieces do not match its spans is InvalidArgument.
+struct KvShmGetRequest {
+  uint32_t ns = 0;
+  uint64_t region = 0;
+  std::vector<KvKey> keys;
+  std::vector<std::vector<KvShmSpan>> pieces;  // per key
+};
+// Put from a region: each entry's value is `value_bytes` bytes at its source offset.
+// The response is a KvOutcomesResponse.
+struct KvShmPutRequest {
+  uint32_t ns = 0;
+  uint64_t region = 0;
+  std::vector<KvPutEntry> entries;
+  std::vector<uint64_t> sources;  // per entry
+};
+
 struct KvStatsResponse {
   uint64_t entries = 0;
   uint64_t dram_capacity_bytes = 0;
@@ -102,6 +141,8 @@ struct KvStatsResponse {
   uint64_t live_value_bytes = 0;
   uint64_t index_bytes = 0;
   uint64_t gets = 0, hits = 0, puts = 0, stored = 0, evicted = 0, expired = 0;
+  uint64_t ssd_capacity_bytes = 0, ssd_used_bytes = 0;
+  uint64_t ssd_hits = 0, demoted = 0, promoted = 0, ssd_evicted = 0;
 };
 
 void Encode(const KvNamespaceSpec& m, rpc::WireWriter& w);
@@ -120,6 +161,14 @@ void Encode(const KvOutcomesResponse& m, rpc::WireWriter& w);
 Result<KvOutcomesResponse> DecodeKvOutcomesResponse(std::span<const std::byte> bytes);
 void Encode(const KvGetResponse& m, rpc::WireWriter& w);
 Result<KvGetResponse> DecodeKvGetResponse(std::span<const std::byte> bytes);
+void Encode(const KvShmRegisterRequest& m, rpc::WireWriter& w);
+Result<KvShmRegisterRequest> DecodeKvShmRegisterRequest(std::span<const std::byte> bytes);
+void Encode(const KvShmUnregisterRequest& m, rpc::WireWriter& w);
+Result<KvShmUnregisterRequest> DecodeKvShmUnregisterRequest(std::span<const std::byte> bytes);
+void Encode(const KvShmGetRequest& m, rpc::WireWriter& w);
+Result<KvShmGetRequest> DecodeKvShmGetRequest(std::span<const std::byte> bytes);
+void Encode(const KvShmPutRequest& m, rpc::WireWriter& w);
+Result<KvShmPutRequest> DecodeKvShmPutRequest(std::span<const std::byte> bytes);
 void Encode(const KvStatsResponse& m, rpc::WireWriter& w);
 Result<KvStatsResponse> DecodeKvStatsResponse(std::span<const std::byte> bytes);
 

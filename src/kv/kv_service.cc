@@ -47,6 +47,10 @@ void KvService::Register(rpc::ServiceRegistry& registry) {
   registry.Register(kKvStatsMethod, "kv.stats", [this](rpc::RpcContext& c) { return Stats(c); });
   registry.Register(kKvExpireMethod, "kv.expire", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kExpire); });
   registry.Register(kKvTtlMethod, "kv.ttl", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kTtl); });
+  registry.Register(kKvShmRegisterMethod, "kv.shm_register", [this](rpc::RpcContext& c) { return ShmRegister(c); });
+  registry.Register(kKvShmUnregisterMethod, "kv.shm_unregister", [this](rpc::RpcContext& c) { return ShmUnregister(c); });
+  registry.Register(kKvShmGetMethod, "kv.shm_get", [this](rpc::RpcContext& c) { return ShmGet(c); });
+  registry.Register(kKvShmPutMethod, "kv.shm_put", [this](rpc::RpcContext& c) { return ShmPut(c); });
 }
 
 Task<Status> KvService::EnsureNamespace(uint32_t ns) {
@@ -67,22 +71,43 @@ Task<Status> KvService::Put(rpc::RpcContext& context) {
   if (total != payload.size()) {
     co_return Status::InvalidArgument(fmt::format("entries of {} bytes in all, a payload of {}", total, payload.size()));
   }
-  KvOutcomesResponse response;
-  response.outcomes.reserve(request.entries.size());
+  std::vector<std::span<const std::byte>> values;
+  values.reserve(request.entries.size());
   uint64_t at = 0;
   for (const KvPutEntry& entry : request.entries) {
-    const KvPut put{.key = entry.key, .piece_bytes = entry.piece_bytes, .value = payload.subspan(at, entry.value_bytes),
-                    .value_crc = entry.value_crc, .ttl_s = entry.ttl_s, .pin = entry.pin};
+    values.push_back(payload.subspan(at, entry.value_bytes));
     at += entry.value_bytes;
-    auto outcome = co_await store_.Put(request.ns, put, context.cancel);
+  }
+  KvOutcomesResponse response;
+  co_await PutEntries(request.ns, request.entries, values, context.cancel, response);
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<void> KvService::PutEntries(uint32_t ns, std::span<const KvPutEntry> entries,
+                                 std::span<const std::span<const std::byte>> values, CancelToken cancel,
+                                 KvOutcomesResponse& response) {
+  response.outcomes.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); i++) {
+    const KvPutEntry& entry = entries[i];
+    const KvPut put{.key = entry.key, .piece_bytes = entry.piece_bytes, .value = values[i],
+                    .value_crc = entry.value_crc, .ttl_s = entry.ttl_s, .pin = entry.pin};
+    auto outcome = co_await store_.Put(ns, put, cancel);
     if (!outcome.ok()) {
       response.outcomes.push_back({outcome.status().code(), std::string(outcome.status().message()), false});
     } else {
       response.outcomes.push_back({StatusCode::kOk, {}, *outcome == PutOutcome::kAlreadyPresent});
     }
   }
-  Respond(context, response);
-  co_return Status::Ok();
+}
+
+Task<Result<std::optional<KvValue>>> KvService::Found(uint32_t ns, const KvKey& key,
+                                                      Result<std::optional<KvValue>> found) {
+  if (!found.ok() || !found->has_value() || !(*found)->on_ssd) co_return found;
+  Status read = co_await store_.ReadFromSsd(ns, key, **found);
+  if (read.code() == StatusCode::kNotFound) co_return std::optional<KvValue>();  // it left the SSD tier meanwhile
+  if (!read.ok()) co_return read;
+  co_return found;
 }
 
 Task<Status> KvService::Get(rpc::RpcContext& context) {
@@ -95,6 +120,9 @@ Task<Status> KvService::Get(rpc::RpcContext& context) {
   for (size_t i = 0; i < request.keys.size(); i++) {
     KvGetEntry& entry = response.entries[i];
     auto found = store_.Get(request.ns, request.keys[i]);
+    if (found.ok() && found->has_value() && (*found)->on_ssd) {
+      found = co_await Found(request.ns, request.keys[i], std::move(found));
+    }
     if (!found.ok()) {
       entry.code = found.status().code();
       entry.message = found.status().message();
@@ -112,7 +140,11 @@ Task<Status> KvService::Get(rpc::RpcContext& context) {
     entry.piece_bytes.assign(value.piece_bytes.begin(), value.piece_bytes.end());
     // Sent straight from the cache's memory, which the hold keeps in place until then.
     context.response_payload.push_back({const_cast<std::byte*>(value.bytes.data()), value.bytes.size()});
-    context.response_payload_holds.push_back(std::make_shared<DramTier::Hold>(std::move(value.hold)));
+    if (value.ssd_record != nullptr) {
+      context.response_payload_holds.push_back(std::move(value.ssd_record));
+    } else {
+      context.response_payload_holds.push_back(std::make_shared<DramTier::Hold>(std::move(value.hold)));
+    }
     crc = Crc32cCombine(crc, value.crc, value.bytes.size());
     total += value.bytes.size();
   }
@@ -154,7 +186,98 @@ Task<Status> KvService::Stats(rpc::RpcContext& context) {
                            .dram_used_bytes = stats.dram_used_bytes, .live_value_bytes = stats.live_value_bytes,
                            .index_bytes = stats.index_bytes, .gets = stats.gets, .hits = stats.hits,
                            .puts = stats.puts, .stored = stats.stored, .evicted = stats.evicted,
-                           .expired = stats.expired};
+                           .expired = stats.expired, .ssd_capacity_bytes = stats.ssd_capacity_bytes,
+                           .ssd_used_bytes = stats.ssd_used_bytes, .ssd_hits = stats.ssd_hits,
+                           .demoted = stats.demoted, .promoted = stats.promoted, .ssd_evicted = stats.ssd_evicted};
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::ShmRegister(rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(KvShmRegisterRequest request, DecodeKvShmRegisterRequest(context.request_message.span()));
+  co_return regions_.Register(request);
+}
+
+Task<Status> KvService::ShmUnregister(rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(KvShmUnregisterRequest request, DecodeKvShmUnregisterRequest(context.request_message.span()));
+  regions_.Unregister(request.region);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::ShmGet(rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(KvShmGetRequest request, DecodeKvShmGetRequest(context.request_message.span()));
+  CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<ShmRegion> region, regions_.Find(request.region));
+  KvGetResponse response;
+  response.entries.resize(request.keys.size());
+  uint64_t total = 0;
+  for (size_t i = 0; i < request.keys.size(); i++) {
+    KvGetEntry& entry = response.entries[i];
+    auto found = store_.Get(request.ns, request.keys[i]);
+    if (found.ok() && found->has_value() && (*found)->on_ssd) {
+      found = co_await Found(request.ns, request.keys[i], std::move(found));
+    }
+    if (!found.ok()) {
+      entry.code = found.status().code();
+      entry.message = found.status().message();
+      continue;
+    }
+    if (!found->has_value()) continue;
+    const KvValue& value = **found;
+    const std::vector<KvShmSpan>& targets = request.pieces[i];
+    bool fits = targets.size() == value.piece_bytes.size();
+    for (size_t p = 0; fits && p < targets.size(); p++) fits = targets[p].bytes == value.piece_bytes[p];
+    entry.piece_bytes.assign(value.piece_bytes.begin(), value.piece_bytes.end());
+    entry.value_bytes = value.bytes.size();
+    if (!fits) {
+      entry.code = StatusCode::kInvalidArgument;
+      entry.message = fmt::format("key {} holds {} pieces of {} bytes in all; {} buffers were given",
+                                  request.keys[i].Hex(), value.piece_bytes.size(), value.bytes.size(), targets.size());
+      continue;
+    }
+    if (total + value.bytes.size() > kKvBatchBytesMax) {
+      entry.code = StatusCode::kOutOfRange;
+      entry.message = fmt::format("the call has moved {} bytes already: ask for this key again", total);
+      continue;
+    }
+    // Straight from the cache into the client's memory: the one copy of this path. The bytes
+    // were verified on their way in (put, or the SSD read), as on the TCP path.
+    Status copied = Status::Ok();
+    uint64_t at = 0;
+    for (const KvShmSpan& target : targets) {
+      auto place = region->At(target.offset, target.bytes);
+      if (!place.ok()) {
+        copied = place.status();
+        break;
+      }
+      std::memcpy(place->data(), value.bytes.data() + at, target.bytes);
+      at += target.bytes;
+    }
+    if (!copied.ok()) {
+      entry.code = copied.code();
+      entry.message = copied.message();
+      continue;
+    }
+    entry.found = true;
+    total += value.bytes.size();
+  }
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
+Task<Status> KvService::ShmPut(rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(KvShmPutRequest request, DecodeKvShmPutRequest(context.request_message.span()));
+  CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<ShmRegion> region, regions_.Find(request.region));
+  std::vector<std::span<const std::byte>> values;
+  values.reserve(request.entries.size());
+  for (size_t i = 0; i < request.entries.size(); i++) {
+    CO_ASSIGN_OR_RETURN(std::span<std::byte> value, region->At(request.sources[i], request.entries[i].value_bytes));
+    values.push_back(value);
+  }
+  // Each value is checked against the CRC the client computed, in the pass that copies it in.
+  KvOutcomesResponse response;
+  co_await PutEntries(request.ns, request.entries, values, context.cancel, response);
   Respond(context, response);
   co_return Status::Ok();
 }

@@ -1,12 +1,15 @@
 // KvService: the KV cache's rpc methods on a storage node (docs/protocols/kv_cache.md, "Wire"):
 // batched put, get, exists (with leases), remove, pin, unpin and stats, one round trip per
-// batch. A namespace the node has not seen is asked of meta once, through `lookup`.
+// batch; and the same-host path, where values move through clients' shared-memory regions
+// instead of the socket. A namespace the node has not seen is asked of meta once, through
+// `lookup`.
 #pragma once
 
 #include <functional>
 
 #include "kv/kv_messages.h"
 #include "kv/kv_store.h"
+#include "kv/shm_regions.h"
 #include "rpc/rpc_context.h"
 #include "rpc/service_registry.h"
 
@@ -32,9 +35,19 @@ class KvService {
   Task<Status> Get(rpc::RpcContext& context);
   Task<Status> Keys(rpc::RpcContext& context, KeyOp op);
   Task<Status> Stats(rpc::RpcContext& context);
+  Task<Status> ShmRegister(rpc::RpcContext& context);
+  Task<Status> ShmUnregister(rpc::RpcContext& context);
+  Task<Status> ShmGet(rpc::RpcContext& context);
+  Task<Status> ShmPut(rpc::RpcContext& context);
+  // The value Get found, read from the SSD tier if it is there; nothing if it left meanwhile.
+  Task<Result<std::optional<KvValue>>> Found(uint32_t ns, const KvKey& key, Result<std::optional<KvValue>> found);
+  // Stores each entry, its value at values[i]; the outcomes go in `response`.
+  Task<void> PutEntries(uint32_t ns, std::span<const KvPutEntry> entries, std::span<const std::span<const std::byte>> values,
+                        CancelToken cancel, KvOutcomesResponse& response);
 
   KvStore& store_;
   NamespaceLookup lookup_;
+  ShmRegions regions_;
 };
 
 }  // namespace cerulean::kv

@@ -1,7 +1,9 @@
-// KvStore: one node's KV cache: the index, the DRAM tier, TTLs, pins, read leases, namespace
-// quotas and eviction. Entries are immutable; a put is put-if-absent and becomes visible only
-// once its whole value is in place. Single-threaded: it lives on the node's shard, and every
-// operation but a put that has to wait for readers to leave is synchronous.
+// KvStore: one node's KV cache: the index, the DRAM tier, the optional SSD tier, TTLs, pins,
+// read leases, namespace quotas and eviction. Entries are immutable; a put is put-if-absent and
+// becomes visible only once its whole value is in place. Entries the DRAM tier evicts are
+// demoted to the SSD tier when there is one, and an SSD hit is promoted back in the background.
+// Single-threaded: it lives on the node's shard. Puts (which may have to evict, and so write
+// the SSD tier or wait for readers) and SSD reads are coroutines; the rest is synchronous.
 // docs/protocols/kv_cache.md describes the model, eviction and the limits.
 #pragma once
 
@@ -17,10 +19,12 @@
 #include "kv/dram_tier.h"
 #include "kv/kv_index.h"
 #include "kv/kv_key.h"
+#include "kv/ssd_tier.h"
 #include "runtime/cancellation.h"
 #include "runtime/env.h"
 #include "runtime/event.h"
 #include "runtime/task.h"
+#include "runtime/task_group.h"
 
 namespace cerulean::kv {
 
@@ -54,12 +58,15 @@ struct KvPut {
 
 enum class PutOutcome : uint8_t { kStored = 0, kAlreadyPresent = 1 };
 
-// A value found by Get: views into the DRAM tier, valid while `hold` is kept.
+// A value found by Get: views into the DRAM tier, valid while `hold` is kept; or, for an entry
+// in the SSD tier, `on_ssd` until ReadFromSsd fills the views from `ssd_record`.
 struct KvValue {
   std::span<const std::byte> bytes;
   std::span<const uint32_t> piece_bytes;
   uint32_t crc = 0;
   DramTier::Hold hold;
+  bool on_ssd = false;
+  std::shared_ptr<storage::ReadResult> ssd_record;
 };
 
 struct KvStoreStats {
@@ -70,11 +77,16 @@ struct KvStoreStats {
   uint64_t index_bytes = 0;
   uint64_t gets = 0, hits = 0, puts = 0, stored = 0, evicted = 0, expired = 0, second_chances = 0;
   uint64_t kept_pinned_or_leased = 0;
+  uint64_t ssd_capacity_bytes = 0, ssd_used_bytes = 0;
+  uint64_t demoted = 0, promoted = 0, ssd_hits = 0, ssd_evicted = 0, ssd_carried = 0, ssd_errors = 0;
 };
 
 class KvStore {
  public:
-  static Result<std::unique_ptr<KvStore>> Create(Env& env, const KvStoreOptions& options);
+  // `ssd`, if given, is the SSD tier evicted entries go to.
+  static Result<std::unique_ptr<KvStore>> Create(Env& env, const KvStoreOptions& options,
+                                                 std::unique_ptr<SsdTier> ssd = nullptr);
+  ~KvStore();
 
   // Adds or replaces a namespace's limits (a replaced quota applies to later puts).
   void SetNamespace(const KvNamespaceLimits& limits);
@@ -86,8 +98,13 @@ class KvStore {
   // (value over the namespace's limit), ResourceExhausted (quota; DRAM full of pinned or leased
   // entries), DataLoss (the bytes do not match value_crc).
   Task<Result<PutOutcome>> Put(uint32_t ns, const KvPut& put, CancelToken cancel = {});
-  // The value, or nothing on a miss; marks it read (its second chance).
+  // The value, or nothing on a miss; marks it read (its second chance). A value in the SSD tier
+  // comes back `on_ssd`: ReadFromSsd, at once, reads it.
   Result<std::optional<KvValue>> Get(uint32_t ns, const KvKey& key);
+  // Reads the record of an `on_ssd` value Get just returned, and starts its promotion to DRAM.
+  // NotFound if it left the SSD tier meanwhile (a miss); DataLoss if it fails its checksums
+  // (the entry is dropped).
+  Task<Status> ReadFromSsd(uint32_t ns, const KvKey& key, KvValue& value);
   // Presence; with `lease`, present entries are kept from eviction for the lease time.
   Result<bool> Exists(uint32_t ns, const KvKey& key, bool lease);
   // How many keys, from the first, are present (the longest cached prefix).
@@ -104,9 +121,18 @@ class KvStore {
 
   KvStoreStats Stats() const;
   DramTier& dram() { return *dram_; }
+  SsdTier* ssd() { return ssd_.get(); }
+  // Stops promotions and closes the SSD tier; call before destroying a store that has one.
+  Task<void> Close();
 
  private:
-  KvStore(Env& env, const KvStoreOptions& options, std::unique_ptr<DramTier> dram);
+  KvStore(Env& env, const KvStoreOptions& options, std::unique_ptr<DramTier> dram, std::unique_ptr<SsdTier> ssd);
+
+  // A DRAM record written to the SSD tier by a demotion.
+  struct Demoted {
+    uint64_t dram_offset;
+    uint64_t ssd_location;
+  };
 
   struct NamespaceState {
     KvNamespaceLimits limits;
@@ -121,10 +147,20 @@ class KvStore {
   KvEntry* Live(uint32_t ns, const KvKey& key);
   void Drop(KvEntry* entry);
   Result<NamespaceState*> Namespace(uint32_t id);
-  // Frees the tail segment by segment until `bytes` fit.
+  // Frees the tail segment by segment until `bytes` fit. One eviction runs at a time.
   Task<Status> MakeRoom(uint64_t bytes, CancelToken cancel);
   // Deals with the records of one tail segment; returns how many records it freed.
-  size_t EvictTailSegment();
+  Task<Result<size_t>> EvictTailSegment(CancelToken cancel);
+  // Writes the tail segment's demotable records [from, to) to the SSD tier, as far as it can.
+  Task<std::vector<Demoted>> Demote(uint64_t from, uint64_t to);
+  // Writes records (DRAM offsets and sizes) as SSD batches; their locations, in order, for as
+  // many as were written.
+  Task<Result<std::vector<uint64_t>>> WriteBatches(std::vector<std::span<const std::byte>> records);
+  // Makes room in the SSD tier for a batch of `bytes`: drops its oldest extent, carrying pinned
+  // and leased entries forward. ResourceExhausted if they do not fit in one batch.
+  Task<Status> MakeSsdRoom(uint64_t bytes);
+  Task<Status> DropOldestSsdExtent();
+  Task<void> Promote(uint32_t ns, KvKey key, uint64_t ssd_location, std::shared_ptr<storage::ReadResult> record);
 
   Env& env_;
   KvStoreOptions options_;
@@ -132,7 +168,12 @@ class KvStore {
   KvIndex index_;
   std::unordered_map<uint32_t, NamespaceState> namespaces_;
   TimePoint epoch_;
-  Event released_;  // set when a reader lets go of a segment
+  std::unique_ptr<SsdTier> ssd_;
+  Event released_;  // set when a reader lets go of a segment, and when an eviction ends
+  bool evicting_ = false;
+  CancelSource closing_;
+  TaskGroup promotions_;
+  size_t promotions_running_ = 0;
   KvStoreStats stats_;
 };
 

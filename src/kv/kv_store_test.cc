@@ -5,6 +5,7 @@
 #include <random>
 
 #include "base/crc32c.h"
+#include "runtime/sim/sim_disk.h"
 #include "runtime/sim/sim_env.h"
 #include "runtime/sim/sim_test_support.h"
 #include "runtime/sim/sim_world.h"
@@ -32,12 +33,39 @@ std::vector<std::byte> ValueFor(const KvKey& key, size_t bytes) {
   return value;
 }
 
+// A value as Get and, for one in the SSD tier, ReadFromSsd give it: its bytes, or nothing.
+Task<Result<std::optional<std::vector<std::byte>>>> Fetch(KvStore* store, uint32_t ns, KvKey key, bool* from_ssd) {
+  CO_ASSIGN_OR_RETURN(std::optional<KvValue> value, store->Get(ns, key));
+  if (!value) co_return std::optional<std::vector<std::byte>>();
+  *from_ssd = value->on_ssd;
+  if (value->on_ssd) {
+    Status read = co_await store->ReadFromSsd(ns, key, *value);
+    if (read.code() == StatusCode::kNotFound) co_return std::optional<std::vector<std::byte>>();
+    CO_RETURN_IF_ERROR(read);
+  }
+  if (value->crc != Crc32c(value->bytes)) co_return Status::Internal("the value does not match its CRC");
+  co_return std::optional<std::vector<std::byte>>(std::vector<std::byte>(value->bytes.begin(), value->bytes.end()));
+}
+
 class KvStoreTest : public ::testing::Test {
  protected:
   KvStoreTest() : world_(SimSeed()), env_(world_.AddNode("10.0.0.1")) {}
+  ~KvStoreTest() override {
+    if (store_ != nullptr && store_->ssd() != nullptr) RunToCompletion(world_, env_, CloseStore(store_.get()));
+  }
+  static Task<bool> CloseStore(KvStore* store) {
+    co_await store->Close();
+    co_return true;
+  }
 
-  void Open(KvStoreOptions options) {
-    auto store = KvStore::Create(env_, options);
+  void Open(KvStoreOptions options, SsdTierOptions ssd_options = {}) {
+    std::unique_ptr<SsdTier> ssd;
+    if (ssd_options.capacity_bytes != 0) {
+      auto opened = RunToCompletion(world_, env_, SsdTier::Open(env_, ssd_options));
+      ASSERT_TRUE(opened.has_value() && opened->ok()) << opened->status();
+      ssd = std::move(**opened);
+    }
+    auto store = KvStore::Create(env_, options, std::move(ssd));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     store_->SetNamespace({.id = kNs, .name = "test"});
@@ -58,6 +86,19 @@ class KvStoreTest : public ::testing::Test {
     const std::vector<std::byte> expected = ValueFor(key, (*found)->bytes.size());
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), (*found)->bytes.begin())) << "value of " << key.Hex();
     EXPECT_EQ((*found)->crc, Crc32c((*found)->bytes));
+    return true;
+  }
+
+  // Whether the key is present (checking its bytes), from either tier.
+  bool Found(const KvKey& key, bool* from_ssd = nullptr) {
+    bool ssd = false;
+    auto fetched = RunToCompletion(world_, env_, Fetch(store_.get(), kNs, key, &ssd));
+    CHECK(fetched.has_value());
+    EXPECT_TRUE(fetched->ok()) << fetched->status();
+    if (!fetched->ok() || !fetched->value().has_value()) return false;
+    const std::vector<std::byte>& bytes = *fetched->value();
+    EXPECT_EQ(bytes, ValueFor(key, bytes.size())) << "value of " << key.Hex();
+    if (from_ssd != nullptr) *from_ssd = ssd;
     return true;
   }
 
@@ -289,6 +330,80 @@ Task<int> AllOf(std::vector<Task<void>> tasks) {
 
 // Many puts of one key at once, with readers in between: one stores, the rest find it, and no
 // reader ever sees a value that is not whole.
+// The SSD tier: 4 MiB of DRAM over 8 MiB of SSD in 1 MiB extents.
+constexpr SsdTierOptions kSsd{.directory = "/kv-ssd", .capacity_bytes = 8 << 20, .extent_bytes = 1 << 20};
+constexpr KvStoreOptions kSmallDram{.dram_bytes = 4 << 20, .segment_bytes = 64 << 10};
+
+// Entries DRAM evicts go to the SSD tier and still hit; the SSD tier evicts its oldest extent.
+TEST_F(KvStoreTest, DemotesToTheSsdTierAndServesItsHits) {
+  Open(kSmallDram, kSsd);
+  constexpr size_t kValue = 16 << 10, kCount = 2000;  // 32 MiB through 12 MiB of tiers
+  for (size_t i = 0; i < kCount; i++) ASSERT_TRUE(PutValue(KeyNumber(i), kValue).ok()) << i;
+  const KvStoreStats stats = store_->Stats();
+  EXPECT_GT(stats.demoted, 0u);
+  EXPECT_GT(stats.ssd_evicted, 0u);
+  EXPECT_LE(stats.ssd_used_bytes, kSsd.capacity_bytes);
+  // The newest 550 (9 MiB) are all in one tier or the other, byte for byte.
+  size_t from_ssd = 0;
+  for (size_t i = kCount - 550; i < kCount; i++) {
+    bool ssd = false;
+    EXPECT_TRUE(Found(KeyNumber(i), &ssd)) << i;
+    from_ssd += ssd ? 1 : 0;
+  }
+  EXPECT_GT(from_ssd, 200u);
+  EXPECT_FALSE(Found(KeyNumber(0)));
+  EXPECT_EQ(store_->Stats().ssd_hits, from_ssd);
+  // Removing an SSD entry works like any other.
+  ASSERT_TRUE(*store_->Remove(kNs, KeyNumber(kCount - 550)));
+  EXPECT_FALSE(Found(KeyNumber(kCount - 550)));
+}
+
+// An SSD hit is promoted back to DRAM in the background.
+TEST_F(KvStoreTest, SsdHitsArePromotedToDram) {
+  Open(kSmallDram, kSsd);
+  for (size_t i = 0; i < 400; i++) ASSERT_TRUE(PutValue(KeyNumber(i), 16 << 10).ok());
+  bool ssd = false;
+  ASSERT_TRUE(Found(KeyNumber(0), &ssd));
+  ASSERT_TRUE(ssd);
+  world_.RunFor(std::chrono::milliseconds(100));
+  EXPECT_EQ(store_->Stats().promoted, 1u);
+  ASSERT_TRUE(Found(KeyNumber(0), &ssd));
+  EXPECT_FALSE(ssd);
+}
+
+// Pinned and leased entries in the SSD tier are carried forward when their extent leaves.
+TEST_F(KvStoreTest, PinnedAndLeasedEntriesSurviveSsdTurnover) {
+  Open(kSmallDram, kSsd);
+  const KvKey pinned = KeyNumber(1), leased = KeyNumber(2), plain = KeyNumber(3);
+  for (const KvKey& key : {pinned, leased, plain}) ASSERT_TRUE(PutValue(key, 20000).ok());
+  for (size_t i = 0; i < 400; i++) ASSERT_TRUE(PutValue(KeyNumber(1000 + i), 16 << 10).ok());
+  const KvStoreStats before = store_->Stats();
+  ASSERT_GT(before.demoted, 0u);
+  ASSERT_TRUE(*store_->Pin(kNs, pinned));  // both in the SSD tier now
+  ASSERT_TRUE(*store_->Exists(kNs, leased, /*lease=*/true));
+  for (size_t i = 0; i < 1500; i++) ASSERT_TRUE(PutValue(KeyNumber(5000 + i), 16 << 10).ok());
+  EXPECT_GT(store_->Stats().ssd_carried, 0u);
+  EXPECT_FALSE(Found(plain));
+  EXPECT_TRUE(Found(pinned));
+  EXPECT_TRUE(Found(leased));
+}
+
+// A record that fails its checksums in the SSD tier is DataLoss, never its bytes, and is dropped.
+TEST_F(KvStoreTest, CorruptSsdRecordsAreDataLossAndDropped) {
+  Open(kSmallDram, kSsd);
+  for (size_t i = 0; i < 300; i++) ASSERT_TRUE(PutValue(KeyNumber(i), 16 << 10).ok());
+  ASSERT_GT(store_->Stats().demoted, 0u);
+  // The first batch of the first extent starts with the oldest record, KeyNumber(0)'s.
+  const std::string path = std::string(kSsd.directory) + "/extents/0000000000000001.ext";
+  ASSERT_TRUE(world_.disk("10.0.0.1").FlipBit(path, 2 * 4096 + 1000, 2).ok());
+  bool ssd = false;
+  auto fetched = RunToCompletion(world_, env_, Fetch(store_.get(), kNs, KeyNumber(0), &ssd));
+  ASSERT_TRUE(fetched.has_value());
+  EXPECT_EQ(fetched->status().code(), StatusCode::kDataLoss) << fetched->status();
+  EXPECT_FALSE(Found(KeyNumber(0))) << "dropped after the failed read";
+  EXPECT_TRUE(Found(KeyNumber(10))) << "other sub-blocks of the batch still verify";
+}
+
 TEST(KvStoreRaceTest, ConcurrentPutsOfOneKeyHaveOneWinner) {
   for (uint64_t seed : SimSeeds(20)) {
     SIM_SCOPED_SEED(seed);

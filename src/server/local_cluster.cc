@@ -22,6 +22,8 @@ LocalCluster::LocalCluster(const LocalClusterOptions& options) : shards_({.shard
     storage.meta_address = meta_address_;
     storage.heartbeat_every = options.heartbeat_every;
     storage.store.capacity_bytes = options.capacity_bytes_per_node;
+    if (options.kv_dram_bytes) storage.kv.dram_bytes = *options.kv_dram_bytes;
+    if (options.kv_ssd_bytes) storage.kv_ssd.capacity_bytes = *options.kv_ssd_bytes;
     Start(i, storage);
   }
 }

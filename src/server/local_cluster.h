@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct LocalClusterOptions {
   Duration down_after = std::chrono::milliseconds(1500);
   Duration heartbeat_every = std::chrono::milliseconds(200);
   uint64_t capacity_bytes_per_node = 0;  // 0: the file system's size
+  // Each node's KV cache tiers (ServerNodeOptions' defaults unless set).
+  std::optional<uint64_t> kv_dram_bytes;
+  std::optional<uint64_t> kv_ssd_bytes;
 };
 
 class LocalCluster {

@@ -123,7 +123,17 @@ Task<Status> ServerNode::StartStorage(const std::string& directory) {
   if (!opened.ok()) co_return opened.status();
   store_ = std::move(*opened);
   storage::RegisterStorageService(registry_, *store_, *peers_);
-  CO_ASSIGN_OR_RETURN(kv_store_, kv::KvStore::Create(env_, options_.kv));
+  std::unique_ptr<kv::SsdTier> ssd;
+  if (options_.kv_ssd.capacity_bytes != 0) {
+    kv::SsdTierOptions ssd_options = options_.kv_ssd;
+    ssd_options.directory = directory + "/kv-ssd";
+    auto opened_ssd = co_await kv::SsdTier::Open(env_, ssd_options);
+    if (!opened_ssd.ok()) co_return opened_ssd.status();
+    ssd = std::move(*opened_ssd);
+  }
+  auto kv_store = kv::KvStore::Create(env_, options_.kv, std::move(ssd));
+  if (!kv_store.ok()) co_return kv_store.status();
+  kv_store_ = std::move(*kv_store);
   kv::NamespaceLookup lookup;
   if (meta_ != nullptr || !options_.meta_address.empty()) {
     lookup = [this](uint32_t id) { return LookupKvNamespace(id); };
@@ -194,6 +204,7 @@ Task<void> ServerNode::Stop() {
   tasks_.reset();
   server_.reset();  // no response is being sent from the KV cache now
   kv_service_.reset();
+  if (kv_store_ != nullptr) co_await kv_store_->Close();
   kv_store_.reset();
   if (peers_ != nullptr) co_await peers_->Close();
   if (meta_ != nullptr) co_await meta_->Close();

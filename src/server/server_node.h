@@ -33,6 +33,8 @@ struct ServerNodeOptions {
   Duration down_after = std::chrono::seconds(10);
   storage::ExtentStoreOptions store;
   kv::KvStoreOptions kv;  // the KV cache of a storage node
+  // Its SSD tier, in <storage directory>/kv-ssd (the directory is filled in); capacity 0: none.
+  kv::SsdTierOptions kv_ssd{.capacity_bytes = 4ull << 30};
   std::string version;
   std::string build;
 };

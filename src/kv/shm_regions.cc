@@ -1,0 +1,76 @@
+#include "kv/shm_regions.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace cerulean::kv {
+
+ShmRegion::~ShmRegion() { munmap(base_, bytes_); }
+
+Result<std::span<std::byte>> ShmRegion::At(uint64_t offset, uint64_t bytes) const {
+  if (offset > bytes_ || bytes > bytes_ - offset) {
+    return Status::OutOfRange(fmt::format("{} bytes at {} are outside the shared region of {} bytes", bytes, offset, bytes_));
+  }
+  return std::span<std::byte>(base_ + offset, bytes);
+}
+
+Status ShmRegions::Register(const KvShmRegisterRequest& request) {
+  ReapExited();
+  if (regions_.contains(request.region)) return Status::Ok();  // a retried registration
+  if (regions_.size() >= kRegionsMax) {
+    return Status::ResourceExhausted(fmt::format("this node has {} shared regions registered already", regions_.size()));
+  }
+  if (request.bytes == 0 || request.fd < 0 || request.pid == 0 || !request.name.starts_with("cerulean-kv-")) {
+    return Status::InvalidArgument("a shared region needs a pid, a memfd, a size and a cerulean-kv- name");
+  }
+  const std::string path = fmt::format("/proc/{}/fd/{}", request.pid, request.fd);
+  // The link must be this memfd: "/memfd:<name> (deleted)".
+  char link[512];
+  const ssize_t length = readlink(path.c_str(), link, sizeof(link) - 1);
+  const std::string expected = "/memfd:" + request.name + " (deleted)";
+  if (length < 0 || std::string_view(link, static_cast<size_t>(length)) != expected) {
+    return Status::FailedPrecondition(fmt::format("shared region {} is not reachable from this node ({})", request.name,
+                                                  length < 0 ? std::strerror(errno) : "another file"));
+  }
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::FailedPrecondition(fmt::format("cannot open shared region {}: {}", request.name, std::strerror(errno)));
+  }
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || static_cast<uint64_t>(info.st_size) < request.bytes) {
+    close(fd);
+    return Status::InvalidArgument(fmt::format("shared region {} is smaller than the {} bytes named", request.name, request.bytes));
+  }
+  void* base = mmap(nullptr, request.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);  // the mapping keeps the memory
+  if (base == MAP_FAILED) {
+    return Status::ResourceExhausted(fmt::format("cannot map shared region {}: {}", request.name, std::strerror(errno)));
+  }
+  regions_[request.region] = std::make_shared<ShmRegion>(static_cast<std::byte*>(base), request.bytes, request.pid);
+  return Status::Ok();
+}
+
+void ShmRegions::Unregister(uint64_t region) { regions_.erase(region); }
+
+Result<std::shared_ptr<ShmRegion>> ShmRegions::Find(uint64_t region) const {
+  auto found = regions_.find(region);
+  if (found == regions_.end()) return Status::NotFound(fmt::format("shared region {:#x} is not registered here", region));
+  return found->second;
+}
+
+void ShmRegions::ReapExited() {
+  std::erase_if(regions_, [](const auto& entry) {
+    return kill(static_cast<pid_t>(entry.second->pid()), 0) != 0 && errno == ESRCH;
+  });
+}
+
+}  // namespace cerulean::kv

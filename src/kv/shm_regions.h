@@ -1,0 +1,58 @@
+// ShmRegions: the shared-memory regions same-host clients registered with this node
+// (docs/protocols/kv_cache.md, "Same-host shared memory"). A client makes a memfd, maps it, and
+// names it here by (pid, fd, name); the node opens /proc/<pid>/fd/<fd>, checks that the link is
+// that very memfd (a process on another host with the same pid has no such file), and maps it
+// too. Gets then copy values straight into the region and puts copy out of it: one memcpy each,
+// no socket. Regions of processes that have exited are unmapped at the next registration.
+// Single-threaded (the node's shard).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+
+#include "base/result.h"
+#include "kv/kv_messages.h"
+
+namespace cerulean::kv {
+
+class ShmRegion {
+ public:
+  ShmRegion(std::byte* base, uint64_t bytes, uint32_t pid) : base_(base), bytes_(bytes), pid_(pid) {}
+  ~ShmRegion();
+  ShmRegion(const ShmRegion&) = delete;
+  ShmRegion& operator=(const ShmRegion&) = delete;
+
+  // `bytes` at `offset`, or OutOfRange if that is not inside the region.
+  Result<std::span<std::byte>> At(uint64_t offset, uint64_t bytes) const;
+  uint32_t pid() const { return pid_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::byte* base_;
+  uint64_t bytes_;
+  uint32_t pid_;
+};
+
+class ShmRegions {
+ public:
+  // Regions at most, per node.
+  static constexpr size_t kRegionsMax = 1024;
+
+  // FailedPrecondition when the region cannot be reached from here (another host, another
+  // pid namespace, or not that memfd): the client then stays on TCP.
+  Status Register(const KvShmRegisterRequest& request);
+  void Unregister(uint64_t region);
+  // The region, kept alive while a request uses it; NotFound if it is not registered.
+  Result<std::shared_ptr<ShmRegion>> Find(uint64_t region) const;
+  size_t size() const { return regions_.size(); }
+
+ private:
+  void ReapExited();
+
+  std::unordered_map<uint64_t, std::shared_ptr<ShmRegion>> regions_;
+};
+
+}  // namespace cerulean::kv
