@@ -92,6 +92,8 @@ struct KvStats {
   // SSD hits are counted in hits too; evicted counts entries that left the cache from DRAM,
   // demoted those that went to the SSD tier instead, ssd_evicted those that left from SSD.
   uint64_t ssd_hits = 0, demoted = 0, promoted = 0, ssd_evicted = 0;
+  // Same-host shared memory: regions the nodes map, and value bytes moved through them.
+  uint64_t shm_regions = 0, shm_bytes = 0;
 };
 
 namespace client {
@@ -123,6 +125,13 @@ class KvClient {
   std::vector<Result<bool>> Unpin(const KvNamespace& ns, std::span<const KvKey> keys);
   // Summed over the storage nodes that answer.
   Result<KvStats> Stats();
+
+  // Same-host fast path: `bytes` of memory shared with the storage nodes on this host (a
+  // memfd each node maps once, as 3FS's USRBIO and Mooncake's local client do), valid for the
+  // client's life. A get whose piece buffers all lie in it is copied there by the node, and a
+  // put whose value lies in it (its pieces back to back) is copied out of it by the node: one
+  // memcpy, no socket. Nodes on other hosts, and other items, use TCP as before.
+  Result<std::span<std::byte>> AllocateShared(size_t bytes);
 
  private:
   class Impl;

@@ -92,6 +92,10 @@ std::vector<Result<bool>> KvClient::Unpin(const KvNamespace& ns, std::span<const
       [&](KvClientCore& core) { return core.OnEveryReplica(kv::kKvUnpinMethod, ns, keys); });
 }
 
+Result<std::span<std::byte>> KvClient::AllocateShared(size_t bytes) {
+  return impl_->Run<Result<std::span<std::byte>>>([&](KvClientCore& core) { return core.AllocateShared(bytes); });
+}
+
 Result<KvStats> KvClient::Stats() {
   return impl_->Run<Result<KvStats>>([&](KvClientCore& core) { return core.Stats(); });
 }

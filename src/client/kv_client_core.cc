@@ -59,6 +59,39 @@ std::vector<std::vector<size_t>> Chunks(std::span<const Item> items, const std::
   return chunks;
 }
 
+// An item's entry, with the CRC32C of its value.
+kv::KvPutEntry EntryOf(const KvPutItem& item) {
+  kv::KvPutEntry entry{.key = item.key, .ttl_s = item.ttl_s, .pin = item.pin};
+  for (const auto& piece : item.pieces) {
+    entry.piece_bytes.push_back(static_cast<uint32_t>(piece.size()));
+    entry.value_bytes += piece.size();
+    entry.value_crc = Crc32c(piece, entry.value_crc);
+  }
+  return entry;
+}
+
+// A put call's outcomes, one per item of `chunk`.
+void TakePutOutcomes(const std::vector<size_t>& chunk, const Result<rpc::CallResult>& answer,
+                     std::vector<std::vector<Result<KvPutResult>>>& replies) {
+  Result<kv::KvOutcomesResponse> response =
+      answer.ok() ? kv::DecodeKvOutcomesResponse(answer->message.span()) : Result<kv::KvOutcomesResponse>(answer.status());
+  if (response.ok() && response->outcomes.size() != chunk.size()) {
+    response = Status::Internal("a storage node answered another number of entries than sent");
+  }
+  for (size_t i = 0; i < chunk.size(); i++) {
+    if (!response.ok()) {
+      replies[chunk[i]].push_back(response.status());
+      continue;
+    }
+    const kv::KvOutcome& outcome = response->outcomes[i];
+    if (outcome.code != StatusCode::kOk) {
+      replies[chunk[i]].push_back(Status(outcome.code, outcome.message));
+    } else {
+      replies[chunk[i]].push_back(outcome.flag ? KvPutResult::kAlreadyPresent : KvPutResult::kStored);
+    }
+  }
+}
+
 }  // namespace
 
 KvClientCore::KvClientCore(Env& env, const KvClientOptions& options)
@@ -75,7 +108,84 @@ Task<Result<std::unique_ptr<KvClientCore>>> KvClientCore::Open(Env& env, const K
   co_return std::move(core);
 }
 
-Task<void> KvClientCore::Close() { co_await rpc_.Close(); }
+Task<void> KvClientCore::Close() {
+  // Nodes would unmap a region once this process is gone; unregistering frees it now.
+  for (size_t node = 0; node < nodes_.size(); node++) {
+    for (const auto& [region, mapped] : nodes_[node].shared) {
+      if (!mapped || !nodes_[node].up) continue;
+      rpc::MessageBuffer message = rpc::EncodeMessage(kv::KvShmUnregisterRequest{.region = region});
+      auto answer = co_await rpc_.Call(nodes_[node].address, kv::kKvShmUnregisterMethod, message.span(), {},
+                                       {.timeout = std::chrono::seconds(1)});
+      if (!answer.ok()) LOG_DEBUG("kv client: shared region not unregistered: {}", answer.status().ToString());
+    }
+  }
+  co_await rpc_.Close();
+}
+
+Task<Result<std::span<std::byte>>> KvClientCore::AllocateShared(size_t bytes) {
+  CO_ASSIGN_OR_RETURN(std::unique_ptr<SharedRegion> region, SharedRegion::Create(env_.Random(), bytes));
+  const std::span<std::byte> memory = region->bytes();
+  regions_.push_back(std::move(region));
+  co_return memory;
+}
+
+template <typename Piece>
+const SharedRegion* KvClientCore::RegionOf(const std::vector<Piece>& pieces, bool contiguous) const {
+  if (pieces.empty()) return nullptr;
+  for (const auto& region : regions_) {
+    std::optional<uint64_t> first = region->OffsetOf(pieces.front());
+    if (!first) continue;
+    uint64_t next = *first;
+    for (const auto& piece : pieces) {
+      std::optional<uint64_t> offset = region->OffsetOf(piece);
+      if (!offset || (contiguous && *offset != next)) return nullptr;
+      next = *offset + piece.size();
+    }
+    return region.get();
+  }
+  return nullptr;
+}
+
+Task<bool> KvClientCore::Shares(size_t node, const SharedRegion& region) {
+  auto known = nodes_[node].shared.find(region.id());
+  if (known != nodes_[node].shared.end()) co_return known->second;
+  rpc::MessageBuffer message = rpc::EncodeMessage(region.Registration());
+  auto answer = co_await CallNode(node, kv::kKvShmRegisterMethod, message.span());
+  if (answer.ok()) {
+    nodes_[node].shared[region.id()] = true;
+  } else if (!NodeUnreachable(answer.status())) {
+    // Another host, or a node that cannot open the memfd: TCP it is, for this region.
+    LOG_DEBUG("kv client: node {} does not share region {:#x}: {}", nodes_[node].id, region.id(),
+              answer.status().ToString());
+    nodes_[node].shared[region.id()] = false;
+  }
+  co_return answer.ok();
+}
+
+template <typename Item>
+Task<const SharedRegion*> KvClientCore::TakeShared(size_t node, std::span<const Item> items, std::vector<size_t>& indexes,
+                                                   std::vector<size_t>& shared) {
+  if (regions_.empty()) co_return nullptr;
+  // One region per call: the first item's; items elsewhere go by TCP.
+  constexpr bool kPut = std::is_same_v<Item, KvPutItem>;
+  const SharedRegion* region = nullptr;
+  std::vector<size_t> rest;
+  for (size_t index : indexes) {
+    const SharedRegion* in = RegionOf(items[index].pieces, /*contiguous=*/kPut);
+    if (in != nullptr && region == nullptr) {
+      const bool shares = co_await Shares(node, *in);
+      if (!shares) co_return nullptr;
+      region = in;
+    }
+    if (in != nullptr && in == region) {
+      shared.push_back(index);
+    } else {
+      rest.push_back(index);
+    }
+  }
+  indexes = std::move(rest);
+  co_return region;
+}
 
 Task<Status> KvClientCore::RefreshNodes() {
   refreshed_ = env_.Now();
@@ -188,8 +298,27 @@ Task<std::vector<Result<KvPutResult>>> KvClientCore::BatchPut(const KvNamespace&
 }
 
 Task<void> KvClientCore::PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items,
-                                   const std::vector<size_t>& indexes,
+                                   const std::vector<size_t>& all,
                                    std::vector<std::vector<Result<KvPutResult>>>& replies) {
+  std::vector<size_t> indexes = all;
+  std::vector<size_t> shared;
+  const SharedRegion* region = co_await TakeShared(node, items, indexes, shared);
+  for (const std::vector<size_t>& chunk : Chunks(items, shared)) {
+    // The node copies each value out of the region, checking its CRC as it does.
+    kv::KvShmPutRequest request{.ns = ns, .region = region->id()};
+    for (size_t index : chunk) {
+      request.entries.push_back(EntryOf(items[index]));
+      request.sources.push_back(*region->OffsetOf(items[index].pieces.front()));
+    }
+    rpc::MessageBuffer message = rpc::EncodeMessage(request);
+    auto answer = co_await CallNode(node, kv::kKvShmPutMethod, message.span());
+    if (!answer.ok() && answer.status().code() == StatusCode::kNotFound) {
+      nodes_[node].shared.erase(region->id());  // the node restarted: TCP now, register again later
+      indexes.insert(indexes.end(), chunk.begin(), chunk.end());
+      continue;
+    }
+    TakePutOutcomes(chunk, answer, replies);
+  }
   for (const std::vector<size_t>& chunk : Chunks(items, indexes)) {
     kv::KvPutRequest request;
     request.ns = ns;
@@ -198,35 +327,14 @@ Task<void> KvClientCore::PutOnNode(size_t node, uint32_t ns, std::span<const KvP
     uint32_t payload_crc = 0;
     for (size_t index : chunk) {
       const KvPutItem& item = items[index];
-      kv::KvPutEntry entry{.key = item.key, .ttl_s = item.ttl_s, .pin = item.pin};
-      for (const auto& piece : item.pieces) {
-        entry.piece_bytes.push_back(static_cast<uint32_t>(piece.size()));
-        entry.value_bytes += piece.size();
-        entry.value_crc = Crc32c(piece, entry.value_crc);
-        payload.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
-      }
+      kv::KvPutEntry entry = EntryOf(item);
+      for (const auto& piece : item.pieces) payload.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
       payload_crc = Crc32cCombine(payload_crc, entry.value_crc, entry.value_bytes);
       request.entries.push_back(std::move(entry));
     }
     rpc::MessageBuffer message = rpc::EncodeMessage(request);
     auto answer = co_await CallNode(node, kv::kKvPutMethod, message.span(), payload, payload_crc);
-    Result<kv::KvOutcomesResponse> response =
-        answer.ok() ? kv::DecodeKvOutcomesResponse(answer->message.span()) : Result<kv::KvOutcomesResponse>(answer.status());
-    if (response.ok() && response->outcomes.size() != chunk.size()) {
-      response = Status::Internal("a storage node answered another number of entries than sent");
-    }
-    for (size_t i = 0; i < chunk.size(); i++) {
-      if (!response.ok()) {
-        replies[chunk[i]].push_back(response.status());
-        continue;
-      }
-      const kv::KvOutcome& outcome = response->outcomes[i];
-      if (outcome.code != StatusCode::kOk) {
-        replies[chunk[i]].push_back(Status(outcome.code, outcome.message));
-      } else {
-        replies[chunk[i]].push_back(outcome.flag ? KvPutResult::kAlreadyPresent : KvPutResult::kStored);
-      }
-    }
+    TakePutOutcomes(chunk, answer, replies);
   }
 }
 
@@ -321,6 +429,15 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
                                      std::vector<size_t> indexes, std::span<const KvGetItem> targets,
                                      const ValueSink& sink, std::vector<Result<bool>>& results,
                                      std::vector<bool>& unreachable) {
+  if (!targets.empty()) {
+    std::vector<size_t> shared;
+    const SharedRegion* region = co_await TakeShared(node, targets, indexes, shared);
+    if (region != nullptr) {
+      const bool done = co_await ShmGetFromNode(node, ns, keys, shared, targets, *region, results, unreachable);
+      if (!done) indexes.insert(indexes.end(), shared.begin(), shared.end());
+    }
+    if (indexes.empty()) co_return;
+  }
   kv::KvKeysRequest request{.ns = ns};
   request.keys.reserve(indexes.size());
   for (size_t index : indexes) request.keys.push_back(keys[index]);
@@ -414,6 +531,48 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
     if (taken.ok()) results[indexes[i]] = true;
     else results[indexes[i]] = taken;
   }
+}
+
+Task<bool> KvClientCore::ShmGetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys,
+                                        const std::vector<size_t>& indexes, std::span<const KvGetItem> targets,
+                                        const SharedRegion& region, std::vector<Result<bool>>& results,
+                                        std::vector<bool>& unreachable) {
+  // The node copies each value's pieces straight into their buffers in the region.
+  kv::KvShmGetRequest request{.ns = ns, .region = region.id()};
+  for (size_t index : indexes) {
+    request.keys.push_back(keys[index]);
+    std::vector<kv::KvShmSpan>& pieces = request.pieces.emplace_back();
+    for (const auto& piece : targets[index].pieces) {
+      pieces.push_back({.offset = *region.OffsetOf(piece), .bytes = static_cast<uint32_t>(piece.size())});
+    }
+  }
+  rpc::MessageBuffer message = rpc::EncodeMessage(request);
+  auto answer = co_await CallNode(node, kv::kKvShmGetMethod, message.span());
+  if (!answer.ok() && answer.status().code() == StatusCode::kNotFound) {
+    nodes_[node].shared.erase(region.id());  // the node restarted: TCP now, register again later
+    co_return false;
+  }
+  if (!answer.ok()) {
+    for (size_t index : indexes) {
+      if (NodeUnreachable(answer.status())) unreachable[index] = true;
+      else results[index] = answer.status();
+    }
+    co_return true;
+  }
+  Result<kv::KvGetResponse> response = kv::DecodeKvGetResponse(answer->message.span());
+  if (response.ok() && response->entries.size() != indexes.size()) {
+    response = Status::Internal("a storage node answered another number of entries than asked");
+  }
+  for (size_t i = 0; i < indexes.size(); i++) {
+    if (!response.ok()) {
+      results[indexes[i]] = response.status();
+      continue;
+    }
+    const kv::KvGetEntry& entry = response->entries[i];
+    if (entry.code != StatusCode::kOk) results[indexes[i]] = Status(entry.code, entry.message);
+    else results[indexes[i]] = entry.found;
+  }
+  co_return true;
 }
 
 // --- exists, ttl, remove, pin, unpin, expire
@@ -549,6 +708,8 @@ Task<Result<KvStats>> KvClientCore::Stats() {
     stats.demoted += s.demoted;
     stats.promoted += s.promoted;
     stats.ssd_evicted += s.ssd_evicted;
+    stats.shm_regions += s.shm_regions;
+    stats.shm_bytes += s.shm_bytes;
   }
   if (stats.nodes == 0) co_return Status::Unavailable("no storage node answered");
   co_return stats;

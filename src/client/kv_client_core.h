@@ -1,15 +1,18 @@
 // KvClientCore: the KV client's protocol on its own event-loop thread (include/cerulean/
 // kv_client.h): the node list from meta, rendezvous hashing of keys onto nodes, and one call
-// per node per batch, all in parallel. Single-threaded.
+// per node per batch, all in parallel; values in shared regions move through shared memory to
+// and from the nodes on this host. Single-threaded.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cerulean/kv_client.h"
+#include "client/shared_region.h"
 #include "kv/kv_messages.h"
 #include "rpc/rpc_client.h"
 #include "runtime/net_address.h"
@@ -33,6 +36,8 @@ class KvClientCore {
   Task<std::vector<Result<bool>>> OnEveryReplica(uint32_t method, const KvNamespace& ns, std::span<const KvKey> keys,
                                                  uint32_t ttl_s = 0);
   Task<Result<KvStats>> Stats();
+  // Memory shared with the storage nodes on this host (KvClient::AllocateShared).
+  Task<Result<std::span<std::byte>>> AllocateShared(size_t bytes);
 
  private:
   struct Node {
@@ -41,6 +46,8 @@ class KvClientCore {
     uint64_t hash = 0;
     bool up = true;
     TimePoint failed_at;  // when this client last found it not answering
+    // Shared regions: true once the node maps one, false if it cannot (not on this host).
+    std::unordered_map<uint64_t, bool> shared;
   };
   // Per node: the indexes of the items it gets in this batch.
   using Plan = std::vector<std::vector<size_t>>;
@@ -58,6 +65,17 @@ class KvClientCore {
                                          std::span<const iovec> payload = {}, std::optional<uint32_t> payload_crc = {},
                                          PayloadLayout layout = {});
 
+  // The shared region all of these spans lie in, if one does (and, for a put, each item's pieces
+  // back to back).
+  template <typename Piece>
+  const SharedRegion* RegionOf(const std::vector<Piece>& pieces, bool contiguous) const;
+  // Whether `node` maps `region`, registering it the first time.
+  Task<bool> Shares(size_t node, const SharedRegion& region);
+  // Moves the items of `indexes` whose buffers are in a region the node maps out of `indexes`;
+  // the region, or null if there are none.
+  template <typename Item>
+  Task<const SharedRegion*> TakeShared(size_t node, std::span<const Item> items, std::vector<size_t>& indexes,
+                                       std::vector<size_t>& shared);
   Task<void> PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items, const std::vector<size_t>& indexes,
                        std::vector<std::vector<Result<KvPutResult>>>& replies);
   // Where a found value goes: Ok, or why it could not be taken.
@@ -71,6 +89,10 @@ class KvClientCore {
   Task<void> GetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys, std::vector<size_t> indexes,
                          std::span<const KvGetItem> targets, const ValueSink& sink, std::vector<Result<bool>>& results,
                          std::vector<bool>& unreachable);
+  // The same through a shared region; false if the node no longer maps it (use TCP).
+  Task<bool> ShmGetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys, const std::vector<size_t>& indexes,
+                            std::span<const KvGetItem> targets, const SharedRegion& region,
+                            std::vector<Result<bool>>& results, std::vector<bool>& unreachable);
   // Exists or ttl, from the first replica of each key that answers.
   Task<std::vector<Result<kv::KvOutcome>>> OnFirstReplica(uint32_t method, const KvNamespace& ns,
                                                           std::span<const KvKey> keys, bool lease);
@@ -84,6 +106,7 @@ class KvClientCore {
   NetAddress meta_;
   std::vector<Node> nodes_;
   TimePoint refreshed_;
+  std::vector<std::unique_ptr<SharedRegion>> regions_;
 };
 
 }  // namespace cerulean::client

@@ -221,5 +221,57 @@ TEST(KvClientSsdTest, GetsAreServedFromTheSsdTierPastDram) {
   EXPECT_EQ(stats->hits, keys.size());
 }
 
+// Same host: values move through a shared region, and items outside it still go by TCP.
+TEST_F(KvClientTest, SharedMemoryCarriesValuesOnTheSameHost) {
+  auto ns = client_->OpenNamespace({.model = "shm-model", .dtype = "bf16"});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  auto shared = client_->AllocateShared(64 << 20);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  const std::vector<KvKey> keys = Keys(12, "shm");
+  constexpr size_t kPieces = 64, kPiece = 32 << 10, kValue = kPieces * kPiece;
+  // Values 0-7 written in the region (0-7 at 2 MiB each), 8-11 in ordinary memory.
+  std::vector<std::vector<std::byte>> ordinary(4, std::vector<std::byte>(kValue));
+  std::vector<KvPutItem> puts;
+  for (size_t i = 0; i < keys.size(); i++) {
+    std::span<std::byte> value = i < 8 ? shared->subspan(i * kValue, kValue) : std::span<std::byte>(ordinary[i - 8]);
+    for (size_t b = 0; b < kValue; b++) value[b] = static_cast<std::byte>((b * 31 + i * 7) >> 3);
+    KvPutItem put{.key = keys[i]};
+    for (size_t p = 0; p < kPieces; p++) put.pieces.push_back(value.subspan(p * kPiece, kPiece));
+    puts.push_back(std::move(put));
+  }
+  for (const auto& result : client_->BatchPut(*ns, puts)) ASSERT_TRUE(result.ok()) << result.status();
+  auto after_puts = client_->Stats();
+  ASSERT_TRUE(after_puts.ok());
+  EXPECT_GE(after_puts->shm_regions, 1u);
+  EXPECT_EQ(after_puts->shm_bytes, 8 * kValue);
+  // Gets: 0-5 into the region (at 32 MiB on), the rest into ordinary buffers.
+  std::vector<std::vector<std::byte>> into(keys.size() - 6, std::vector<std::byte>(kValue));
+  std::vector<KvGetItem> gets;
+  std::vector<std::span<std::byte>> targets;
+  for (size_t i = 0; i < keys.size(); i++) {
+    std::span<std::byte> target =
+        i < 6 ? shared->subspan((16 + i) * kValue, kValue) : std::span<std::byte>(into[i - 6]);
+    targets.push_back(target);
+    KvGetItem get{.key = keys[i]};
+    for (size_t p = 0; p < kPieces; p++) get.pieces.push_back(target.subspan(p * kPiece, kPiece));
+    gets.push_back(std::move(get));
+  }
+  auto got = client_->BatchGet(*ns, gets);
+  for (size_t i = 0; i < keys.size(); i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    ASSERT_TRUE(*got[i]) << i;
+    for (size_t b = 0; b < kValue; b += 4093) {
+      ASSERT_EQ(targets[i][b], static_cast<std::byte>((b * 31 + i * 7) >> 3)) << i << " at " << b;
+    }
+  }
+  auto after_gets = client_->Stats();
+  ASSERT_TRUE(after_gets.ok());
+  EXPECT_EQ(after_gets->shm_bytes, 14 * kValue);
+  // Wrong piece shapes are refused through shared memory too.
+  KvGetItem wrong{.key = keys[0], .pieces = {shared->subspan(40 * kValue, kValue)}};
+  auto refused = client_->BatchGet(*ns, std::span(&wrong, 1));
+  EXPECT_EQ(refused[0].status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace cerulean

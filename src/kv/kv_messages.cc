@@ -311,7 +311,7 @@ Result<KvGetResponse> DecodeKvGetResponse(std::span<const std::byte> bytes) {
 void Encode(const KvStatsResponse& m, rpc::WireWriter& w) {
   for (uint64_t v : {m.entries, m.dram_capacity_bytes, m.dram_used_bytes, m.live_value_bytes, m.index_bytes, m.gets,
                      m.hits, m.puts, m.stored, m.evicted, m.expired, m.ssd_capacity_bytes, m.ssd_used_bytes,
-                     m.ssd_hits, m.demoted, m.promoted, m.ssd_evicted}) {
+                     m.ssd_hits, m.demoted, m.promoted, m.ssd_evicted, m.shm_regions, m.shm_bytes}) {
     w.U64(v);
   }
 }
@@ -321,7 +321,8 @@ Result<KvStatsResponse> DecodeKvStatsResponse(std::span<const std::byte> bytes) 
   KvStatsResponse m;
   for (uint64_t* v : {&m.entries, &m.dram_capacity_bytes, &m.dram_used_bytes, &m.live_value_bytes, &m.index_bytes,
                       &m.gets, &m.hits, &m.puts, &m.stored, &m.evicted, &m.expired, &m.ssd_capacity_bytes,
-                      &m.ssd_used_bytes, &m.ssd_hits, &m.demoted, &m.promoted, &m.ssd_evicted}) {
+                      &m.ssd_used_bytes, &m.ssd_hits, &m.demoted, &m.promoted, &m.ssd_evicted, &m.shm_regions,
+                      &m.shm_bytes}) {
     ASSIGN_OR_RETURN(*v, r.U64());
   }
   RETURN_IF_ERROR(r.ExpectEnd());

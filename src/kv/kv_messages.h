@@ -143,6 +143,7 @@ struct KvStatsResponse {
   uint64_t gets = 0, hits = 0, puts = 0, stored = 0, evicted = 0, expired = 0;
   uint64_t ssd_capacity_bytes = 0, ssd_used_bytes = 0;
   uint64_t ssd_hits = 0, demoted = 0, promoted = 0, ssd_evicted = 0;
+  uint64_t shm_regions = 0, shm_bytes = 0;  // same-host regions mapped; value bytes moved through them
 };
 
 void Encode(const KvNamespaceSpec& m, rpc::WireWriter& w);

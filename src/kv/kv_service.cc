@@ -188,7 +188,8 @@ Task<Status> KvService::Stats(rpc::RpcContext& context) {
                            .puts = stats.puts, .stored = stats.stored, .evicted = stats.evicted,
                            .expired = stats.expired, .ssd_capacity_bytes = stats.ssd_capacity_bytes,
                            .ssd_used_bytes = stats.ssd_used_bytes, .ssd_hits = stats.ssd_hits,
-                           .demoted = stats.demoted, .promoted = stats.promoted, .ssd_evicted = stats.ssd_evicted};
+                           .demoted = stats.demoted, .promoted = stats.promoted, .ssd_evicted = stats.ssd_evicted,
+                           .shm_regions = regions_.size(), .shm_bytes = shm_bytes_};
   Respond(context, response);
   co_return Status::Ok();
 }
@@ -261,6 +262,7 @@ Task<Status> KvService::ShmGet(rpc::RpcContext& context) {
     entry.found = true;
     total += value.bytes.size();
   }
+  shm_bytes_ += total;
   Respond(context, response);
   co_return Status::Ok();
 }
@@ -278,6 +280,9 @@ Task<Status> KvService::ShmPut(rpc::RpcContext& context) {
   // Each value is checked against the CRC the client computed, in the pass that copies it in.
   KvOutcomesResponse response;
   co_await PutEntries(request.ns, request.entries, values, context.cancel, response);
+  for (size_t i = 0; i < values.size(); i++) {
+    if (response.outcomes[i].code == StatusCode::kOk) shm_bytes_ += values[i].size();
+  }
   Respond(context, response);
   co_return Status::Ok();
 }

@@ -48,6 +48,7 @@ class KvService {
   KvStore& store_;
   NamespaceLookup lookup_;
   ShmRegions regions_;
+  uint64_t shm_bytes_ = 0;
 };
 
 }  // namespace cerulean::kv
