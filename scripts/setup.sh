@@ -13,7 +13,7 @@ packages=(
   # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)
   redis-tools python3 python3-redis
   # benchmark baselines
-  iperf3 fio redis-server
+  iperf3 fio redis-server memcached
 )
 
 missing=()
@@ -23,12 +23,15 @@ for package in "${packages[@]}"; do
   fi
 done
 
-# redis-server is a benchmark baseline, started by the benchmark on a port of its own: a service
-# on 6379 would take the port of the all-in-one server's Redis protocol front end.
+# redis-server and memcached are benchmark baselines, started by the benchmark on ports of their
+# own: a service on 6379 would take the port of the all-in-one server's Redis protocol front
+# end, and neither should hold memory between benchmarks.
 stop_redis_service() {
-  if command -v systemctl > /dev/null 2>&1 && systemctl is-enabled --quiet redis-server 2>/dev/null; then
-    "${sudo_cmd[@]}" systemctl disable --now redis-server > /dev/null 2>&1 || true
-  fi
+  for service in redis-server memcached; do
+    if command -v systemctl > /dev/null 2>&1 && systemctl is-enabled --quiet "$service" 2>/dev/null; then
+      "${sudo_cmd[@]}" systemctl disable --now "$service" > /dev/null 2>&1 || true
+    fi
+  done
 }
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi

@@ -146,12 +146,17 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(2000, 100'000'000));
   bench::KvBenchOptions kv_options;
   uint64_t working_set_mib = kv_options.working_set_bytes >> 20;
-  auto* bench_kv = bench->add_subcommand("kv", "The KV cache through the native KV client against iperf3, TCP ping-pong and Redis");
+  auto* bench_kv =
+      bench->add_subcommand("kv", "The KV cache through the native KV client against iperf3, TCP ping-pong, Redis and memcached");
   bench_kv->add_flag("--json", json, "Print one JSON array");
   bench_kv->add_option("--repeats", kv_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   bench_kv->add_option("--duration-ms", duration_ms, "Length of each timed run")->capture_default_str()->check(CLI::Range(100, 600000));
   bench_kv->add_option("--directory", kv_options.directory, "Where the cluster's files go (removed after)")->capture_default_str();
   bench_kv->add_option("--working-set-mib", working_set_mib, "Values preloaded per profile")->capture_default_str()->check(CLI::Range(16, 65536));
+  bench_kv->add_option("--profile", kv_options.profiles,
+                       "Value profiles to run (4KiB, 64KiB, 2MiB_64x32KiB, 640KiB_160x4KiB, 32MiB); default all");
+  bool no_trace = false;
+  bench_kv->add_flag("--no-trace", no_trace, "Skip the trace-like mix with an SSD tier");
   auto* bench_storage = bench->add_subcommand("storage", "Storage node through rpc against fio on the same disk");
   bench_storage->add_flag("--json", json, "Print one JSON array");
   bench_storage->add_option("--repeats", storage_options.repeats, "Runs per figure (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
@@ -224,6 +229,7 @@ int Main(int argc, char** argv) {
     InitLogging("warn");
     kv_options.duration = std::chrono::milliseconds(duration_ms);
     kv_options.working_set_bytes = working_set_mib << 20;
+    kv_options.trace = !no_trace;
     const bench::BenchReport report = bench::RunKvBench(kv_options);
     fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
     return 0;

@@ -273,5 +273,26 @@ TEST_F(KvClientTest, SharedMemoryCarriesValuesOnTheSameHost) {
   EXPECT_EQ(refused[0].status().code(), StatusCode::kInvalidArgument);
 }
 
+// A batch larger than one call carries (64 MiB, an rpc frame's payload) is cut into calls.
+TEST(KvClientBatchTest, BatchesOverOneCallAreCutIntoCalls) {
+  testing::TestDirectory directory("kv-client-big-batch");
+  server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 1, .replicas = 1,
+                                .kv_dram_bytes = 512ull << 20, .kv_ssd_bytes = 0});
+  auto opened = KvClient::Open({.meta_address = cluster.meta_address(), .timeout = std::chrono::seconds(5)});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto ns = (*opened)->OpenNamespace({.model = "big-batch", .dtype = "bf16"});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  const std::vector<KvKey> keys = Keys(48, "big-batch");  // 96 MiB of 2 MiB values
+  Batch batch(keys, 64, 32 << 10);
+  for (const auto& result : (*opened)->BatchPut(*ns, batch.puts)) ASSERT_TRUE(result.ok()) << result.status();
+  Batch wanted(keys, 64, 32 << 10);
+  auto got = (*opened)->BatchGet(*ns, wanted.gets);
+  for (size_t i = 0; i < keys.size(); i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    EXPECT_TRUE(*got[i]) << i;
+    EXPECT_TRUE(wanted.Matches(i)) << i;
+  }
+}
+
 }  // namespace
 }  // namespace cerulean

@@ -28,9 +28,9 @@ inline constexpr uint32_t kKvShmUnregisterMethod = rpc::MethodId(kKvService, 11)
 inline constexpr uint32_t kKvShmGetMethod = rpc::MethodId(kKvService, 12);
 inline constexpr uint32_t kKvShmPutMethod = rpc::MethodId(kKvService, 13);
 
-// Keys per call, and value bytes per put or get call.
+// Keys per call, and value bytes per put or get call: what one rpc frame may carry.
 inline constexpr uint32_t kKvBatchMax = 4096;
-inline constexpr uint64_t kKvBatchBytesMax = 256ull << 20;
+inline constexpr uint64_t kKvBatchBytesMax = rpc::FrameLimits{}.payload_bytes_max;
 
 // A namespace as meta keeps it; a node enforces its share (KvNamespaceLimits).
 struct KvNamespaceSpec {
