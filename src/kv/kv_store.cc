@@ -224,6 +224,11 @@ Task<Status> KvStore::MakeRoom(uint64_t bytes, CancelToken cancel) {
   co_return Status::Ok();
 }
 
+bool KvStore::WasDemoted(const std::vector<Demoted>& demoted, size_t& next, uint64_t dram_offset) const {
+  while (next < demoted.size() && demoted[next].dram_offset < dram_offset) next++;
+  return next < demoted.size() && demoted[next].dram_offset == dram_offset && ssd_->Holds(SsdBatch(demoted[next].ssd_location));
+}
+
 Task<Result<size_t>> KvStore::EvictTailSegment(CancelToken cancel) {
   const uint64_t from = dram_->tail();
   const uint64_t to = dram_->TailSegmentEnd();
@@ -260,17 +265,15 @@ Task<Result<size_t>> KvStore::EvictTailSegment(CancelToken cancel) {
         Drop(entry);
         stats_.expired++;
         freed++;
-      } else if (Protected(*entry)) {
+      } else if (Protected(*entry) && !WasDemoted(demoted, next_demoted, at)) {
         survivors.push_back({at, header.record_bytes});
         stats_.kept_pinned_or_leased++;
-      } else if ((entry->flags & KvEntry::kReferenced) != 0) {
+      } else if (!Protected(*entry) && (entry->flags & KvEntry::kReferenced) != 0) {
         entry->flags &= static_cast<uint8_t>(~KvEntry::kReferenced);
         survivors.push_back({at, header.record_bytes});
         stats_.second_chances++;
       } else {
-        while (next_demoted < demoted.size() && demoted[next_demoted].dram_offset < at) next_demoted++;
-        if (next_demoted < demoted.size() && demoted[next_demoted].dram_offset == at &&
-            ssd_->Holds(SsdBatch(demoted[next_demoted].ssd_location))) {
+        if (WasDemoted(demoted, next_demoted, at)) {
           entry->offset = demoted[next_demoted].ssd_location;
           entry->flags |= KvEntry::kOnSsd;
           stats_.demoted++;
@@ -298,15 +301,17 @@ Task<Result<size_t>> KvStore::EvictTailSegment(CancelToken cancel) {
 }
 
 Task<std::vector<KvStore::Demoted>> KvStore::Demote(uint64_t from, uint64_t to) {
-  // The records that would be evicted now: live, unprotected, not read since their last chance.
+  // The records that would leave DRAM now: live ones not read since their last chance, and
+  // pinned or leased ones (protected from leaving the cache, not from leaving DRAM: a lease
+  // rate over the DRAM tier's size would otherwise fill it and refuse every put).
   std::vector<uint64_t> offsets;
   std::vector<std::span<const std::byte>> records;
   for (uint64_t at = from; at < to;) {
     const RecordHeader& header = dram_->HeaderAt(at);
     if (header.magic == RecordHeader::kRecordMagic && header.record_bytes <= ssd_->batch_bytes_max()) {
       const KvEntry* entry = index_.Find(header.ns, KeyOf(header));
-      if (entry != nullptr && !OnSsd(*entry) && entry->offset == at && !Expired(*entry) && !Protected(*entry) &&
-          (entry->flags & KvEntry::kReferenced) == 0) {
+      if (entry != nullptr && !OnSsd(*entry) && entry->offset == at && !Expired(*entry) &&
+          (Protected(*entry) || (entry->flags & KvEntry::kReferenced) == 0)) {
         offsets.push_back(at);
         records.push_back({dram_->At(at), header.record_bytes});
       }

@@ -151,6 +151,9 @@ class KvStore {
   Task<Status> MakeRoom(uint64_t bytes, CancelToken cancel);
   // Deals with the records of one tail segment; returns how many records it freed.
   Task<Result<size_t>> EvictTailSegment(CancelToken cancel);
+  // Whether the record at `dram_offset` was written to the SSD tier (and is still there);
+  // `next` walks `demoted`, which is in offset order, as the records are visited in order.
+  bool WasDemoted(const std::vector<Demoted>& demoted, size_t& next, uint64_t dram_offset) const;
   // Writes the tail segment's demotable records [from, to) to the SSD tier, as far as it can.
   Task<std::vector<Demoted>> Demote(uint64_t from, uint64_t to);
   // Writes records (DRAM offsets and sizes) as SSD batches; their locations, in order, for as

@@ -388,6 +388,16 @@ TEST_F(KvStoreTest, PinnedAndLeasedEntriesSurviveSsdTurnover) {
   EXPECT_TRUE(Found(leased));
 }
 
+// With an SSD tier, pinned entries beyond the DRAM tier's size go to SSD rather than refuse
+// puts: a pin keeps an entry in the cache, not in DRAM.
+TEST_F(KvStoreTest, PinnedEntriesPastDramAreDemotedNotRefused) {
+  Open(kSmallDram, kSsd);
+  constexpr size_t kCount = 400;  // 6.4 MiB, pinned, through 4 MiB of DRAM
+  for (size_t i = 0; i < kCount; i++) ASSERT_TRUE(PutValue(KeyNumber(i), 16 << 10, 0, /*pin=*/true).ok()) << i;
+  EXPECT_GT(store_->Stats().demoted, 0u);
+  for (size_t i = 0; i < kCount; i++) EXPECT_TRUE(Found(KeyNumber(i))) << i;
+}
+
 // A record that fails its checksums in the SSD tier is DataLoss, never its bytes, and is dropped.
 TEST_F(KvStoreTest, CorruptSsdRecordsAreDataLossAndDropped) {
   Open(kSmallDram, kSsd);
