@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config make git
   # libraries (see docs/ARCHITECTURE.md for why each one is here)
   liburing-dev libisal-dev librocksdb-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libhttp-parser-dev libpugixml-dev
   # tests, sanitizers and fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)
