@@ -31,12 +31,14 @@ tsan:
 
 fuzz: setup
 	@cmake --preset fuzz $(WERROR) > /dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target frame_fuzzer resp_fuzzer
-	@mkdir -p build/fuzz/corpus build/fuzz/corpus_resp
+	@cmake --build --preset fuzz -j $(JOBS) --target frame_fuzzer resp_fuzzer http_fuzzer
+	@mkdir -p build/fuzz/corpus build/fuzz/corpus_resp build/fuzz/corpus_http
 	@cp -n fuzz/corpus/* build/fuzz/corpus/
 	@cp -n fuzz/corpus_resp/* build/fuzz/corpus_resp/
+	@cp -n fuzz/corpus_http/* build/fuzz/corpus_http/
 	./build/fuzz/fuzz/frame_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus
 	./build/fuzz/fuzz/resp_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus_resp
+	./build/fuzz/fuzz/http_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus_http
 
 bench: build
 	./build/$(PRESET)/cerulean bench rpc

@@ -6,13 +6,79 @@
 
 #include "base/logging.h"
 #include "cli/version.h"
+#include "client/client_core.h"
 #include "client/kv_client_core.h"
+#include "gateway/credentials.h"
+#include "http/http_server.h"
 #include "resp/resp_server.h"
+#include "s3/s3_gateway.h"
 #include "runtime/spawn.h"
 #include "runtime/uring/shard_set.h"
 #include "server/server_node.h"
 
 namespace cerulean::cli {
+namespace {
+
+// The servers in front of the cluster: the Redis protocol (a KV client) and the S3 gateway (an
+// object client), each a client of this node's cluster on a port of its own.
+struct FrontEnds {
+  std::unique_ptr<client::KvClientCore> kv;
+  std::unique_ptr<resp::RespServer> resp;
+  std::unique_ptr<client::ClientCore> objects;
+  std::unique_ptr<s3::S3Gateway> s3_gateway;
+  std::unique_ptr<http::HttpServer> s3;
+  gateway::Credentials credentials;
+  bool credentials_created = false;
+
+  Task<Status> Start(Env& env, const ServerConfig& config, server::ServerNode& node) {
+    const std::string meta_address = config.role == "storage" ? config.meta_address : node.address().ToString();
+    const int resp_port = config.resp_port.value_or(config.role == "all-in-one" ? 6379 : -1);
+    if (resp_port >= 0 && config.role != "meta") {
+      KvClientOptions kv_options;
+      kv_options.meta_address = meta_address;
+      CO_ASSIGN_OR_RETURN(kv, co_await client::KvClientCore::Open(env, kv_options));
+      KvNamespaceOptions redis;
+      redis.model = "redis";
+      redis.dtype = "bytes";
+      CO_ASSIGN_OR_RETURN(KvNamespace ns, co_await kv->OpenNamespace(redis));
+      resp = std::make_unique<resp::RespServer>(
+          env, *kv, ns, resp::RespServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(resp_port)),
+                                                .version = kVersion});
+      Status listening = resp->Listen();
+      if (!listening.ok()) co_return Status(listening.code(), fmt::format("RESP port: {}", listening.message()));
+      Spawn(env, resp->Serve());
+    }
+    const int s3_port = config.s3_port.value_or(config.role == "all-in-one" ? 9000 : -1);
+    if (s3_port >= 0) {
+      CO_ASSIGN_OR_RETURN(credentials, gateway::LoadOrCreateCredentials(config.data_directory, &credentials_created));
+      ClientOptions object_options;
+      object_options.meta_address = meta_address;
+      CO_ASSIGN_OR_RETURN(objects, co_await client::ClientCore::Open(env, object_options));
+      s3_gateway = std::make_unique<s3::S3Gateway>(*objects, credentials);
+      s3 = std::make_unique<http::HttpServer>(
+          env, *s3_gateway, http::HttpServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(s3_port)),
+                                                    .name = "s3 gateway"});
+      Status listening = s3->Listen();
+      if (!listening.ok()) co_return Status(listening.code(), fmt::format("S3 port: {}", listening.message()));
+      Spawn(env, s3->Serve());
+    }
+    co_return Status::Ok();
+  }
+
+  Task<void> Stop() {
+    if (s3 != nullptr) co_await s3->Shutdown();
+    s3.reset();
+    s3_gateway.reset();
+    if (objects != nullptr) co_await objects->Close();
+    objects.reset();
+    if (resp != nullptr) co_await resp->Shutdown();
+    resp.reset();
+    if (kv != nullptr) co_await kv->Close();
+    kv.reset();
+  }
+};
+
+}  // namespace
 
 int RunServer(const ServerConfig& config) {
   InitLogging(config.log_level);
@@ -49,53 +115,40 @@ int RunServer(const ServerConfig& config) {
     fmt::print(stderr, "cerulean server: {}\n", started.ToString());
     return 1;
   }
-  // The Redis protocol front end: a KV client of this node's cluster, on its own port.
-  const int resp_port = config.resp_port.value_or(config.role == "all-in-one" ? 6379 : -1);
-  std::unique_ptr<client::KvClientCore> kv;
-  std::unique_ptr<resp::RespServer> resp;
-  if (resp_port >= 0 && config.role != "meta") {
-    const Status resp_started = shards.RunAndWait<Status>(0, [&](Env& env) -> Task<Status> {
-      KvClientOptions kv_options;
-      kv_options.meta_address = config.role == "all-in-one" ? node->address().ToString() : config.meta_address;
-      CO_ASSIGN_OR_RETURN(kv, co_await client::KvClientCore::Open(env, kv_options));
-      KvNamespaceOptions redis;
-      redis.model = "redis";
-      redis.dtype = "bytes";
-      CO_ASSIGN_OR_RETURN(KvNamespace ns, co_await kv->OpenNamespace(redis));
-      resp = std::make_unique<resp::RespServer>(
-          env, *kv, ns, resp::RespServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(resp_port)),
-                                                .version = kVersion});
-      CO_RETURN_IF_ERROR(resp->Listen());
-      Spawn(env, resp->Serve());
-      co_return Status::Ok();
+  // The front ends: clients of this node's cluster, each on its own port.
+  FrontEnds front;
+  const Status front_started = shards.RunAndWait<Status>(0, [&](Env& env) -> Task<Status> {
+    co_return co_await front.Start(env, config, *node);
+  });
+  if (!front_started.ok()) {
+    LOG_ERROR("front ends failed to start error={}", front_started.ToString());
+    fmt::print(stderr, "cerulean server: {}\n", front_started.ToString());
+    shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
+      co_await front.Stop();
+      co_await node->Stop();
+      node.reset();
+      co_return 0;
     });
-    if (!resp_started.ok()) {
-      LOG_ERROR("resp front end failed to start error={}", resp_started.ToString());
-      fmt::print(stderr, "cerulean server: RESP port: {}\n", resp_started.ToString());
-      shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
-        resp.reset();
-        if (kv != nullptr) co_await kv->Close();
-        co_await node->Stop();
-        node.reset();
-        co_return 0;
-      });
-      shards.Stop();
-      return 1;
-    }
+    shards.Stop();
+    return 1;
   }
-  fmt::print("cerulean server {} ({}) role={} rpc={}{} data={}{}\n", kVersion, kBuild, config.role,
-             node->address().ToString(), resp != nullptr ? " resp=" + resp->address().ToString() : "",
-             config.data_directory, node->node_id().empty() ? "" : " node=" + node->node_id());
+  if (front.credentials_created) {
+    fmt::print("gateway credentials (stored in {}/credentials.json):\n  s3 access key: {}\n  s3 secret key: {}\n"
+               "  azure account: {}\n  azure key: {}\n",
+               config.data_directory, front.credentials.s3_access_key, front.credentials.s3_secret_key,
+               front.credentials.azure_account, front.credentials.azure_key);
+  }
+  fmt::print("cerulean server {} ({}) role={} rpc={}{}{} data={}{}\n", kVersion, kBuild, config.role,
+             node->address().ToString(), front.resp != nullptr ? " resp=" + front.resp->address().ToString() : "",
+             front.s3 != nullptr ? " s3=" + front.s3->address().ToString() : "", config.data_directory,
+             node->node_id().empty() ? "" : " node=" + node->node_id());
   std::fflush(stdout);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LOG_INFO("server stopping signal={}", signal_number);
   shards.RunAndWait<int>(0, [&](Env&) -> Task<int> {
-    if (resp != nullptr) co_await resp->Shutdown();
-    resp.reset();
-    if (kv != nullptr) co_await kv->Close();
-    kv.reset();
+    co_await front.Stop();
     co_await node->Stop();
     node.reset();
     co_return 0;

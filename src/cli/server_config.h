@@ -16,6 +16,8 @@ struct ServerConfig {
   // The Redis protocol port: unset takes 6379 for all-in-one and none for a storage node; 0 any
   // free port; -1 none.
   std::optional<int> resp_port;
+  // The S3 gateway's port: unset takes 9000 for all-in-one and none otherwise; 0 any; -1 none.
+  std::optional<int> s3_port;
   std::string data_directory = "./cerulean-data";
   std::string log_level = "info";
   size_t shards = 1;
@@ -32,7 +34,7 @@ struct ServerConfig {
   uint64_t kv_ssd_mib = 4096;
 };
 
-// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "data", "log_level",
+// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "s3_port", "data", "log_level",
 // "shards", "poll_us", "meta", "replicas", "down_after_ms", "kv_dram_mib", "kv_ssd_mib".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);

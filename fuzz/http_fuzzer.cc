@@ -1,0 +1,48 @@
+// libFuzzer target: HTTP request parsing (fed in pieces, as a socket would deliver it) and
+// S3 signature canonicalisation of whatever request comes out: percent-decoding, query
+// parsing, the SigV4 parameters, the canonical request and the string to sign. Nothing may
+// crash, hang or read out of bounds, whatever the bytes.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "http/http_request_parser.h"
+#include "s3/sigv4.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  // The first byte picks the piece size the bytes are fed in.
+  const size_t piece = 1 + data[0] % 64;
+  const char* bytes = reinterpret_cast<const char*>(data + 1);
+  size_t left = size - 1;
+  cerulean::http::HttpRequestParser parser(4096);
+  while (left > 0 && parser.error().ok()) {
+    const size_t n = std::min(piece, left);
+    size_t offset = 0;
+    while (offset < n && parser.error().ok()) {
+      const size_t taken = parser.Feed(bytes + offset, n - offset);
+      (void)parser.TakeBody();
+      if (parser.message_complete()) parser.Reset();
+      if (taken == 0 && !parser.head_complete()) break;
+      offset += taken;
+      if (taken == 0) break;
+    }
+    bytes += n;
+    left -= n;
+    if (parser.head_complete()) break;
+  }
+  if (!parser.head_complete()) return 0;
+  const cerulean::http::HttpRequest& request = parser.request();
+  auto path = cerulean::s3::UriDecode(request.path);
+  auto query = cerulean::s3::ParseQuery(request.query);
+  if (!path.ok() || !query.ok()) return 0;
+  const cerulean::s3::SignedRequest signed_request{
+      .method = request.method, .path = *path, .query = *query, .headers = request.headers};
+  auto auth = cerulean::s3::ParseSigV4(signed_request);
+  if (!auth.ok()) return 0;
+  const std::string canonical = cerulean::s3::CanonicalRequest(signed_request, *auth);
+  const std::string to_sign = cerulean::s3::StringToSign(*auth, canonical);
+  (void)cerulean::s3::Sign("secret", *auth, to_sign);
+  (void)cerulean::s3::ParseAmzDate(auth->amz_date);
+  return 0;
+}

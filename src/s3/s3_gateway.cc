@@ -1,0 +1,626 @@
+#include "s3/s3_gateway.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <ctime>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include "base/logging.h"
+#include "base/md5.h"
+#include "client/etag.h"
+#include "s3/sigv4.h"
+
+namespace cerulean::s3 {
+namespace {
+
+using http::HttpExchange;
+using http::HttpHeaders;
+
+// Not an aggregate: g++ 12 frees the strings of a braced aggregate temporary passed by value
+// to a coroutine twice (docs/ARCHITECTURE.md, "Compiler notes").
+struct S3Error {
+  S3Error(int s, std::string c, std::string m) : status(s), code(std::move(c)), message(std::move(m)) {}
+  int status;
+  std::string code;
+  std::string message;
+};
+
+std::string Lower(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower;
+}
+
+// 2009-10-12T17:50:30.000Z
+std::string IsoTime(int64_t unix_ns) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03d}Z", text, static_cast<int>(unix_ns / 1'000'000 % 1000));
+}
+
+// Wed, 12 Oct 2009 17:50:00 GMT
+std::string HttpTime(int64_t unix_ns) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[64];
+  const size_t length = std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return std::string(text, length);
+}
+
+std::string XmlText(const pugi::xml_document& document) {
+  std::ostringstream out;
+  document.save(out, "", pugi::format_raw, pugi::encoding_utf8);
+  return out.str();
+}
+
+pugi::xml_node Root(pugi::xml_document& document, const char* name) {
+  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
+  declaration.append_attribute("version") = "1.0";
+  declaration.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node root = document.append_child(name);
+  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  return root;
+}
+
+void Text(pugi::xml_node parent, const char* name, std::string_view value) {
+  parent.append_child(name).text().set(std::string(value).c_str());
+}
+
+S3Error ErrorOf(const Status& status, bool bucket_level) {
+  const std::string message(status.message());
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      if (bucket_level || message.starts_with("container")) return {404, "NoSuchBucket", message};
+      return {404, "NoSuchKey", message};
+    case StatusCode::kAlreadyExists: return {409, "BucketAlreadyOwnedByYou", message};
+    case StatusCode::kFailedPrecondition:
+      if (message.find("not empty") != std::string::npos) return {409, "BucketNotEmpty", message};
+      return {412, "PreconditionFailed", message};
+    case StatusCode::kInvalidArgument:
+      return {400, bucket_level ? "InvalidBucketName" : "InvalidArgument", message};
+    case StatusCode::kOutOfRange: return {400, "EntityTooLarge", message};
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kResourceExhausted: return {503, "ServiceUnavailable", message};
+    default: return {500, "InternalError", message};
+  }
+}
+
+// "bytes=a-b", "bytes=a-", "bytes=-n" against an object of `size`: [first, last], or nothing
+// for a header this ignores (S3 serves the whole object), or OutOfRange if unsatisfiable.
+Result<std::optional<std::pair<uint64_t, uint64_t>>> ParseRange(std::string_view header, uint64_t size) {
+  using Range = std::optional<std::pair<uint64_t, uint64_t>>;
+  if (!header.starts_with("bytes=") || header.find(',') != std::string_view::npos) return Range();
+  header.remove_prefix(6);
+  const size_t dash = header.find('-');
+  if (dash == std::string_view::npos) return Range();
+  const std::string first_text(header.substr(0, dash)), last_text(header.substr(dash + 1));
+  const auto number = [](const std::string& text) -> std::optional<uint64_t> {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 19) return std::nullopt;
+    return std::stoull(text);
+  };
+  if (first_text.empty()) {  // the last n bytes
+    auto count = number(last_text);
+    if (!count) return Range();
+    if (*count == 0 || size == 0) return Status::OutOfRange("the range selects no bytes");
+    const uint64_t n = std::min(*count, size);
+    return Range(std::pair(size - n, size - 1));
+  }
+  auto first = number(first_text);
+  if (!first) return Range();
+  if (*first >= size) return Status::OutOfRange(fmt::format("the range starts at {}, past the object's {} bytes", *first, size));
+  uint64_t last = size - 1;
+  if (!last_text.empty()) {
+    auto given = number(last_text);
+    if (!given || *given < *first) return Range();
+    last = std::min(*given, size - 1);
+  }
+  return Range(std::pair(*first, last));
+}
+
+}  // namespace
+
+struct S3Gateway::Request {
+  std::string bucket;
+  std::string key;
+  Pairs query;
+  SignedRequest signed_request;
+  std::optional<SigV4> auth;
+  std::string request_id;
+
+  const std::string* Param(std::string_view name) const {
+    for (const auto& [key_name, value] : query) {
+      if (key_name == name) return &value;
+    }
+    return nullptr;
+  }
+  const std::string* Header(std::string_view name) const {
+    for (const auto& [header, value] : signed_request.headers) {
+      if (header == name) return &value;
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+Task<void> SendError(HttpExchange& exchange, const std::string& request_id, const std::string& resource, S3Error error) {
+  pugi::xml_document document;
+  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
+  declaration.append_attribute("version") = "1.0";
+  declaration.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node root = document.append_child("Error");
+  Text(root, "Code", error.code);
+  Text(root, "Message", error.message);
+  Text(root, "Resource", resource);
+  Text(root, "RequestId", request_id);
+  HttpHeaders headers = {{"Content-Type", "application/xml"}, {"x-amz-request-id", request_id}};
+  const std::string body = XmlText(document);
+  (void)co_await exchange.Respond(error.status, std::move(headers), body);
+}
+
+Task<void> SendXml(HttpExchange& exchange, const std::string& request_id, const pugi::xml_document& document) {
+  HttpHeaders headers = {{"Content-Type", "application/xml"}, {"x-amz-request-id", request_id}};
+  const std::string body = XmlText(document);
+  (void)co_await exchange.Respond(200, std::move(headers), body);
+}
+
+}  // namespace
+
+S3Gateway::S3Gateway(client::ClientCore& objects, gateway::Credentials credentials, S3GatewayOptions options)
+    : objects_(objects), credentials_(std::move(credentials)), options_(std::move(options)) {}
+
+Task<void> S3Gateway::Handle(HttpExchange& exchange) {
+  const http::HttpRequest& http_request = exchange.request();
+  Request request;
+  static uint64_t next_id = 1;
+  request.request_id = fmt::format("{:016X}", next_id++ * 0x9E3779B97F4A7C15ull);
+  auto path = UriDecode(http_request.path);
+  auto query = ParseQuery(http_request.query);
+  if (!path.ok() || !query.ok() || path->empty() || path->front() != '/') {
+    co_await SendError(exchange, request.request_id, http_request.path,
+                       {400, "InvalidURI", "the request's path or query is not valid percent-encoding"});
+    co_return;
+  }
+  request.query = std::move(*query);
+  request.signed_request = {.method = http_request.method, .path = *path, .query = request.query, .headers = http_request.headers};
+  // Virtual-host style names the bucket in Host; path style in the first path segment.
+  std::string_view rest = std::string_view(*path).substr(1);
+  std::string host;
+  if (const std::string* value = http_request.Header("host")) host = Lower(value->substr(0, value->rfind(':') == std::string::npos || value->back() == ']' ? value->size() : value->rfind(':')));
+  const std::string suffix = "." + options_.virtual_host_domain;
+  if (!options_.virtual_host_domain.empty() && host.size() > suffix.size() && host.ends_with(suffix)) {
+    request.bucket = host.substr(0, host.size() - suffix.size());
+    request.key = std::string(rest);
+  } else {
+    const size_t slash = rest.find('/');
+    request.bucket = std::string(rest.substr(0, slash));
+    if (slash != std::string_view::npos) request.key = std::string(rest.substr(slash + 1));
+  }
+  if (!co_await Authenticate(exchange, request)) co_return;
+  co_await Route(exchange, request);
+}
+
+Task<bool> S3Gateway::Authenticate(HttpExchange& exchange, Request& request) {
+  const std::string resource = request.signed_request.path;
+  Result<SigV4> auth = ParseSigV4(request.signed_request);
+  if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
+    // Anonymous: reads of a public-read container only.
+    const std::string& method = request.signed_request.method;
+    if ((method == "GET" || method == "HEAD") && !request.bucket.empty()) {
+      auto container = co_await objects_.GetContainer(request.bucket);
+      if (container.ok() && container->public_read) co_return true;
+    }
+    co_await SendError(exchange, request.request_id, resource, {403, "AccessDenied", "Access Denied: the request is not signed"});
+    co_return false;
+  }
+  if (!auth.ok()) {
+    co_await SendError(exchange, request.request_id, resource, {400, "AuthorizationHeaderMalformed", std::string(auth.status().message())});
+    co_return false;
+  }
+  if (auth->access_key != credentials_.s3_access_key) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."});
+    co_return false;
+  }
+  Result<int64_t> signed_at = ParseAmzDate(auth->amz_date);
+  if (!signed_at.ok()) {
+    co_await SendError(exchange, request.request_id, resource, {403, "AccessDenied", std::string(signed_at.status().message())});
+    co_return false;
+  }
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (auth->presigned) {
+    if (now > *signed_at + auth->expires_s) {
+      co_await SendError(exchange, request.request_id, resource, {403, "AccessDenied", "Request has expired"});
+      co_return false;
+    }
+    if (*signed_at > now + options_.clock_skew_max_s) {
+      co_await SendError(exchange, request.request_id, resource, {403, "AccessDenied", "Request is not valid yet"});
+      co_return false;
+    }
+  } else if (std::abs(now - *signed_at) > options_.clock_skew_max_s) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."});
+    co_return false;
+  }
+  const std::string canonical = CanonicalRequest(request.signed_request, *auth);
+  const std::string expected = Sign(credentials_.s3_secret_key, *auth, StringToSign(*auth, canonical));
+  if (CRYPTO_memcmp(expected.data(), auth->signature.data(), std::min(expected.size(), auth->signature.size())) != 0 ||
+      expected.size() != auth->signature.size()) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {403, "SignatureDoesNotMatch",
+                        "The request signature we calculated does not match the signature you provided."});
+    co_return false;
+  }
+  if (auth->payload_hash.starts_with("STREAMING-")) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {501, "NotImplemented", fmt::format("payload signing {} is not supported yet", auth->payload_hash)});
+    co_return false;
+  }
+  request.auth = std::move(*auth);
+  co_return true;
+}
+
+Task<void> S3Gateway::Route(HttpExchange& exchange, Request& request) {
+  const std::string& method = request.signed_request.method;
+  if (request.bucket.empty()) {
+    if (method == "GET") co_return co_await ListBuckets(exchange, request);
+  } else if (request.key.empty()) {
+    if (method == "PUT" && request.query.empty()) co_return co_await CreateBucket(exchange, request);
+    if (method == "DELETE" && request.query.empty()) co_return co_await DeleteBucket(exchange, request);
+    if (method == "HEAD") co_return co_await HeadBucket(exchange, request);
+    if (method == "GET" && request.Param("location") != nullptr) {
+      auto container = co_await objects_.GetContainer(request.bucket);
+      if (!container.ok()) {
+        co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(container.status(), true));
+        co_return;
+      }
+      pugi::xml_document document;
+      pugi::xml_node declaration = document.append_child(pugi::node_declaration);
+      declaration.append_attribute("version") = "1.0";
+      declaration.append_attribute("encoding") = "UTF-8";
+      document.append_child("LocationConstraint").append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+      co_return co_await SendXml(exchange, request.request_id, document);
+    }
+    if (method == "GET") {
+      for (const char* unsupported : {"uploads", "versions", "acl", "policy", "tagging", "lifecycle", "cors"}) {
+        if (request.Param(unsupported) != nullptr) {
+          co_await SendError(exchange, request.request_id, request.signed_request.path,
+                             {501, "NotImplemented", fmt::format("the bucket subresource '{}' is not supported yet", unsupported)});
+          co_return;
+        }
+      }
+      co_return co_await ListObjects(exchange, request);
+    }
+  } else if (request.query.empty() || (method == "GET" && request.Param("uploadId") == nullptr)) {
+    if (method == "PUT" && request.Header("x-amz-copy-source") == nullptr) co_return co_await PutObject(exchange, request);
+    if (method == "GET" || method == "HEAD") co_return co_await GetObject(exchange, request);
+    if (method == "DELETE") co_return co_await DeleteObject(exchange, request);
+  }
+  co_await SendError(exchange, request.request_id, request.signed_request.path,
+                     {501, "NotImplemented", fmt::format("{} on this resource is not supported yet", method)});
+}
+
+Task<void> S3Gateway::ListBuckets(HttpExchange& exchange, Request& request) {
+  auto containers = co_await objects_.ListContainers("");
+  if (!containers.ok()) {
+    co_await SendError(exchange, request.request_id, "/", ErrorOf(containers.status(), true));
+    co_return;
+  }
+  pugi::xml_document document;
+  pugi::xml_node root = Root(document, "ListAllMyBucketsResult");
+  pugi::xml_node owner = root.append_child("Owner");
+  Text(owner, "ID", credentials_.s3_access_key);
+  Text(owner, "DisplayName", "cerulean");
+  pugi::xml_node buckets = root.append_child("Buckets");
+  for (const ContainerInfo& container : *containers) {
+    pugi::xml_node bucket = buckets.append_child("Bucket");
+    Text(bucket, "Name", container.name);
+    Text(bucket, "CreationDate", IsoTime(container.created_unix_ns));
+  }
+  co_await SendXml(exchange, request.request_id, document);
+}
+
+Task<void> S3Gateway::CreateBucket(HttpExchange& exchange, Request& request) {
+  // The body may name a region (CreateBucketConfiguration); one cluster is one region.
+  auto body = co_await exchange.ReadBodyString(64 << 10);
+  if (!body.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, {400, "MalformedXML", std::string(body.status().message())});
+    co_return;
+  }
+  ContainerOptions options;
+  if (const std::string* acl = request.Header("x-amz-acl")) options.public_read = *acl == "public-read";
+  Status created = co_await objects_.CreateContainer(request.bucket, options);
+  if (!created.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(created, true));
+    co_return;
+  }
+  HttpHeaders headers = {{"Location", "/" + request.bucket}, {"x-amz-request-id", request.request_id}};
+  (void)co_await exchange.Respond(200, std::move(headers), "");
+}
+
+Task<void> S3Gateway::DeleteBucket(HttpExchange& exchange, Request& request) {
+  Status deleted = co_await objects_.DeleteContainer(request.bucket);
+  if (!deleted.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(deleted, true));
+    co_return;
+  }
+  HttpHeaders headers = {{"x-amz-request-id", request.request_id}};
+  (void)co_await exchange.Respond(204, std::move(headers), "");
+}
+
+Task<void> S3Gateway::HeadBucket(HttpExchange& exchange, Request& request) {
+  auto container = co_await objects_.GetContainer(request.bucket);
+  if (!container.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(container.status(), true));
+    co_return;
+  }
+  HttpHeaders headers = {{"x-amz-request-id", request.request_id}, {"x-amz-bucket-region", "us-east-1"}};
+  (void)co_await exchange.Respond(200, std::move(headers), "");
+}
+
+Task<void> S3Gateway::ListObjects(HttpExchange& exchange, Request& request) {
+  const std::string resource = request.signed_request.path;
+  const bool v2 = request.Param("list-type") != nullptr && *request.Param("list-type") == "2";
+  const bool url_encoding = request.Param("encoding-type") != nullptr && *request.Param("encoding-type") == "url";
+  if (request.Param("encoding-type") != nullptr && !url_encoding) {
+    co_await SendError(exchange, request.request_id, resource, {400, "InvalidArgument", "encoding-type must be url"});
+    co_return;
+  }
+  ListOptions options;
+  if (const std::string* prefix = request.Param("prefix")) options.prefix = *prefix;
+  if (const std::string* delimiter = request.Param("delimiter")) options.delimiter = *delimiter;
+  size_t max_keys = options_.list_keys_max;
+  if (const std::string* text = request.Param("max-keys")) {
+    if (text->empty() || text->size() > 9 || text->find_first_not_of("0123456789") != std::string::npos) {
+      co_await SendError(exchange, request.request_id, resource, {400, "InvalidArgument", "max-keys must be a non-negative integer"});
+      co_return;
+    }
+    max_keys = std::min<size_t>(std::stoul(*text), options_.list_keys_max);
+  }
+  std::string continuation;
+  if (v2) {
+    if (const std::string* token = request.Param("continuation-token")) {
+      auto decoded = UriDecode(*token);  // our tokens are the percent-encoded key to start after
+      if (!decoded.ok()) {
+        co_await SendError(exchange, request.request_id, resource, {400, "InvalidArgument", "the continuation token is not valid"});
+        co_return;
+      }
+      continuation = *token;
+      options.start_after = *decoded;
+    } else if (const std::string* after = request.Param("start-after")) {
+      options.start_after = *after;
+    }
+  } else if (const std::string* marker = request.Param("marker")) {
+    options.start_after = *marker;
+  }
+  ObjectPage page;
+  if (max_keys > 0) {
+    options.page_size = static_cast<uint32_t>(max_keys);
+    auto listed = co_await objects_.ListPage(request.bucket, options);
+    if (!listed.ok()) {
+      co_await SendError(exchange, request.request_id, resource, ErrorOf(listed.status(), true));
+      co_return;
+    }
+    page = std::move(*listed);
+  } else {
+    auto container = co_await objects_.GetContainer(request.bucket);
+    if (!container.ok()) {
+      co_await SendError(exchange, request.request_id, resource, ErrorOf(container.status(), true));
+      co_return;
+    }
+  }
+  const auto encode = [&](std::string_view text) { return url_encoding ? UriEncode(text, true) : std::string(text); };
+  pugi::xml_document document;
+  pugi::xml_node root = Root(document, "ListBucketResult");
+  Text(root, "Name", request.bucket);
+  Text(root, "Prefix", encode(options.prefix));
+  if (v2) {
+    if (!continuation.empty()) Text(root, "ContinuationToken", continuation);
+    if (const std::string* after = request.Param("start-after")) Text(root, "StartAfter", encode(*after));
+    Text(root, "KeyCount", std::to_string(page.objects.size() + page.common_prefixes.size()));
+  } else {
+    Text(root, "Marker", encode(request.Param("marker") != nullptr ? *request.Param("marker") : ""));
+  }
+  Text(root, "MaxKeys", std::to_string(max_keys));
+  if (!options.delimiter.empty()) Text(root, "Delimiter", encode(options.delimiter));
+  if (url_encoding) Text(root, "EncodingType", "url");
+  Text(root, "IsTruncated", page.truncated ? "true" : "false");
+  if (page.truncated) {
+    if (v2) {
+      Text(root, "NextContinuationToken", UriEncode(page.next_start_after, false));
+    } else if (!options.delimiter.empty()) {
+      Text(root, "NextMarker", encode(page.next_start_after));
+    }
+  }
+  for (const ObjectInfo& object : page.objects) {
+    pugi::xml_node contents = root.append_child("Contents");
+    Text(contents, "Key", encode(object.name));
+    Text(contents, "LastModified", IsoTime(object.modified_unix_ns));
+    Text(contents, "ETag", object.etag);
+    Text(contents, "Size", std::to_string(object.size));
+    Text(contents, "StorageClass", "STANDARD");
+  }
+  for (const std::string& prefix : page.common_prefixes) {
+    Text(root.append_child("CommonPrefixes"), "Prefix", encode(prefix));
+  }
+  co_await SendXml(exchange, request.request_id, document);
+}
+
+Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
+  const std::string resource = request.signed_request.path;
+  PutOptions options;
+  if (const std::string* type = request.Header("content-type")) options.content_type = *type;
+  for (const auto& [name, value] : request.signed_request.headers) {
+    if (name.starts_with("x-amz-meta-")) options.metadata.emplace_back(name.substr(11), value);
+  }
+  if (const std::string* match = request.Header("if-match")) options.if_match = *match;
+  if (const std::string* none = request.Header("if-none-match")) options.if_none_match = *none;
+  const std::string* content_md5 = request.Header("content-md5");
+  const bool check_sha256 = request.auth && request.auth->payload_hash != kUnsignedPayload;
+  // The body streams into pieces; MD5 (the ETag) and, if the client signed it, SHA-256 are
+  // computed on the way, and nothing is committed unless they match.
+  Md5 md5;
+  EVP_MD_CTX* sha = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
+  client::UploadResult upload;
+  std::vector<std::byte> piece(options_.piece_bytes);
+  uint64_t size = 0;
+  Status failed = Status::Ok();
+  bool body_failed = false;  // the client's side (a cut or stalled body), not ours
+  while (failed.ok()) {
+    size_t filled = 0;
+    while (filled < piece.size()) {
+      Result<size_t> n = co_await exchange.ReadBody(std::span(piece).subspan(filled));
+      if (!n.ok()) {
+        failed = n.status();
+        body_failed = true;
+        break;
+      }
+      if (*n == 0) break;
+      filled += *n;
+    }
+    if (!failed.ok() || filled == 0) break;
+    const std::span<const std::byte> bytes = std::span(piece).first(filled);
+    md5.Update(bytes);
+    EVP_DigestUpdate(sha, bytes.data(), bytes.size());
+    size += filled;
+    if (upload.session == nullptr) {
+      auto session = co_await objects_.BeginPut(request.bucket, request.key);
+      if (!session.ok()) {
+        failed = session.status();
+        break;
+      }
+      upload.session = *session;
+    }
+    auto appended = co_await objects_.AppendPiece(upload.session, bytes);
+    if (!appended.ok()) {
+      failed = appended.status();
+      break;
+    }
+    upload.pieces.push_back(*appended);
+    if (filled < piece.size()) break;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+  EVP_DigestFinal_ex(sha, digest, &digest_length);
+  EVP_MD_CTX_free(sha);
+  if (!failed.ok()) {
+    exchange.CloseAfter();  // the rest of the body is not read
+    S3Error error = body_failed ? S3Error(400, "IncompleteBody", std::string(failed.message())) : ErrorOf(failed, false);
+    co_await SendError(exchange, request.request_id, resource, std::move(error));
+    co_return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string sha_hex;
+  for (unsigned int i = 0; i < digest_length; i++) {
+    sha_hex += kHex[digest[i] >> 4];
+    sha_hex += kHex[digest[i] & 15];
+  }
+  if (check_sha256 && Lower(request.auth->payload_hash) != sha_hex) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."});
+    co_return;
+  }
+  const std::string md5_digest = md5.Finish();
+  if (content_md5 != nullptr) {
+    unsigned char encoded[32];
+    const int length = EVP_EncodeBlock(encoded, reinterpret_cast<const unsigned char*>(md5_digest.data()), 16);
+    if (std::string_view(reinterpret_cast<const char*>(encoded), static_cast<size_t>(length)) != *content_md5) {
+      co_await SendError(exchange, request.request_id, resource,
+                         {400, "BadDigest", "The Content-MD5 you specified did not match what we received."});
+      co_return;
+    }
+  }
+  std::string etag = "\"";
+  for (unsigned char byte : md5_digest) {
+    etag += kHex[byte >> 4];
+    etag += kHex[byte & 15];
+  }
+  etag += "\"";
+  auto committed = co_await objects_.Commit(request.bucket, request.key, std::move(upload), etag, size, options);
+  if (!committed.ok()) {
+    co_await SendError(exchange, request.request_id, resource, ErrorOf(committed.status(), false));
+    co_return;
+  }
+  HttpHeaders headers = {{"ETag", committed->etag}, {"x-amz-request-id", request.request_id}};
+  (void)co_await exchange.Respond(200, std::move(headers), "");
+}
+
+Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
+  const std::string resource = request.signed_request.path;
+  ReadConditions conditions;
+  if (const std::string* match = request.Header("if-match")) conditions.if_match = *match;
+  if (const std::string* none = request.Header("if-none-match")) conditions.if_none_match = *none;
+  auto layout = co_await objects_.GetLayout(request.bucket, request.key, conditions);
+  if (!layout.ok()) {
+    const Status& status = layout.status();
+    if (status.code() == StatusCode::kFailedPrecondition && status.message().starts_with("If-None-Match")) {
+      HttpHeaders headers = {{"x-amz-request-id", request.request_id}};
+      (void)co_await exchange.Respond(304, std::move(headers), "");
+      co_return;
+    }
+    co_await SendError(exchange, request.request_id, resource, ErrorOf(status, false));
+    co_return;
+  }
+  const ObjectInfo info = client::ToObjectInfo(request.bucket, request.key, layout->record);
+  HttpHeaders headers = {{"ETag", info.etag},
+                         {"Last-Modified", HttpTime(info.modified_unix_ns)},
+                         {"Content-Type", info.content_type},
+                         {"Accept-Ranges", "bytes"},
+                         {"x-amz-request-id", request.request_id}};
+  for (const auto& [name, value] : info.metadata) headers.emplace_back("x-amz-meta-" + name, value);
+  uint64_t first = 0, last = info.size == 0 ? 0 : info.size - 1;
+  int status = 200;
+  if (const std::string* range = request.Header("range")) {
+    auto parsed = ParseRange(*range, info.size);
+    if (!parsed.ok()) {
+      co_await SendError(exchange, request.request_id, resource, {416, "InvalidRange", std::string(parsed.status().message())});
+      co_return;
+    }
+    if (*parsed) {
+      first = (*parsed)->first;
+      last = (*parsed)->second;
+      status = 206;
+      headers.emplace_back("Content-Range", fmt::format("bytes {}-{}/{}", first, last, info.size));
+    }
+  }
+  const uint64_t length = info.size == 0 ? 0 : last - first + 1;
+  if (!(co_await exchange.BeginResponse(status, std::move(headers), length)).ok()) co_return;
+  if (request.signed_request.method == "HEAD") co_return;
+  std::vector<std::byte> buffer(std::min<uint64_t>(length, options_.piece_bytes));
+  for (uint64_t at = first; at < first + length;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), first + length - at));
+    auto read = co_await objects_.ReadWithLayout(*layout, at, std::span(buffer).first(want));
+    if (!read.ok() || *read != want) {
+      // Headers are out: the only way to tell the client is to cut the response short.
+      LOG_WARN("s3: GET {} failed after {} bytes: {}", resource, at - first,
+               read.ok() ? "short read" : read.status().ToString());
+      exchange.CloseAfter();
+      co_return;
+    }
+    if (!(co_await exchange.Write(std::span(buffer).first(want))).ok()) co_return;
+    at += want;
+  }
+}
+
+Task<void> S3Gateway::DeleteObject(HttpExchange& exchange, Request& request) {
+  Status deleted = co_await objects_.Delete(request.bucket, request.key, {});
+  // Deleting a key that is not there succeeds, as in S3; a missing bucket does not.
+  if (!deleted.ok() && !(deleted.code() == StatusCode::kNotFound && !deleted.message().starts_with("container"))) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(deleted, false));
+    co_return;
+  }
+  HttpHeaders headers = {{"x-amz-request-id", request.request_id}};
+  (void)co_await exchange.Respond(204, std::move(headers), "");
+}
+
+}  // namespace cerulean::s3

@@ -1,0 +1,130 @@
+"""The S3 gateway through boto3 (Debian's python3-boto3): round trips, ranges, conditions,
+listings with awkward keys, presigned URLs, public-read buckets, and the authentication matrix
+(no signature, wrong key, wrong secret, an altered signed header, an expired presigned URL, a
+skewed clock). Run by tests/s3_clients.sh: s3_boto3.py ENDPOINT ACCESS_KEY SECRET_KEY."""
+import datetime
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint, access_key, secret_key = sys.argv[1:4]
+
+
+def client(key=access_key, secret=secret_key):
+    return boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+        region_name="us-east-1",
+        # SigV4 for presigned URLs too (this botocore presigns S3 with SigV2 unless told).
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, signature_version="s3v4"))
+
+
+def expect_error(code, status, call):
+    try:
+        call()
+    except ClientError as error:
+        got = error.response["Error"]["Code"]
+        got_status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert (got, got_status) == (code, status), f"want {code} {status}, got {got} {got_status}: {error}"
+        return
+    raise AssertionError(f"want {code}, the call succeeded")
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+s3 = client()
+bucket = "boto-bucket"
+s3.create_bucket(Bucket=bucket)
+body = bytes(range(256)) * 4000
+put = s3.put_object(Bucket=bucket, Key="a/b.bin", Body=body, Metadata={"m": "1"}, ContentType="text/x-test")
+got = s3.get_object(Bucket=bucket, Key="a/b.bin")
+assert got["Body"].read() == body
+assert got["Metadata"] == {"m": "1"} and got["ContentType"] == "text/x-test"
+assert got["ETag"] == put["ETag"]
+tail = s3.get_object(Bucket=bucket, Key="a/b.bin", Range="bytes=-10")
+assert tail["Body"].read() == body[-10:] and tail["ContentRange"] == f"bytes {len(body) - 10}-{len(body) - 1}/{len(body)}"
+head = s3.head_object(Bucket=bucket, Key="a/b.bin")
+assert head["ContentLength"] == len(body)
+empty = s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+assert s3.get_object(Bucket=bucket, Key="empty")["Body"].read() == b""
+
+# Conditions.
+expect_error("PreconditionFailed", 412, lambda: s3.get_object(Bucket=bucket, Key="a/b.bin", IfMatch='"0123"'))
+assert s3.get_object(Bucket=bucket, Key="a/b.bin", IfMatch=put["ETag"])["Body"].read() == body
+try:
+    s3.get_object(Bucket=bucket, Key="a/b.bin", IfNoneMatch=put["ETag"])
+    raise AssertionError("If-None-Match of the current ETag served the object")
+except ClientError as error:
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 304, error
+expect_error("NoSuchKey", 404, lambda: s3.get_object(Bucket=bucket, Key="nothing"))
+expect_error("NoSuchBucket", 404, lambda: s3.get_object(Bucket="no-such-bucket", Key="x"))
+expect_error("NoSuchBucket", 404, lambda: s3.list_objects_v2(Bucket="no-such-bucket"))
+
+# Listings with keys that need encoding, across pages (boto3 asks for encoding-type=url).
+awkward = ["sp ace/one", "plus+and&amp.txt", "ünïcode/ключ", "percent%20literal", "tilde~/x", "a/b.bin", "empty"]
+for key in awkward[:5]:
+    s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+listed = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 2})
+          for o in page.get("Contents", [])]
+assert sorted(listed) == sorted(awkward), listed
+listed_v1 = [o["Key"] for page in s3.get_paginator("list_objects").paginate(Bucket=bucket, PaginationConfig={"PageSize": 3})
+             for o in page.get("Contents", [])]
+assert sorted(listed_v1) == sorted(awkward), listed_v1
+for key in awkward[:5]:
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == key.encode(), key
+folders = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+assert sorted(p["Prefix"] for p in folders["CommonPrefixes"]) == ["a/", "sp ace/", "tilde~/", "ünïcode/"], folders
+
+# Presigned URLs, and their expiry.
+url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a/b.bin"}, ExpiresIn=60)
+status, data = http_status(url)
+assert status == 200 and data == body, (status, data[:300])
+short = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a/b.bin"}, ExpiresIn=1)
+time.sleep(2.1)
+status, data = http_status(short)
+assert status == 403 and b"AccessDenied" in data and b"expired" in data, (status, data)
+
+# The authentication matrix.
+status, data = http_status(f"{endpoint}/{bucket}/a/b.bin")
+assert status == 403 and b"<Code>AccessDenied</Code>" in data, (status, data)
+expect_error("InvalidAccessKeyId", 403, lambda: client(key="AKIAWRONGWRONGWRONG0").list_buckets())
+expect_error("SignatureDoesNotMatch", 403, lambda: client(secret="x" * 40).list_buckets())
+altered = client()
+altered.meta.events.register(
+    "before-send.s3.ListObjectsV2",
+    lambda request, **_: request.headers.__setitem__("x-amz-content-sha256", "UNSIGNED-PAYLOAD"))
+expect_error("SignatureDoesNotMatch", 403, lambda: altered.list_objects_v2(Bucket=bucket))
+# A clock an hour behind: the request's time is checked before its signature.
+skewed = client()
+hour_ago = (datetime.datetime.utcnow() - datetime.timedelta(hours=1)).strftime("%Y%m%dT%H%M%SZ")
+skewed.meta.events.register("before-send.s3.ListBuckets",
+                            lambda request, **_: request.headers.__setitem__("X-Amz-Date", hour_ago))
+expect_error("RequestTimeTooSkewed", 403, lambda: skewed.list_buckets())
+
+# A public-read bucket serves anonymous reads, and only reads.
+s3.create_bucket(Bucket="public-bucket", ACL="public-read")
+s3.put_object(Bucket="public-bucket", Key="open.txt", Body=b"for all")
+status, data = http_status(f"{endpoint}/public-bucket/open.txt")
+assert status == 200 and data == b"for all", (status, data)
+request = urllib.request.Request(f"{endpoint}/public-bucket/open.txt", data=b"no", method="PUT")
+status, _ = http_status(request)
+assert status == 403, status
+
+# Cleanup.
+for key in awkward:
+    s3.delete_object(Bucket=bucket, Key=key)
+s3.delete_object(Bucket="public-bucket", Key="open.txt")
+s3.delete_bucket(Bucket=bucket)
+s3.delete_bucket(Bucket="public-bucket")
+assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+print("s3_boto3: ok")

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The S3 gateway with real S3 clients, unchanged: awscli (s3api, and s3 cp / sync / ls / rm) and
+# boto3 (tests/s3_boto3.py: round trips, listings, conditions, presigned URLs and the
+# authentication matrix). An object put through S3 reads back through the native CLI.
+set -euo pipefail
+cerulean="$1"
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- server log"; tail -50 "$work/server.log" || true; exit 1; }
+server_alive() { kill -0 "$server_pid" 2>/dev/null || fail "the server died"; }
+
+"$cerulean" server --rpc-port 0 --resp-port -1 --s3-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
+server_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o ' s3=[0-9.]*:[0-9]*' "$work/server.log" | head -1 | cut -d: -f2 || true)
+  [ -n "$port" ] && break
+  kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
+  sleep 0.1
+done
+[ -n "$port" ] || fail "server did not report its S3 port"
+rpc=$(grep -o ' rpc=[0-9.]*:[0-9]*' "$work/server.log" | head -1 | cut -d= -f2)
+grep -q "s3 access key:" "$work/server.log" || fail "first start did not print the new credentials"
+
+credential() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/data/credentials.json" "$1"; }
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+AWS_ACCESS_KEY_ID=$(credential s3_access_key)
+AWS_SECRET_ACCESS_KEY=$(credential s3_secret_key)
+export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+endpoint="http://127.0.0.1:$port"
+aws() { /usr/bin/aws --endpoint-url "$endpoint" "$@"; }
+
+# --- awscli s3api
+aws s3api create-bucket --bucket cli-bucket > /dev/null || fail "create-bucket"
+out=$(aws s3api create-bucket --bucket cli-bucket 2>&1) && fail "second create-bucket succeeded"
+echo "$out" | grep -q BucketAlreadyOwnedByYou || fail "second create-bucket: $out"
+out=$(aws s3api create-bucket --bucket Bad_Name 2>&1) && fail "bad bucket name accepted"
+echo "$out" | grep -q InvalidBucketName || fail "bad bucket name: $out"
+aws s3api list-buckets --query 'Buckets[].Name' --output text | grep -qw cli-bucket || fail "list-buckets"
+aws s3api head-bucket --bucket cli-bucket || fail "head-bucket"
+head -c 3000000 /dev/urandom > "$work/random.bin"
+etag=$(aws s3api put-object --bucket cli-bucket --key 'dir/ümlaut file.bin' --body "$work/random.bin" \
+         --content-type application/x-test --metadata owner=ci --query ETag --output text)
+[ "$etag" = "\"$(md5sum < "$work/random.bin" | cut -d' ' -f1)\"" ] || fail "ETag $etag is not the MD5"
+aws s3api head-object --bucket cli-bucket --key 'dir/ümlaut file.bin' > "$work/head.json"
+grep -q '"ContentLength": 3000000' "$work/head.json" || fail "head-object size"
+grep -q '"owner": "ci"' "$work/head.json" || fail "head-object metadata"
+grep -q '"ContentType": "application/x-test"' "$work/head.json" || fail "head-object content type"
+aws s3api get-object --bucket cli-bucket --key 'dir/ümlaut file.bin' "$work/back.bin" > /dev/null
+cmp "$work/random.bin" "$work/back.bin" || fail "get-object bytes"
+aws s3api get-object --bucket cli-bucket --key 'dir/ümlaut file.bin' --range bytes=1000-1999 "$work/part.bin" > /dev/null
+cmp <(tail -c +1001 "$work/random.bin" | head -c 1000) "$work/part.bin" || fail "ranged get-object"
+out=$(aws s3api get-object --bucket cli-bucket --key missing "$work/x" 2>&1) && fail "missing key read"
+echo "$out" | grep -q NoSuchKey || fail "missing key: $out"
+out=$(aws s3api get-object --bucket cli-bucket --key 'dir/ümlaut file.bin' --range bytes=5000000-5000001 "$work/x" 2>&1) \
+  && fail "unsatisfiable range served"
+echo "$out" | grep -q InvalidRange || fail "unsatisfiable range: $out"
+for i in $(seq 1 12); do
+  echo "object $i" > "$work/small"
+  aws s3api put-object --bucket cli-bucket --key "list/k$(printf %02d "$i")" --body "$work/small" > /dev/null
+done
+count=$(aws s3api list-objects-v2 --bucket cli-bucket --prefix list/ --page-size 5 --query 'length(Contents)' --output json)
+[ "$count" = 12 ] || fail "list-objects-v2 across pages gave $count"
+count=$(aws s3api list-objects --bucket cli-bucket --prefix list/ --page-size 5 --query 'length(Contents)' --output json)
+[ "$count" = 12 ] || fail "list-objects (v1) across pages gave $count"
+prefixes=$(aws s3api list-objects-v2 --bucket cli-bucket --delimiter / --query 'CommonPrefixes[].Prefix' --output text)
+[ "$prefixes" = "$(printf 'dir/\tlist/')" ] || fail "common prefixes: $prefixes"
+aws s3api delete-object --bucket cli-bucket --key list/k01 || fail "delete-object"
+aws s3api delete-object --bucket cli-bucket --key list/k01 || fail "delete of a missing key must succeed"
+out=$(aws s3api delete-bucket --bucket cli-bucket 2>&1) && fail "non-empty bucket deleted"
+echo "$out" | grep -q BucketNotEmpty || fail "non-empty delete: $out"
+
+# --- awscli s3: cp, sync, ls, rm (objects under the multipart threshold)
+mkdir -p "$work/tree/sub"
+for i in 1 2 3; do head -c $((i * 100000)) /dev/urandom > "$work/tree/f$i"; done
+head -c 5000 /dev/urandom > "$work/tree/sub/g"
+aws s3 cp "$work/random.bin" s3://cli-bucket/copied.bin > /dev/null || fail "s3 cp up"
+aws s3 cp s3://cli-bucket/copied.bin "$work/copied.bin" > /dev/null || fail "s3 cp down"
+cmp "$work/random.bin" "$work/copied.bin" || fail "s3 cp bytes"
+aws s3 sync "$work/tree" s3://cli-bucket/tree > /dev/null || fail "s3 sync up"
+aws s3 sync s3://cli-bucket/tree "$work/tree-back" > /dev/null || fail "s3 sync down"
+diff -r "$work/tree" "$work/tree-back" || fail "s3 sync round trip"
+again=$(aws s3 sync "$work/tree" s3://cli-bucket/tree)
+[ -z "$again" ] || fail "a second sync copied again: $again"
+aws s3 ls s3://cli-bucket/tree/ --recursive | grep -q "tree/sub/g" || fail "s3 ls"
+aws s3 rm s3://cli-bucket/tree --recursive > /dev/null || fail "s3 rm --recursive"
+
+# --- the same objects through the native CLI
+"$cerulean" get --meta "$rpc" "cli-bucket/copied.bin" "$work/native.bin" > /dev/null || fail "native get of an S3 object"
+cmp "$work/random.bin" "$work/native.bin" || fail "native bytes of an S3 object"
+
+# --- boto3: round trips, conditions, presigned URLs, the authentication matrix
+/usr/bin/python3 "$here/s3_boto3.py" "$endpoint" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" || fail "boto3"
+
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "server exit status"
+server_pid=""
+echo "s3_clients: ok"
