@@ -85,6 +85,44 @@ for key in awkward[:5]:
 folders = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
 assert sorted(p["Prefix"] for p in folders["CommonPrefixes"]) == ["a/", "sp ace/", "tilde~/", "ünïcode/"], folders
 
+# Multipart uploads: parts in any order, the S3 rules on completion, abort.
+part_size = 5 * 1024 * 1024
+parts_data = [bytes([65 + i]) * part_size for i in range(2)] + [b"tail"]
+upload = s3.create_multipart_upload(Bucket=bucket, Key="multi.bin", ContentType="application/x-multi",
+                                    Metadata={"kind": "multipart"})
+upload_id = upload["UploadId"]
+assert upload_id in [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+etags = {}
+for number in (3, 1, 2):
+    etags[number] = s3.upload_part(Bucket=bucket, Key="multi.bin", UploadId=upload_id, PartNumber=number,
+                                   Body=parts_data[number - 1])["ETag"]
+listed_parts = s3.list_parts(Bucket=bucket, Key="multi.bin", UploadId=upload_id)["Parts"]
+assert [p["PartNumber"] for p in listed_parts] == [1, 2, 3] and listed_parts[2]["Size"] == 4, listed_parts
+def complete(parts):
+    return s3.complete_multipart_upload(Bucket=bucket, Key="multi.bin", UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts})
+expect_error("InvalidPartOrder", 400, lambda: complete([{"PartNumber": 2, "ETag": etags[2]}, {"PartNumber": 1, "ETag": etags[1]}]))
+expect_error("InvalidPart", 400, lambda: complete([{"PartNumber": 1, "ETag": '"00000000000000000000000000000000"'}]))
+small_id = s3.create_multipart_upload(Bucket=bucket, Key="small.bin")["UploadId"]
+small_etags = [s3.upload_part(Bucket=bucket, Key="small.bin", UploadId=small_id, PartNumber=n, Body=b"tiny")["ETag"]
+               for n in (1, 2)]
+expect_error("EntityTooSmall", 400, lambda: s3.complete_multipart_upload(
+    Bucket=bucket, Key="small.bin", UploadId=small_id,
+    MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), small_etags)]}))
+s3.abort_multipart_upload(Bucket=bucket, Key="small.bin", UploadId=small_id)
+done = complete([{"PartNumber": n, "ETag": etags[n]} for n in (1, 2, 3)])
+assert done["ETag"].endswith('-3"'), done
+whole = s3.get_object(Bucket=bucket, Key="multi.bin")
+assert whole["Body"].read() == b"".join(parts_data)
+assert whole["ContentType"] == "application/x-multi" and whole["Metadata"] == {"kind": "multipart"}
+assert s3.get_object(Bucket=bucket, Key="multi.bin", Range=f"bytes={part_size - 2}-{part_size + 1}")["Body"].read() == b"AABB"
+aborted = s3.create_multipart_upload(Bucket=bucket, Key="aborted.bin")["UploadId"]
+s3.upload_part(Bucket=bucket, Key="aborted.bin", UploadId=aborted, PartNumber=1, Body=b"x")
+s3.abort_multipart_upload(Bucket=bucket, Key="aborted.bin", UploadId=aborted)
+expect_error("NoSuchUpload", 404, lambda: s3.list_parts(Bucket=bucket, Key="aborted.bin", UploadId=aborted))
+expect_error("NoSuchKey", 404, lambda: s3.get_object(Bucket=bucket, Key="aborted.bin"))
+s3.delete_object(Bucket=bucket, Key="multi.bin")
+
 # Presigned URLs, and their expiry.
 url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a/b.bin"}, ExpiresIn=60)
 status, data = http_status(url)

@@ -42,7 +42,10 @@ out=$(aws s3api create-bucket --bucket cli-bucket 2>&1) && fail "second create-b
 echo "$out" | grep -q BucketAlreadyOwnedByYou || fail "second create-bucket: $out"
 out=$(aws s3api create-bucket --bucket Bad_Name 2>&1) && fail "bad bucket name accepted"
 echo "$out" | grep -q InvalidBucketName || fail "bad bucket name: $out"
-aws s3api list-buckets --query 'Buckets[].Name' --output text | grep -qw cli-bucket || fail "list-buckets"
+# (Output is captured before it is matched: with pipefail, grep -q stopping early would fail
+# the pipeline through the writer's SIGPIPE now and then.)
+out=$(aws s3api list-buckets --query 'Buckets[].Name' --output text)
+echo "$out" | grep -qw cli-bucket || fail "list-buckets: $out"
 aws s3api head-bucket --bucket cli-bucket || fail "head-bucket"
 head -c 3000000 /dev/urandom > "$work/random.bin"
 etag=$(aws s3api put-object --bucket cli-bucket --key 'dir/ümlaut file.bin' --body "$work/random.bin" \
@@ -76,9 +79,18 @@ aws s3api delete-object --bucket cli-bucket --key list/k01 || fail "delete of a 
 out=$(aws s3api delete-bucket --bucket cli-bucket 2>&1) && fail "non-empty bucket deleted"
 echo "$out" | grep -q BucketNotEmpty || fail "non-empty delete: $out"
 
-# --- awscli s3: cp, sync, ls, rm (objects under the multipart threshold)
+# --- awscli s3: cp, sync, ls, rm (files over 8 MiB go as multipart uploads)
 mkdir -p "$work/tree/sub"
 for i in 1 2 3; do head -c $((i * 100000)) /dev/urandom > "$work/tree/f$i"; done
+head -c 17000000 /dev/urandom > "$work/tree/sub/large"
+head -c 21000000 /dev/urandom > "$work/big.bin"
+aws s3 cp "$work/big.bin" s3://cli-bucket/big.bin --no-progress > /dev/null || fail "s3 cp (multipart) up"
+etag=$(aws s3api head-object --bucket cli-bucket --key big.bin --query ETag --output text)
+[[ "$etag" == *-3\" ]] || fail "a 21 MB upload in 8 MiB parts should have a 3-part ETag, not $etag"
+aws s3 cp s3://cli-bucket/big.bin "$work/big.back" --no-progress > /dev/null || fail "s3 cp (multipart) down"
+cmp "$work/big.bin" "$work/big.back" || fail "multipart bytes"
+[ -z "$(aws s3api list-multipart-uploads --bucket cli-bucket --query 'Uploads[].UploadId' --output text | grep -v None)" ] \
+  || fail "completed uploads are still listed"
 head -c 5000 /dev/urandom > "$work/tree/sub/g"
 aws s3 cp "$work/random.bin" s3://cli-bucket/copied.bin > /dev/null || fail "s3 cp up"
 aws s3 cp s3://cli-bucket/copied.bin "$work/copied.bin" > /dev/null || fail "s3 cp down"
@@ -88,7 +100,8 @@ aws s3 sync s3://cli-bucket/tree "$work/tree-back" > /dev/null || fail "s3 sync 
 diff -r "$work/tree" "$work/tree-back" || fail "s3 sync round trip"
 again=$(aws s3 sync "$work/tree" s3://cli-bucket/tree)
 [ -z "$again" ] || fail "a second sync copied again: $again"
-aws s3 ls s3://cli-bucket/tree/ --recursive | grep -q "tree/sub/g" || fail "s3 ls"
+out=$(aws s3 ls s3://cli-bucket/tree/ --recursive)
+echo "$out" | grep -q "tree/sub/g" || fail "s3 ls: $out"
 aws s3 rm s3://cli-bucket/tree --recursive > /dev/null || fail "s3 rm --recursive"
 
 # --- the same objects through the native CLI

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -290,8 +291,9 @@ Task<void> S3Gateway::Route(HttpExchange& exchange, Request& request) {
       document.append_child("LocationConstraint").append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
       co_return co_await SendXml(exchange, request.request_id, document);
     }
+    if (method == "GET" && request.Param("uploads") != nullptr) co_return co_await ListMultipartUploads(exchange, request);
     if (method == "GET") {
-      for (const char* unsupported : {"uploads", "versions", "acl", "policy", "tagging", "lifecycle", "cors"}) {
+      for (const char* unsupported : {"versions", "acl", "policy", "tagging", "lifecycle", "cors"}) {
         if (request.Param(unsupported) != nullptr) {
           co_await SendError(exchange, request.request_id, request.signed_request.path,
                              {501, "NotImplemented", fmt::format("the bucket subresource '{}' is not supported yet", unsupported)});
@@ -300,7 +302,17 @@ Task<void> S3Gateway::Route(HttpExchange& exchange, Request& request) {
       }
       co_return co_await ListObjects(exchange, request);
     }
-  } else if (request.query.empty() || (method == "GET" && request.Param("uploadId") == nullptr)) {
+  } else if (request.Param("uploadId") != nullptr) {
+    if (method == "PUT" && request.Param("partNumber") != nullptr && request.Header("x-amz-copy-source") == nullptr) {
+      co_return co_await UploadPart(exchange, request);
+    }
+    if (method == "POST") co_return co_await CompleteMultipartUpload(exchange, request);
+    if (method == "DELETE") co_return co_await AbortMultipartUpload(exchange, request);
+    if (method == "GET") co_return co_await ListParts(exchange, request);
+  } else if (method == "POST" && request.Param("uploads") != nullptr) {
+    co_return co_await CreateMultipartUpload(exchange, request);
+  } else if (request.Param("acl") == nullptr && request.Param("tagging") == nullptr && request.Param("retention") == nullptr &&
+             request.Param("legal-hold") == nullptr && request.Param("attributes") == nullptr) {
     if (method == "PUT" && request.Header("x-amz-copy-source") == nullptr) co_return co_await PutObject(exchange, request);
     if (method == "GET" || method == "HEAD") co_return co_await GetObject(exchange, request);
     if (method == "DELETE") co_return co_await DeleteObject(exchange, request);
@@ -455,15 +467,8 @@ Task<void> S3Gateway::ListObjects(HttpExchange& exchange, Request& request) {
   co_await SendXml(exchange, request.request_id, document);
 }
 
-Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
+Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Received& received) {
   const std::string resource = request.signed_request.path;
-  PutOptions options;
-  if (const std::string* type = request.Header("content-type")) options.content_type = *type;
-  for (const auto& [name, value] : request.signed_request.headers) {
-    if (name.starts_with("x-amz-meta-")) options.metadata.emplace_back(name.substr(11), value);
-  }
-  if (const std::string* match = request.Header("if-match")) options.if_match = *match;
-  if (const std::string* none = request.Header("if-none-match")) options.if_none_match = *none;
   const std::string* content_md5 = request.Header("content-md5");
   const bool check_sha256 = request.auth && request.auth->payload_hash != kUnsignedPayload;
   // The body streams into pieces; MD5 (the ETag) and, if the client signed it, SHA-256 are
@@ -471,9 +476,7 @@ Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
   Md5 md5;
   EVP_MD_CTX* sha = EVP_MD_CTX_new();
   EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
-  client::UploadResult upload;
   std::vector<std::byte> piece(options_.piece_bytes);
-  uint64_t size = 0;
   Status failed = Status::Ok();
   bool body_failed = false;  // the client's side (a cut or stalled body), not ours
   while (failed.ok()) {
@@ -492,21 +495,21 @@ Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
     const std::span<const std::byte> bytes = std::span(piece).first(filled);
     md5.Update(bytes);
     EVP_DigestUpdate(sha, bytes.data(), bytes.size());
-    size += filled;
-    if (upload.session == nullptr) {
+    received.size += filled;
+    if (received.upload.session == nullptr) {
       auto session = co_await objects_.BeginPut(request.bucket, request.key);
       if (!session.ok()) {
         failed = session.status();
         break;
       }
-      upload.session = *session;
+      received.upload.session = *session;
     }
-    auto appended = co_await objects_.AppendPiece(upload.session, bytes);
+    auto appended = co_await objects_.AppendPiece(received.upload.session, bytes);
     if (!appended.ok()) {
       failed = appended.status();
       break;
     }
-    upload.pieces.push_back(*appended);
+    received.upload.pieces.push_back(*appended);
     if (filled < piece.size()) break;
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -517,7 +520,7 @@ Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
     exchange.CloseAfter();  // the rest of the body is not read
     S3Error error = body_failed ? S3Error(400, "IncompleteBody", std::string(failed.message())) : ErrorOf(failed, false);
     co_await SendError(exchange, request.request_id, resource, std::move(error));
-    co_return;
+    co_return false;
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string sha_hex;
@@ -528,7 +531,7 @@ Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
   if (check_sha256 && Lower(request.auth->payload_hash) != sha_hex) {
     co_await SendError(exchange, request.request_id, resource,
                        {400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."});
-    co_return;
+    co_return false;
   }
   const std::string md5_digest = md5.Finish();
   if (content_md5 != nullptr) {
@@ -537,18 +540,37 @@ Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
     if (std::string_view(reinterpret_cast<const char*>(encoded), static_cast<size_t>(length)) != *content_md5) {
       co_await SendError(exchange, request.request_id, resource,
                          {400, "BadDigest", "The Content-MD5 you specified did not match what we received."});
-      co_return;
+      co_return false;
     }
   }
-  std::string etag = "\"";
+  received.etag = "\"";
   for (unsigned char byte : md5_digest) {
-    etag += kHex[byte >> 4];
-    etag += kHex[byte & 15];
+    received.etag += kHex[byte >> 4];
+    received.etag += kHex[byte & 15];
   }
-  etag += "\"";
-  auto committed = co_await objects_.Commit(request.bucket, request.key, std::move(upload), etag, size, options);
+  received.etag += "\"";
+  co_return true;
+}
+
+PutOptions S3Gateway::OptionsOf(const Request& request) const {
+  PutOptions options;
+  if (const std::string* type = request.Header("content-type")) options.content_type = *type;
+  for (const auto& [name, value] : request.signed_request.headers) {
+    if (name.starts_with("x-amz-meta-")) options.metadata.emplace_back(name.substr(11), value);
+  }
+  if (const std::string* match = request.Header("if-match")) options.if_match = *match;
+  if (const std::string* none = request.Header("if-none-match")) options.if_none_match = *none;
+  return options;
+}
+
+Task<void> S3Gateway::PutObject(HttpExchange& exchange, Request& request) {
+  const PutOptions options = OptionsOf(request);
+  Received received;
+  if (!co_await ReceiveBody(exchange, request, received)) co_return;
+  auto committed = co_await objects_.Commit(request.bucket, request.key, std::move(received.upload), received.etag,
+                                            received.size, options);
   if (!committed.ok()) {
-    co_await SendError(exchange, request.request_id, resource, ErrorOf(committed.status(), false));
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(committed.status(), false));
     co_return;
   }
   HttpHeaders headers = {{"ETag", committed->etag}, {"x-amz-request-id", request.request_id}};
@@ -613,7 +635,8 @@ Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
 }
 
 Task<void> S3Gateway::DeleteObject(HttpExchange& exchange, Request& request) {
-  Status deleted = co_await objects_.Delete(request.bucket, request.key, {});
+  const ReadConditions none;  // named: g++ 12 frees temporaries in co_await twice
+  Status deleted = co_await objects_.Delete(request.bucket, request.key, none);
   // Deleting a key that is not there succeeds, as in S3; a missing bucket does not.
   if (!deleted.ok() && !(deleted.code() == StatusCode::kNotFound && !deleted.message().starts_with("container"))) {
     co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(deleted, false));
@@ -621,6 +644,204 @@ Task<void> S3Gateway::DeleteObject(HttpExchange& exchange, Request& request) {
   }
   HttpHeaders headers = {{"x-amz-request-id", request.request_id}};
   (void)co_await exchange.Respond(204, std::move(headers), "");
+}
+
+// --- multipart uploads: staged blocks of the object client, one per part
+
+namespace {
+
+constexpr uint64_t kPartBytesMin = 5ull << 20;  // every part but the last, as S3 requires
+constexpr uint32_t kPartNumberMax = 10000;
+
+// A part's block id: its number, zero-padded so that ids sort as numbers do.
+std::string PartId(uint32_t number) { return fmt::format("{:05d}", number); }
+
+std::string BareEtag(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
+}
+
+S3Error UploadErrorOf(const Status& status) {
+  if (status.code() == StatusCode::kNotFound && status.message().starts_with("no upload")) {
+    return S3Error(404, "NoSuchUpload", std::string(status.message()));
+  }
+  return ErrorOf(status, false);
+}
+
+}  // namespace
+
+Task<void> S3Gateway::CreateMultipartUpload(HttpExchange& exchange, Request& request) {
+  const PutOptions options = OptionsOf(request);  // named: g++ 12 frees temporaries in co_await twice
+  auto upload_id = co_await objects_.CreateUpload(request.bucket, request.key, options);
+  if (!upload_id.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(upload_id.status(), false));
+    co_return;
+  }
+  pugi::xml_document document;
+  pugi::xml_node root = Root(document, "InitiateMultipartUploadResult");
+  Text(root, "Bucket", request.bucket);
+  Text(root, "Key", request.key);
+  Text(root, "UploadId", *upload_id);
+  co_await SendXml(exchange, request.request_id, document);
+}
+
+Task<void> S3Gateway::UploadPart(HttpExchange& exchange, Request& request) {
+  const std::string resource = request.signed_request.path;
+  const std::string& number_text = *request.Param("partNumber");
+  const uint32_t number = number_text.size() <= 5 && !number_text.empty() &&
+                                  number_text.find_first_not_of("0123456789") == std::string::npos
+                              ? static_cast<uint32_t>(std::stoul(number_text))
+                              : 0;
+  if (number < 1 || number > kPartNumberMax) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"});
+    co_return;
+  }
+  Received received;
+  if (!co_await ReceiveBody(exchange, request, received)) co_return;
+  Status staged = co_await objects_.StageBlock(request.bucket, request.key, *request.Param("uploadId"), PartId(number),
+                                               std::move(received.upload), received.etag, received.size);
+  if (!staged.ok()) {
+    co_await SendError(exchange, request.request_id, resource, UploadErrorOf(staged));
+    co_return;
+  }
+  HttpHeaders headers = {{"ETag", received.etag}, {"x-amz-request-id", request.request_id}};
+  (void)co_await exchange.Respond(200, std::move(headers), "");
+}
+
+Task<void> S3Gateway::CompleteMultipartUpload(HttpExchange& exchange, Request& request) {
+  const std::string resource = request.signed_request.path;
+  const std::string upload_id = *request.Param("uploadId");
+  auto body = co_await exchange.ReadBodyString(4 << 20);
+  pugi::xml_document document;
+  if (!body.ok() || !document.load_buffer(body->data(), body->size())) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema."});
+    co_return;
+  }
+  struct Part {
+    uint32_t number;
+    std::string etag;
+  };
+  std::vector<Part> parts;
+  for (pugi::xml_node part : document.child("CompleteMultipartUpload").children("Part")) {
+    const std::string number = part.child_value("PartNumber");
+    if (number.empty() || number.size() > 5 || number.find_first_not_of("0123456789") != std::string::npos) {
+      co_await SendError(exchange, request.request_id, resource, {400, "MalformedXML", "a Part without a valid PartNumber"});
+      co_return;
+    }
+    parts.push_back({static_cast<uint32_t>(std::stoul(number)), BareEtag(part.child_value("ETag"))});
+  }
+  if (parts.empty()) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {400, "MalformedXML", "CompleteMultipartUpload needs at least one Part"});
+    co_return;
+  }
+  for (size_t i = 1; i < parts.size(); i++) {
+    if (parts[i].number <= parts[i - 1].number) {
+      co_await SendError(exchange, request.request_id, resource,
+                         {400, "InvalidPartOrder", "The list of parts was not in ascending order."});
+      co_return;
+    }
+  }
+  auto staged = co_await objects_.ListBlocks(request.bucket, request.key, upload_id);
+  if (!staged.ok()) {
+    co_await SendError(exchange, request.request_id, resource, UploadErrorOf(staged.status()));
+    co_return;
+  }
+  std::map<std::string, const StagedBlockInfo*> by_id;
+  for (const StagedBlockInfo& block : staged->uncommitted) by_id[block.id] = &block;
+  std::vector<BlockToCommit> blocks;
+  for (size_t i = 0; i < parts.size(); i++) {
+    auto found = by_id.find(PartId(parts[i].number));
+    if (found == by_id.end() || BareEtag(found->second->etag) != parts[i].etag) {
+      co_await SendError(exchange, request.request_id, resource,
+                         {400, "InvalidPart",
+                          fmt::format("part {} was not uploaded, or its ETag is not {}", parts[i].number, parts[i].etag)});
+      co_return;
+    }
+    if (i + 1 < parts.size() && found->second->size < kPartBytesMin) {
+      co_await SendError(exchange, request.request_id, resource,
+                         {400, "EntityTooSmall",
+                          fmt::format("part {} is {} bytes; every part but the last must be at least 5 MiB", parts[i].number,
+                                      found->second->size)});
+      co_return;
+    }
+    blocks.push_back({.id = found->first, .source = BlockSource::kUncommitted});
+  }
+  const PutOptions options;  // the upload's own (content type, metadata) apply
+  auto committed = co_await objects_.CommitBlocks(request.bucket, request.key, upload_id, blocks, options);
+  if (!committed.ok()) {
+    co_await SendError(exchange, request.request_id, resource, UploadErrorOf(committed.status()));
+    co_return;
+  }
+  pugi::xml_document result;
+  pugi::xml_node root = Root(result, "CompleteMultipartUploadResult");
+  Text(root, "Location", "/" + request.bucket + "/" + UriEncode(request.key, true));
+  Text(root, "Bucket", request.bucket);
+  Text(root, "Key", request.key);
+  Text(root, "ETag", committed->etag);
+  co_await SendXml(exchange, request.request_id, result);
+}
+
+Task<void> S3Gateway::AbortMultipartUpload(HttpExchange& exchange, Request& request) {
+  Status aborted = co_await objects_.AbortUpload(request.bucket, request.key, *request.Param("uploadId"));
+  if (!aborted.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, UploadErrorOf(aborted));
+    co_return;
+  }
+  HttpHeaders headers = {{"x-amz-request-id", request.request_id}};
+  (void)co_await exchange.Respond(204, std::move(headers), "");
+}
+
+Task<void> S3Gateway::ListParts(HttpExchange& exchange, Request& request) {
+  const std::string upload_id = *request.Param("uploadId");
+  auto staged = co_await objects_.ListBlocks(request.bucket, request.key, upload_id);
+  if (!staged.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, UploadErrorOf(staged.status()));
+    co_return;
+  }
+  std::vector<const StagedBlockInfo*> parts;
+  for (const StagedBlockInfo& block : staged->uncommitted) parts.push_back(&block);
+  std::sort(parts.begin(), parts.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  pugi::xml_document document;
+  pugi::xml_node root = Root(document, "ListPartsResult");
+  Text(root, "Bucket", request.bucket);
+  Text(root, "Key", request.key);
+  Text(root, "UploadId", upload_id);
+  Text(root, "StorageClass", "STANDARD");
+  Text(root, "MaxParts", std::to_string(kPartNumberMax));
+  Text(root, "IsTruncated", "false");
+  for (const StagedBlockInfo* block : parts) {
+    pugi::xml_node part = root.append_child("Part");
+    Text(part, "PartNumber", std::to_string(std::stoul(block->id)));
+    Text(part, "ETag", block->etag);
+    Text(part, "Size", std::to_string(block->size));
+  }
+  co_await SendXml(exchange, request.request_id, document);
+}
+
+Task<void> S3Gateway::ListMultipartUploads(HttpExchange& exchange, Request& request) {
+  const std::string prefix = request.Param("prefix") != nullptr ? *request.Param("prefix") : "";
+  auto uploads = co_await objects_.ListUploads(request.bucket, prefix);
+  if (!uploads.ok()) {
+    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(uploads.status(), true));
+    co_return;
+  }
+  pugi::xml_document document;
+  pugi::xml_node root = Root(document, "ListMultipartUploadsResult");
+  Text(root, "Bucket", request.bucket);
+  Text(root, "Prefix", prefix);
+  Text(root, "MaxUploads", "1000");
+  Text(root, "IsTruncated", "false");
+  for (const UploadInfo& upload : *uploads) {
+    pugi::xml_node node = root.append_child("Upload");
+    Text(node, "Key", upload.name);
+    Text(node, "UploadId", upload.upload_id);
+    Text(node, "Initiated", IsoTime(upload.created_unix_ns));
+    Text(node, "StorageClass", "STANDARD");
+  }
+  co_await SendXml(exchange, request.request_id, document);
 }
 
 }  // namespace cerulean::s3

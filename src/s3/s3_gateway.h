@@ -41,6 +41,23 @@ class S3Gateway : public http::HttpHandler {
   Task<void> PutObject(http::HttpExchange& exchange, Request& request);
   Task<void> GetObject(http::HttpExchange& exchange, Request& request);
   Task<void> DeleteObject(http::HttpExchange& exchange, Request& request);
+  Task<void> CreateMultipartUpload(http::HttpExchange& exchange, Request& request);
+  Task<void> UploadPart(http::HttpExchange& exchange, Request& request);
+  Task<void> CompleteMultipartUpload(http::HttpExchange& exchange, Request& request);
+  Task<void> AbortMultipartUpload(http::HttpExchange& exchange, Request& request);
+  Task<void> ListParts(http::HttpExchange& exchange, Request& request);
+  Task<void> ListMultipartUploads(http::HttpExchange& exchange, Request& request);
+
+  // A request body streamed into pieces of an upload, with its ETag (quoted MD5).
+  struct Received {
+    client::UploadResult upload;
+    uint64_t size = 0;
+    std::string etag;
+  };
+  // Reads the body into pieces, checking x-amz-content-sha256 and Content-MD5; false once it
+  // has answered with an error.
+  Task<bool> ReceiveBody(http::HttpExchange& exchange, Request& request, Received& received);
+  PutOptions OptionsOf(const Request& request) const;
   // Checks the signature (or that the request may be anonymous); false once it has answered.
   Task<bool> Authenticate(http::HttpExchange& exchange, Request& request);
 
