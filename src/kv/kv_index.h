@@ -1,7 +1,7 @@
 // KvIndex: a node's in-memory index of its KV-cache entries, 48 bytes a slot in one open-
-// addressing table (linear probing, backward-shift deletion, doubled at 7/8 full). An entry
-// costs 48 bytes over the load: 55 bytes just before a growth, 110 just after. The store sizes
-// the table for the entries its tiers can hold, so that a full cache runs near the top.
+// addressing table (linear probing, backward-shift deletion). At 7/8 full it grows by an eighth,
+// so its load stays between 7/9 and 7/8: an entry costs 55 to 62 bytes of index at any fill
+// past the table's initial size.
 //
 // A slot keeps the first 16 bytes of the key's 32-byte SHA-256 digest: a false match needs two
 // of 2^128 values to meet, and a get compares the full key kept beside the value anyway.
@@ -62,10 +62,10 @@ class KvIndex {
 
  private:
   size_t Home(uint32_t ns, uint64_t key_a) const;
+  size_t Next(size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
   void Grow();
 
   std::vector<KvEntry> slots_;
-  size_t mask_;
   size_t size_ = 0;
 };
 
