@@ -1,12 +1,14 @@
 // libFuzzer target: HTTP request parsing (fed in pieces, as a socket would deliver it) and
 // S3 signature canonicalisation of whatever request comes out: percent-decoding, query
-// parsing, the SigV4 parameters, the canonical request and the string to sign. Nothing may
-// crash, hang or read out of bounds, whatever the bytes.
+// parsing, the SigV4 parameters, the canonical request and the string to sign; and the bytes
+// after the head as an aws-chunked body. Nothing may crash, hang or read out of bounds,
+// whatever the bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "http/http_request_parser.h"
+#include "s3/aws_chunked.h"
 #include "s3/sigv4.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,6 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (parser.head_complete()) break;
   }
   if (!parser.head_complete()) return 0;
+  // Whatever follows the head, decoded as an aws-chunked body.
+  cerulean::s3::AwsChunkedDecoder decoder("key", "20240101T000000Z", "20240101/us-east-1/s3/aws4_request",
+                                          std::string(64, 'a'));
+  std::string decoded;
+  for (size_t at = 0; at < left; at += piece) {
+    if (!decoder.Feed(std::string_view(bytes + at, std::min(piece, left - at)), decoded).ok()) break;
+  }
+  (void)decoder.Finish();
   const cerulean::http::HttpRequest& request = parser.request();
   auto path = cerulean::s3::UriDecode(request.path);
   auto query = cerulean::s3::ParseQuery(request.query);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "base/logging.h"
 #include "base/md5.h"
 #include "client/etag.h"
+#include "s3/aws_chunked.h"
 #include "s3/sigv4.h"
 
 namespace cerulean::s3 {
@@ -176,6 +178,44 @@ Task<void> SendXml(HttpExchange& exchange, const std::string& request_id, const 
 
 }  // namespace
 
+namespace {
+
+// A request's payload: the body as sent, or decoded (and its chunks' signatures checked) when
+// it is aws-chunked.
+class PayloadReader {
+ public:
+  PayloadReader(HttpExchange& exchange, std::unique_ptr<AwsChunkedDecoder> decoder)
+      : exchange_(exchange), decoder_(std::move(decoder)) {}
+
+  Task<Result<size_t>> Read(std::span<std::byte> into) {
+    if (decoder_ == nullptr) co_return co_await exchange_.ReadBody(into);
+    while (offset_ == decoded_.size()) {
+      decoded_.clear();
+      offset_ = 0;
+      raw_.resize(64 << 10);
+      CO_ASSIGN_OR_RETURN(size_t n, co_await exchange_.ReadBody(raw_));
+      if (n == 0) {
+        CO_RETURN_IF_ERROR(decoder_->Finish());
+        co_return size_t{0};
+      }
+      CO_RETURN_IF_ERROR(decoder_->Feed(std::string_view(reinterpret_cast<const char*>(raw_.data()), n), decoded_));
+    }
+    const size_t n = std::min(into.size(), decoded_.size() - offset_);
+    std::memcpy(into.data(), decoded_.data() + offset_, n);
+    offset_ += n;
+    co_return n;
+  }
+
+ private:
+  HttpExchange& exchange_;
+  std::unique_ptr<AwsChunkedDecoder> decoder_;
+  std::vector<std::byte> raw_;
+  std::string decoded_;
+  size_t offset_ = 0;
+};
+
+}  // namespace
+
 S3Gateway::S3Gateway(client::ClientCore& objects, gateway::Credentials credentials, S3GatewayOptions options)
     : objects_(objects), credentials_(std::move(credentials)), options_(std::move(options)) {}
 
@@ -261,7 +301,7 @@ Task<bool> S3Gateway::Authenticate(HttpExchange& exchange, Request& request) {
                         "The request signature we calculated does not match the signature you provided."});
     co_return false;
   }
-  if (auth->payload_hash.starts_with("STREAMING-")) {
+  if (auth->payload_hash.starts_with("STREAMING-") && auth->payload_hash != kStreamingPayload) {
     co_await SendError(exchange, request.request_id, resource,
                        {501, "NotImplemented", fmt::format("payload signing {} is not supported yet", auth->payload_hash)});
     co_return false;
@@ -470,7 +510,16 @@ Task<void> S3Gateway::ListObjects(HttpExchange& exchange, Request& request) {
 Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Received& received) {
   const std::string resource = request.signed_request.path;
   const std::string* content_md5 = request.Header("content-md5");
-  const bool check_sha256 = request.auth && request.auth->payload_hash != kUnsignedPayload;
+  const bool streaming = request.auth && request.auth->payload_hash == kStreamingPayload;
+  const bool check_sha256 = request.auth && request.auth->payload_hash != kUnsignedPayload && !streaming;
+  std::unique_ptr<AwsChunkedDecoder> decoder;
+  if (streaming) {
+    const SigV4& auth = *request.auth;
+    decoder = std::make_unique<AwsChunkedDecoder>(
+        SigningKey(credentials_.s3_secret_key, auth), auth.amz_date,
+        fmt::format("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service), auth.signature);
+  }
+  PayloadReader payload(exchange, std::move(decoder));
   // The body streams into pieces; MD5 (the ETag) and, if the client signed it, SHA-256 are
   // computed on the way, and nothing is committed unless they match.
   Md5 md5;
@@ -482,7 +531,7 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
   while (failed.ok()) {
     size_t filled = 0;
     while (filled < piece.size()) {
-      Result<size_t> n = co_await exchange.ReadBody(std::span(piece).subspan(filled));
+      Result<size_t> n = co_await payload.Read(std::span(piece).subspan(filled));
       if (!n.ok()) {
         failed = n.status();
         body_failed = true;
@@ -518,7 +567,10 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
   EVP_MD_CTX_free(sha);
   if (!failed.ok()) {
     exchange.CloseAfter();  // the rest of the body is not read
-    S3Error error = body_failed ? S3Error(400, "IncompleteBody", std::string(failed.message())) : ErrorOf(failed, false);
+    S3Error error = !body_failed ? ErrorOf(failed, false)
+                    : failed.code() == StatusCode::kPermissionDenied
+                        ? S3Error(403, "SignatureDoesNotMatch", std::string(failed.message()))
+                        : S3Error(400, "IncompleteBody", std::string(failed.message()));
     co_await SendError(exchange, request.request_id, resource, std::move(error));
     co_return false;
   }
@@ -527,6 +579,12 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
   for (unsigned int i = 0; i < digest_length; i++) {
     sha_hex += kHex[digest[i] >> 4];
     sha_hex += kHex[digest[i] & 15];
+  }
+  if (const std::string* decoded = request.Header("x-amz-decoded-content-length");
+      streaming && (decoded == nullptr || *decoded != std::to_string(received.size))) {
+    co_await SendError(exchange, request.request_id, resource,
+                       {400, "IncompleteBody", "the aws-chunked payload's length is not x-amz-decoded-content-length"});
+    co_return false;
   }
   if (check_sha256 && Lower(request.auth->payload_hash) != sha_hex) {
     co_await SendError(exchange, request.request_id, resource,
