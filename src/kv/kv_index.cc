@@ -5,6 +5,12 @@
 #include "base/check.h"
 
 namespace cerulean::kv {
+namespace {
+
+// For the multiply-shift that maps a hash onto the table (a GNU extension, hence the marker).
+__extension__ typedef unsigned __int128 Uint128;
+
+}  // namespace
 
 KvIndex::KvIndex(size_t initial_slots) { slots_.resize(std::max<size_t>(initial_slots, 16)); }
 
@@ -13,7 +19,7 @@ size_t KvIndex::Home(uint32_t ns, uint64_t key_a) const {
   // many namespaces does not pile up in one run. The table's size is any number, so the hash
   // is mapped onto it by multiplication (its high bits) rather than by a mask.
   const uint64_t hash = key_a ^ (static_cast<uint64_t>(ns) * 0x9E3779B97F4A7C15ull);
-  return static_cast<size_t>((static_cast<unsigned __int128>(hash) * slots_.size()) >> 64);
+  return static_cast<size_t>((static_cast<Uint128>(hash) * slots_.size()) >> 64);
 }
 
 KvEntry* KvIndex::Find(uint32_t ns, const KvKey& key) {
