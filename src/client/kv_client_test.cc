@@ -70,6 +70,11 @@ class KvClientTest : public ::testing::Test {
 };
 
 TEST_F(KvClientTest, BatchesRoundTripWithPiecesAndPrefixes) {
+  // 32 MiB a batch: under ThreadSanitizer a node takes seconds to copy its share, past the
+  // fixture's short timeout (kept short for the lost-node test).
+  auto patient = KvClient::Open({.meta_address = cluster_.meta_address(), .timeout = std::chrono::seconds(30)});
+  ASSERT_TRUE(patient.ok()) << patient.status();
+  client_ = std::move(*patient);
   auto ns = client_->OpenNamespace({.model = "llama-3-8b", .dtype = "bf16", .layout = "nhd", .tp_rank = 1});
   ASSERT_TRUE(ns.ok()) << ns.status();
   EXPECT_EQ(ns->name, "/llama-3-8b/bf16/nhd/tp1/pp0");
