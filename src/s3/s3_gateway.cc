@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "base/buffer_pool.h"
 #include "base/logging.h"
 #include "base/md5.h"
 #include "client/etag.h"
@@ -525,13 +526,14 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
   Md5 md5;
   EVP_MD_CTX* sha = EVP_MD_CTX_new();
   EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
-  std::vector<std::byte> piece(options_.piece_bytes);
+  // Pooled, not a fresh zero-filled vector: a small put must not memset 8 MiB.
+  PooledBuffer piece = PooledBuffer::Allocate(options_.piece_bytes);
   Status failed = Status::Ok();
   bool body_failed = false;  // the client's side (a cut or stalled body), not ours
   while (failed.ok()) {
     size_t filled = 0;
     while (filled < piece.size()) {
-      Result<size_t> n = co_await payload.Read(std::span(piece).subspan(filled));
+      Result<size_t> n = co_await payload.Read(piece.span().subspan(filled));
       if (!n.ok()) {
         failed = n.status();
         body_failed = true;
@@ -541,7 +543,7 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
       filled += *n;
     }
     if (!failed.ok() || filled == 0) break;
-    const std::span<const std::byte> bytes = std::span(piece).first(filled);
+    const std::span<const std::byte> bytes = piece.span().first(filled);
     md5.Update(bytes);
     EVP_DigestUpdate(sha, bytes.data(), bytes.size());
     received.size += filled;
@@ -676,10 +678,10 @@ Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
   const uint64_t length = info.size == 0 ? 0 : last - first + 1;
   if (!(co_await exchange.BeginResponse(status, std::move(headers), length)).ok()) co_return;
   if (request.signed_request.method == "HEAD") co_return;
-  std::vector<std::byte> buffer(std::min<uint64_t>(length, options_.piece_bytes));
+  PooledBuffer buffer = PooledBuffer::Allocate(std::min<uint64_t>(length, options_.piece_bytes));
   for (uint64_t at = first; at < first + length;) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), first + length - at));
-    auto read = co_await objects_.ReadWithLayout(*layout, at, std::span(buffer).first(want));
+    auto read = co_await objects_.ReadWithLayout(*layout, at, buffer.span().first(want));
     if (!read.ok() || *read != want) {
       // Headers are out: the only way to tell the client is to cut the response short.
       LOG_WARN("s3: GET {} failed after {} bytes: {}", resource, at - first,
@@ -687,7 +689,7 @@ Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
       exchange.CloseAfter();
       co_return;
     }
-    if (!(co_await exchange.Write(std::span(buffer).first(want))).ok()) co_return;
+    if (!(co_await exchange.Write(buffer.span().first(want))).ok()) co_return;
     at += want;
   }
 }
