@@ -13,8 +13,10 @@
 
 #include "base/buffer_pool.h"
 #include "base/logging.h"
-#include "base/md5.h"
 #include "client/etag.h"
+#include "gateway/body_upload.h"
+#include "gateway/byte_range.h"
+#include "gateway/http_dates.h"
 #include "s3/aws_chunked.h"
 #include "s3/sigv4.h"
 
@@ -23,6 +25,9 @@ namespace {
 
 using http::HttpExchange;
 using http::HttpHeaders;
+using gateway::HttpTime;
+using gateway::IsoTime;
+using gateway::Lower;
 
 // Not an aggregate: g++ 12 frees the strings of a braced aggregate temporary passed by value
 // to a coroutine twice (docs/ARCHITECTURE.md, "Compiler notes").
@@ -32,32 +37,6 @@ struct S3Error {
   std::string code;
   std::string message;
 };
-
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  return lower;
-}
-
-// 2009-10-12T17:50:30.000Z
-std::string IsoTime(int64_t unix_ns) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:03d}Z", text, static_cast<int>(unix_ns / 1'000'000 % 1000));
-}
-
-// Wed, 12 Oct 2009 17:50:00 GMT
-std::string HttpTime(int64_t unix_ns) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[64];
-  const size_t length = std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return std::string(text, length);
-}
 
 std::string XmlText(const pugi::xml_document& document) {
   std::ostringstream out;
@@ -96,38 +75,6 @@ S3Error ErrorOf(const Status& status, bool bucket_level) {
     case StatusCode::kResourceExhausted: return {503, "ServiceUnavailable", message};
     default: return {500, "InternalError", message};
   }
-}
-
-// "bytes=a-b", "bytes=a-", "bytes=-n" against an object of `size`: [first, last], or nothing
-// for a header this ignores (S3 serves the whole object), or OutOfRange if unsatisfiable.
-Result<std::optional<std::pair<uint64_t, uint64_t>>> ParseRange(std::string_view header, uint64_t size) {
-  using Range = std::optional<std::pair<uint64_t, uint64_t>>;
-  if (!header.starts_with("bytes=") || header.find(',') != std::string_view::npos) return Range();
-  header.remove_prefix(6);
-  const size_t dash = header.find('-');
-  if (dash == std::string_view::npos) return Range();
-  const std::string first_text(header.substr(0, dash)), last_text(header.substr(dash + 1));
-  const auto number = [](const std::string& text) -> std::optional<uint64_t> {
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 19) return std::nullopt;
-    return std::stoull(text);
-  };
-  if (first_text.empty()) {  // the last n bytes
-    auto count = number(last_text);
-    if (!count) return Range();
-    if (*count == 0 || size == 0) return Status::OutOfRange("the range selects no bytes");
-    const uint64_t n = std::min(*count, size);
-    return Range(std::pair(size - n, size - 1));
-  }
-  auto first = number(first_text);
-  if (!first) return Range();
-  if (*first >= size) return Status::OutOfRange(fmt::format("the range starts at {}, past the object's {} bytes", *first, size));
-  uint64_t last = size - 1;
-  if (!last_text.empty()) {
-    auto given = number(last_text);
-    if (!given || *given < *first) return Range();
-    last = std::min(*given, size - 1);
-  }
-  return Range(std::pair(*first, last));
 }
 
 }  // namespace
@@ -183,12 +130,12 @@ namespace {
 
 // A request's payload: the body as sent, or decoded (and its chunks' signatures checked) when
 // it is aws-chunked.
-class PayloadReader {
+class PayloadReader : public gateway::BodySource {
  public:
   PayloadReader(HttpExchange& exchange, std::unique_ptr<AwsChunkedDecoder> decoder)
       : exchange_(exchange), decoder_(std::move(decoder)) {}
 
-  Task<Result<size_t>> Read(std::span<std::byte> into) {
+  Task<Result<size_t>> Read(std::span<std::byte> into) override {
     if (decoder_ == nullptr) co_return co_await exchange_.ReadBody(into);
     while (offset_ == decoded_.size()) {
       decoded_.clear();
@@ -521,55 +468,24 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
         fmt::format("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service), auth.signature);
   }
   PayloadReader payload(exchange, std::move(decoder));
-  // The body streams into pieces; MD5 (the ETag) and, if the client signed it, SHA-256 are
-  // computed on the way, and nothing is committed unless they match.
-  Md5 md5;
+  // MD5 (the ETag) and, if the client signed the payload, SHA-256 are computed on the way, and
+  // nothing is committed unless they match.
   EVP_MD_CTX* sha = EVP_MD_CTX_new();
   EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
-  // Pooled, not a fresh zero-filled vector: a small put must not memset 8 MiB.
-  PooledBuffer piece = PooledBuffer::Allocate(options_.piece_bytes);
-  Status failed = Status::Ok();
-  bool body_failed = false;  // the client's side (a cut or stalled body), not ours
-  while (failed.ok()) {
-    size_t filled = 0;
-    while (filled < piece.size()) {
-      Result<size_t> n = co_await payload.Read(piece.span().subspan(filled));
-      if (!n.ok()) {
-        failed = n.status();
-        body_failed = true;
-        break;
-      }
-      if (*n == 0) break;
-      filled += *n;
-    }
-    if (!failed.ok() || filled == 0) break;
-    const std::span<const std::byte> bytes = piece.span().first(filled);
-    md5.Update(bytes);
-    EVP_DigestUpdate(sha, bytes.data(), bytes.size());
-    received.size += filled;
-    if (received.upload.session == nullptr) {
-      auto session = co_await objects_.BeginPut(request.bucket, request.key);
-      if (!session.ok()) {
-        failed = session.status();
-        break;
-      }
-      received.upload.session = *session;
-    }
-    auto appended = co_await objects_.AppendPiece(received.upload.session, bytes);
-    if (!appended.ok()) {
-      failed = appended.status();
-      break;
-    }
-    received.upload.pieces.push_back(*appended);
-    if (filled < piece.size()) break;
-  }
+  gateway::BodyUploadOptions upload_options;
+  upload_options.piece_bytes = options_.piece_bytes;
+  upload_options.observe = [sha](std::span<const std::byte> bytes) { EVP_DigestUpdate(sha, bytes.data(), bytes.size()); };
+  gateway::ReceivedBody body = co_await gateway::ReceiveIntoPieces(objects_, request.bucket, request.key, payload, upload_options);
+  received.upload = std::move(body.upload);
+  received.size = body.size;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;
   EVP_DigestFinal_ex(sha, digest, &digest_length);
   EVP_MD_CTX_free(sha);
-  if (!failed.ok()) {
+  if (!body.status.ok()) {
     exchange.CloseAfter();  // the rest of the body is not read
-    S3Error error = !body_failed ? ErrorOf(failed, false)
+    const Status& failed = body.status;
+    S3Error error = !body.client_failed ? ErrorOf(failed, false)
                     : failed.code() == StatusCode::kPermissionDenied
                         ? S3Error(403, "SignatureDoesNotMatch", std::string(failed.message()))
                         : S3Error(400, "IncompleteBody", std::string(failed.message()));
@@ -593,7 +509,7 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
                        {400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."});
     co_return false;
   }
-  const std::string md5_digest = md5.Finish();
+  const std::string& md5_digest = body.md5;
   if (content_md5 != nullptr) {
     unsigned char encoded[32];
     const int length = EVP_EncodeBlock(encoded, reinterpret_cast<const unsigned char*>(md5_digest.data()), 16);
@@ -663,7 +579,7 @@ Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
   uint64_t first = 0, last = info.size == 0 ? 0 : info.size - 1;
   int status = 200;
   if (const std::string* range = request.Header("range")) {
-    auto parsed = ParseRange(*range, info.size);
+    auto parsed = gateway::ParseByteRange(*range, info.size);
     if (!parsed.ok()) {
       co_await SendError(exchange, request.request_id, resource, {416, "InvalidRange", std::string(parsed.status().message())});
       co_return;

@@ -11,17 +11,7 @@
 namespace cerulean::s3 {
 namespace {
 
-bool Unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using gateway::Find;
 
 std::string Hex(const unsigned char* bytes, size_t length) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -74,13 +64,6 @@ std::vector<std::string> Split(std::string_view text, char separator) {
   }
 }
 
-const std::string* Find(const Pairs& pairs, std::string_view name) {
-  for (const auto& [key, value] : pairs) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
 // "AKID/20130524/us-east-1/s3/aws4_request"
 Status ParseCredential(std::string_view text, SigV4& auth) {
   const std::vector<std::string> parts = Split(text, '/');
@@ -104,55 +87,6 @@ Status ParseSignedHeaders(std::string_view text, SigV4& auth) {
 }
 
 }  // namespace
-
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (Unreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-Result<std::string> UriDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); i++) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) {
-      return Status::InvalidArgument(fmt::format("a cut percent escape in '{}'", text));
-    }
-    const int high = HexValue(text[i + 1]), low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return Status::InvalidArgument(fmt::format("a bad percent escape in '{}'", text));
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
-
-Result<Pairs> ParseQuery(std::string_view query) {
-  Pairs pairs;
-  if (query.empty()) return pairs;
-  for (const std::string& part : Split(query, '&')) {
-    if (part.empty()) continue;
-    const size_t equals = part.find('=');
-    // '+' is a space in form encoding; S3 clients send %20, and a literal '+' means '+'.
-    ASSIGN_OR_RETURN(std::string name, UriDecode(std::string_view(part).substr(0, equals)));
-    std::string value;
-    if (equals != std::string::npos) {
-      ASSIGN_OR_RETURN(value, UriDecode(std::string_view(part).substr(equals + 1)));
-    }
-    pairs.emplace_back(std::move(name), std::move(value));
-  }
-  return pairs;
-}
 
 Result<SigV4> ParseSigV4(const SignedRequest& request) {
   SigV4 auth;

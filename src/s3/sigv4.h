@@ -12,17 +12,14 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/uri.h"
 
 namespace cerulean::s3 {
 
-using Pairs = std::vector<std::pair<std::string, std::string>>;
-
-// Percent-encoding as SigV4 wants it: every byte but A-Z a-z 0-9 - _ . ~ (and '/' if kept).
-std::string UriEncode(std::string_view text, bool keep_slash);
-// InvalidArgument on a bad escape.
-Result<std::string> UriDecode(std::string_view text);
-// A query string's parameters, decoded, in order ("a" alone has an empty value).
-Result<Pairs> ParseQuery(std::string_view query);
+using gateway::Pairs;
+using gateway::ParseQuery;
+using gateway::UriDecode;
+using gateway::UriEncode;
 
 // What a signature covers.
 struct SignedRequest {
