@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cerulean/content_headers.h"
 
 namespace cerulean {
 
@@ -67,6 +68,7 @@ struct ObjectInfo {
   uint64_t size = 0;
   std::string etag;  // quoted: "\"<md5 hex>\"", or "\"<hex>-<pieces>\"" for a multi-piece object
   std::string content_type;
+  ContentHeaders headers;
   UserMetadata metadata;
   int64_t created_unix_ns = 0;
   int64_t modified_unix_ns = 0;
@@ -81,12 +83,21 @@ struct ContainerOptions {
 
 struct PutOptions {
   std::string content_type = "application/octet-stream";
+  ContentHeaders headers;
   UserMetadata metadata;
   std::optional<std::string> if_match;       // the current ETag must be this ("*": any object)
   std::optional<std::string> if_none_match;  // "*": only if no object has this name
   // The ETag of a multi-piece object is normally a cheap composite of its pieces' checksums;
   // this asks for the MD5 of the whole content instead (about 600 MB/s on one core).
   bool md5_etag = false;
+};
+
+// What SetProperties replaces: the content type and headers, the metadata, or both. The bytes
+// and the ETag stay; the modification time moves.
+struct PropertiesUpdate {
+  std::optional<std::string> content_type;  // set: the content type and `headers` are replaced
+  ContentHeaders headers;
+  std::optional<UserMetadata> metadata;
 };
 
 struct ReadConditions {
@@ -175,6 +186,7 @@ class Client {
   Status CreateContainer(const std::string& name, const ContainerOptions& options = {});
   Status DeleteContainer(const std::string& name);  // FailedPrecondition while it holds objects
   Result<ContainerInfo> GetContainer(const std::string& name);
+  Status SetContainerMetadata(const std::string& name, const UserMetadata& metadata);
   Result<std::vector<ContainerInfo>> ListContainers(const std::string& prefix = "");
 
   // Puts. The object appears whole or not at all.
@@ -206,6 +218,8 @@ class Client {
 
   Result<ObjectInfo> Head(const std::string& container, const std::string& name, const ReadConditions& conditions = {});
   Status Delete(const std::string& container, const std::string& name, const ReadConditions& conditions = {});
+  Result<ObjectInfo> SetProperties(const std::string& container, const std::string& name, const PropertiesUpdate& update,
+                                   const ReadConditions& conditions = {});
   Result<ObjectPage> ListPage(const std::string& container, const ListOptions& options = {});
   ObjectIterator List(const std::string& container, ListOptions options = {});
 

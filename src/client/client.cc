@@ -242,6 +242,16 @@ std::vector<Result<size_t>> Client::BatchGet(std::vector<RangeRead> reads) {
   return impl_->Run<std::vector<Result<size_t>>>([&](ClientCore& core) { return core.BatchGet(reads); });
 }
 
+Status Client::SetContainerMetadata(const std::string& name, const UserMetadata& metadata) {
+  return impl_->Run<Status>([&](ClientCore& core) { return core.SetContainerMetadata(name, metadata); });
+}
+
+Result<ObjectInfo> Client::SetProperties(const std::string& container, const std::string& name,
+                                         const PropertiesUpdate& update, const ReadConditions& conditions) {
+  return impl_->Run<Result<ObjectInfo>>(
+      [&](ClientCore& core) { return core.SetProperties(container, name, update, conditions); });
+}
+
 Result<ObjectInfo> Client::Head(const std::string& container, const std::string& name,
                                 const ReadConditions& conditions) {
   return impl_->Run<Result<ObjectInfo>>([&](ClientCore& core) { return core.Head(container, name, conditions); });

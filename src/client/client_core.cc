@@ -91,6 +91,7 @@ ObjectInfo MakeObjectInfo(std::string container, std::string name, Record&& reco
   info.size = record.size;
   info.etag = std::forward<Record>(record).etag;
   info.content_type = std::forward<Record>(record).content_type;
+  info.headers = std::forward<Record>(record).headers;
   info.metadata = FromMeta(record.metadata);
   info.created_unix_ns = record.created_unix_ns;
   info.modified_unix_ns = record.modified_unix_ns;
@@ -154,6 +155,13 @@ Task<Result<ContainerInfo>> ClientCore::GetContainer(const std::string& name) {
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kGetContainerMethod, rpc::EncodeMessage(request)));
   CO_ASSIGN_OR_RETURN(meta::ContainerResponse response, meta::DecodeContainerResponse(answer.message.span()));
   co_return ToContainerInfo(name, response.record);
+}
+
+Task<Status> ClientCore::SetContainerMetadata(const std::string& name, const UserMetadata& metadata) {
+  meta::ContainerRequest request;
+  request.name = name;
+  request.record.metadata.assign(metadata.begin(), metadata.end());
+  co_return (co_await CallMeta(meta::kSetContainerMetadataMethod, rpc::EncodeMessage(request))).status();
 }
 
 Task<Result<std::vector<ContainerInfo>>> ClientCore::ListContainers(const std::string& prefix) {
@@ -269,6 +277,7 @@ Task<Result<ObjectInfo>> ClientCore::Commit(const std::string& container, const 
   request.record.size = size;
   request.record.etag = std::move(etag);
   request.record.content_type = options.content_type;
+  request.record.headers = options.headers;
   request.record.metadata.assign(options.metadata.begin(), options.metadata.end());
   uint32_t crc = 0;
   for (const PieceResult& piece : upload.pieces) {
@@ -424,6 +433,22 @@ Task<Status> ClientCore::Delete(const std::string& container, const std::string&
   co_return (co_await CallMeta(meta::kDeleteObjectMethod, rpc::EncodeMessage(ObjectRequestOf(container, name, conditions)))).status();
 }
 
+Task<Result<ObjectInfo>> ClientCore::SetProperties(const std::string& container, const std::string& name,
+                                                   const PropertiesUpdate& update, const ReadConditions& conditions) {
+  meta::SetObjectPropertiesRequest request;
+  request.object = ObjectRequestOf(container, name, conditions);
+  request.set_content = update.content_type.has_value();
+  request.content_type = update.content_type.value_or("");
+  request.headers = update.headers;
+  request.set_metadata = update.metadata.has_value();
+  if (update.metadata) request.metadata.assign(update.metadata->begin(), update.metadata->end());
+  layouts_.erase(container + '\0' + name);
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
+                      co_await CallMeta(meta::kSetObjectPropertiesMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
+  co_return ToObjectInfo(container, name, response.record);
+}
+
 Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, const ListOptions& options) {
   meta::ListObjectsRequest request;
   request.container = container;
@@ -450,6 +475,7 @@ Task<Result<std::string>> ClientCore::CreateUpload(const std::string& container,
   request.container = container;
   request.name = name;
   request.content_type = options.content_type;
+  request.headers = options.headers;
   request.metadata.assign(options.metadata.begin(), options.metadata.end());
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kCreateUploadMethod, rpc::EncodeMessage(request)));
   CO_ASSIGN_OR_RETURN(meta::CreateUploadResponse response, meta::DecodeCreateUploadResponse(answer.message.span()));
@@ -478,6 +504,7 @@ Task<Result<ObjectInfo>> ClientCore::CommitBlocks(const std::string& container, 
   request.upload.upload_id = upload_id;
   for (const BlockToCommit& block : blocks) request.blocks.emplace_back(block.id, static_cast<uint8_t>(block.source));
   request.content_type = options.content_type;
+  request.headers = options.headers;
   request.metadata.assign(options.metadata.begin(), options.metadata.end());
   request.if_match = options.if_match;
   request.if_none_match = options.if_none_match;

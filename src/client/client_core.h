@@ -57,6 +57,7 @@ class ClientCore {
   Task<Status> CreateContainer(const std::string& name, const ContainerOptions& options);
   Task<Status> DeleteContainer(const std::string& name);
   Task<Result<ContainerInfo>> GetContainer(const std::string& name);
+  Task<Status> SetContainerMetadata(const std::string& name, const UserMetadata& metadata);
   Task<Result<std::vector<ContainerInfo>>> ListContainers(const std::string& prefix);
 
   Task<Result<std::shared_ptr<PutSession>>> BeginPut(const std::string& container, const std::string& name);
@@ -83,6 +84,8 @@ class ClientCore {
   Task<Result<ObjectInfo>> Head(const std::string& container, const std::string& name,
                                 const ReadConditions& conditions);
   Task<Status> Delete(const std::string& container, const std::string& name, const ReadConditions& conditions);
+  Task<Result<ObjectInfo>> SetProperties(const std::string& container, const std::string& name,
+                                         const PropertiesUpdate& update, const ReadConditions& conditions);
   Task<Result<ObjectPage>> ListPage(const std::string& container, const ListOptions& options);
 
   // Staged uploads: the rpc calls of Client's methods of the same names.

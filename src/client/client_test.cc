@@ -189,6 +189,45 @@ TEST(ClientTest, StagedUploadsAsS3PartsAndAzureBlocks) {
   EXPECT_EQ(*client.Get("staged", "blob"), "second thirdfirst ");
 }
 
+TEST(ClientTest, ContentHeadersAndPropertiesUpdates) {
+  testing::TestDirectory directory("client-properties");
+  auto opened = Client::Open({.embedded_directory = directory / "data"});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Client& client = **opened;
+  ASSERT_TRUE(client.CreateContainer("props").ok());
+  ASSERT_TRUE(client.SetContainerMetadata("props", {{"team", "vision"}}).ok());
+  EXPECT_EQ(client.GetContainer("props")->metadata, (UserMetadata{{"team", "vision"}}));
+  EXPECT_EQ(client.SetContainerMetadata("absent", {}).code(), StatusCode::kNotFound);
+
+  PutOptions options;
+  options.content_type = "text/plain";
+  options.headers.content_encoding = "gzip";
+  options.headers.cache_control = "max-age=60";
+  options.metadata = {{"k", "v"}};
+  auto put = client.Put("props", "o", std::string_view("hello"), options);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(client.Head("props", "o")->headers, options.headers);
+  auto listed = client.ListPage("props");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->objects.at(0).headers.cache_control, "max-age=60");
+
+  PropertiesUpdate update;
+  update.content_type = "application/json";
+  update.headers.content_language = "en";
+  auto updated = client.SetProperties("props", "o", update, {.if_match = put->etag});
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->etag, put->etag);
+  EXPECT_EQ(updated->content_type, "application/json");
+  EXPECT_EQ(updated->headers, update.headers);  // replaced, not merged
+  EXPECT_EQ(updated->metadata, options.metadata);
+  PropertiesUpdate metadata;
+  metadata.metadata = UserMetadata{{"new", "1"}};
+  EXPECT_EQ(client.SetProperties("props", "o", metadata)->metadata, *metadata.metadata);
+  EXPECT_EQ(*client.Get("props", "o"), "hello");
+  EXPECT_EQ(client.SetProperties("props", "o", metadata, {.if_match = "\"other\""}).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
 TEST(ClientTest, ClusterOfFourWithThreeReplicasSurvivesALostNode) {
   testing::TestDirectory directory("client-cluster");
   server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 4, .replicas = 3,

@@ -41,6 +41,7 @@ void WriteObjectSummary(const ObjectRecord& record, WireWriter& w) {
   w.I64(record.created_unix_ns);
   w.I64(record.modified_unix_ns);
   w.U32(record.crc32c);
+  EncodeContentHeaders(record.headers, w);
 }
 
 Result<ObjectRecord> ReadObjectSummary(WireReader& r) {
@@ -52,6 +53,7 @@ Result<ObjectRecord> ReadObjectSummary(WireReader& r) {
   ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
   ASSIGN_OR_RETURN(record.modified_unix_ns, r.I64());
   ASSIGN_OR_RETURN(record.crc32c, r.U32());
+  ASSIGN_OR_RETURN(record.headers, BadMessageIfNot(DecodeContentHeaders(r)));
   return record;
 }
 
@@ -132,10 +134,12 @@ Result<UploadRequest> ReadUpload(WireReader& r) {
 }
 
 // Content type and metadata travel as an upload record, which checks their limits.
-void WriteProperties(const std::string& content_type, const UserMetadata& metadata, WireWriter& w) {
+void WriteProperties(const std::string& content_type, const UserMetadata& metadata, const ContentHeaders& headers,
+                     WireWriter& w) {
   UploadRecord properties;
   properties.content_type = content_type;
   properties.metadata = metadata;
+  properties.headers = headers;
   w.String(EncodeUploadRecord(properties));
 }
 
@@ -157,7 +161,7 @@ Result<UploadRequest> DecodeUploadRequest(std::span<const std::byte> bytes) {
 void Encode(const CreateUploadRequest& m, WireWriter& w) {
   w.String(m.container);
   w.String(m.name);
-  WriteProperties(m.content_type, m.metadata, w);
+  WriteProperties(m.content_type, m.metadata, m.headers, w);
 }
 
 Result<CreateUploadRequest> DecodeCreateUploadRequest(std::span<const std::byte> bytes) {
@@ -168,6 +172,8 @@ Result<CreateUploadRequest> DecodeCreateUploadRequest(std::span<const std::byte>
   ASSIGN_OR_RETURN(UploadRecord properties, ReadUploadRecord(r));
   m.content_type = std::move(properties.content_type);
   m.metadata = std::move(properties.metadata);
+  m.headers = std::move(properties.headers);
+  m.headers = std::move(properties.headers);
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
 }
@@ -205,7 +211,7 @@ void Encode(const CommitBlocksRequest& m, WireWriter& w) {
     w.String(id);
     w.U8(source);
   }
-  WriteProperties(m.content_type, m.metadata, w);
+  WriteProperties(m.content_type, m.metadata, m.headers, w);
   WriteOptional(m.if_match, w);
   WriteOptional(m.if_none_match, w);
 }
@@ -577,6 +583,30 @@ Result<ObjectRequest> DecodeObjectRequest(std::span<const std::byte> bytes) {
   ASSIGN_OR_RETURN(m.name, r.String(kNameBytesMax));
   ASSIGN_OR_RETURN(m.if_match, ReadOptional(r));
   ASSIGN_OR_RETURN(m.if_none_match, ReadOptional(r));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const SetObjectPropertiesRequest& m, WireWriter& w) {
+  Encode(m.object, w);
+  w.Bool(m.set_content);
+  w.Bool(m.set_metadata);
+  WriteProperties(m.content_type, m.metadata, m.headers, w);
+}
+
+Result<SetObjectPropertiesRequest> DecodeSetObjectPropertiesRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  SetObjectPropertiesRequest m;
+  ASSIGN_OR_RETURN(m.object.container, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.object.name, r.String(kNameBytesMax));
+  ASSIGN_OR_RETURN(m.object.if_match, ReadOptional(r));
+  ASSIGN_OR_RETURN(m.object.if_none_match, ReadOptional(r));
+  ASSIGN_OR_RETURN(m.set_content, r.Bool());
+  ASSIGN_OR_RETURN(m.set_metadata, r.Bool());
+  ASSIGN_OR_RETURN(UploadRecord properties, ReadUploadRecord(r));
+  m.content_type = std::move(properties.content_type);
+  m.metadata = std::move(properties.metadata);
+  m.headers = std::move(properties.headers);
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
 }

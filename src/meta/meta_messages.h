@@ -39,6 +39,7 @@ inline constexpr uint32_t kListUploadsMethod = rpc::MethodId(kMetaService, 21);
 // KV-cache namespaces (messages in kv/kv_messages.h).
 inline constexpr uint32_t kKvOpenNamespaceMethod = rpc::MethodId(kMetaService, 22);
 inline constexpr uint32_t kKvNamespaceByIdMethod = rpc::MethodId(kMetaService, 23);
+inline constexpr uint32_t kSetObjectPropertiesMethod = rpc::MethodId(kMetaService, 24);
 
 // Extents per begin-put or locate call.
 inline constexpr uint32_t kExtentsPerCallMax = 1024;
@@ -71,6 +72,17 @@ struct ObjectRequest {
   std::string name;
   std::optional<std::string> if_match;
   std::optional<std::string> if_none_match;
+};
+
+// Replaces an object's content type and headers, or its metadata, or both, without touching
+// its bytes or its ETag.
+struct SetObjectPropertiesRequest {
+  ObjectRequest object;  // with its conditions
+  bool set_content = false;
+  std::string content_type;
+  ContentHeaders headers;
+  bool set_metadata = false;
+  UserMetadata metadata;
 };
 
 struct ObjectResponse {
@@ -186,6 +198,7 @@ struct CreateUploadRequest {
   std::string name;
   std::string content_type;
   UserMetadata metadata;
+  ContentHeaders headers;
 };
 
 struct CreateUploadResponse {
@@ -203,6 +216,7 @@ struct CommitBlocksRequest {
   std::vector<std::pair<std::string, uint8_t>> blocks;  // id and BlockSource, in object order
   std::string content_type;
   UserMetadata metadata;
+  ContentHeaders headers;
   std::optional<std::string> if_match;
   std::optional<std::string> if_none_match;
 };
@@ -270,6 +284,8 @@ Result<ListContainersRequest> DecodeListContainersRequest(std::span<const std::b
 void Encode(const ListContainersResponse& m, rpc::WireWriter& w);
 Result<ListContainersResponse> DecodeListContainersResponse(std::span<const std::byte> bytes);
 void Encode(const ObjectRequest& m, rpc::WireWriter& w);
+void Encode(const SetObjectPropertiesRequest& m, rpc::WireWriter& w);
+Result<SetObjectPropertiesRequest> DecodeSetObjectPropertiesRequest(std::span<const std::byte> bytes);
 Result<ObjectRequest> DecodeObjectRequest(std::span<const std::byte> bytes);
 void Encode(const ObjectResponse& m, rpc::WireWriter& w);
 Result<ObjectResponse> DecodeObjectResponse(std::span<const std::byte> bytes);

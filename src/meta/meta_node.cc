@@ -145,6 +145,7 @@ Task<Result<CreateUploadResponse>> MetaNode::CreateUpload(CreateUploadRequest re
   record.created_unix_ns = WallClockUnixNanos();
   record.content_type = std::move(request.content_type);
   record.metadata = std::move(request.metadata);
+  record.headers = std::move(request.headers);
   CO_RETURN_IF_ERROR(co_await names_->CreateUpload(UploadKey(request.container, request.name, response.upload_id),
                                                     std::move(record)));
   co_return response;
@@ -168,6 +169,7 @@ Task<Result<ObjectRecord>> MetaNode::CommitBlocks(CommitBlocksRequest request) {
   ObjectRecord base;
   base.content_type = std::move(request.content_type);
   base.metadata = std::move(request.metadata);
+  base.headers = std::move(request.headers);
   base.modified_unix_ns = WallClockUnixNanos();
   base.created_unix_ns = base.modified_unix_ns;
   Conditions conditions;

@@ -13,8 +13,11 @@ using rpc::WireWriter;
 constexpr uint8_t kContainerFormat = 1;
 constexpr uint8_t kObjectFormat = 1;
 constexpr uint8_t kObjectWithBlocksFormat = 2;
+constexpr uint8_t kObjectWithHeadersFormat = 3;  // format 2 (with a block list, maybe empty) and content headers
 constexpr uint8_t kStagedBlockFormat = 1;
 constexpr uint8_t kUploadFormat = 1;
+constexpr uint8_t kUploadWithHeadersFormat = 2;
+constexpr uint32_t kHeaderValueBytesMax = 8 * 1024;
 constexpr uint32_t kBlockIdBytesMax = 1024;
 constexpr uint32_t kBlocksMax = 100'000;
 constexpr uint8_t kExtentFormat = 1;
@@ -78,6 +81,24 @@ Result<T> AsDataLoss(Result<T> result, std::string_view what) {
 
 }  // namespace
 
+void EncodeContentHeaders(const ContentHeaders& headers, WireWriter& w) {
+  w.String(headers.content_encoding);
+  w.String(headers.content_language);
+  w.String(headers.content_disposition);
+  w.String(headers.cache_control);
+  w.String(headers.content_md5);
+}
+
+Result<ContentHeaders> DecodeContentHeaders(WireReader& r) {
+  ContentHeaders headers;
+  ASSIGN_OR_RETURN(headers.content_encoding, r.String(kHeaderValueBytesMax));
+  ASSIGN_OR_RETURN(headers.content_language, r.String(kHeaderValueBytesMax));
+  ASSIGN_OR_RETURN(headers.content_disposition, r.String(kHeaderValueBytesMax));
+  ASSIGN_OR_RETURN(headers.cache_control, r.String(kHeaderValueBytesMax));
+  ASSIGN_OR_RETURN(headers.content_md5, r.String(kHeaderValueBytesMax));
+  return headers;
+}
+
 void EncodeMetadata(const UserMetadata& metadata, WireWriter& w) {
   w.U32(static_cast<uint32_t>(metadata.size()));
   for (const auto& [name, value] : metadata) {
@@ -124,8 +145,12 @@ Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes) {
 std::string EncodeObjectRecord(const ObjectRecord& record) {
   rpc::MessageBuffer buffer;
   WireWriter w(buffer);
-  // Format 1 has no block list; objects made from staged blocks use format 2, which adds it.
-  w.U8(record.blocks.empty() ? kObjectFormat : kObjectWithBlocksFormat);
+  // Format 1 has no block list; objects made from staged blocks use format 2, which adds it;
+  // format 3 adds content headers to format 2.
+  const uint8_t format = !record.headers.empty()   ? kObjectWithHeadersFormat
+                         : !record.blocks.empty() ? kObjectWithBlocksFormat
+                                                  : kObjectFormat;
+  w.U8(format);
   w.U64(record.size);
   w.String(record.etag);
   w.String(record.content_type);
@@ -134,13 +159,14 @@ std::string EncodeObjectRecord(const ObjectRecord& record) {
   w.I64(record.modified_unix_ns);
   w.U32(record.crc32c);
   EncodePieces(record.pieces, w);
-  if (!record.blocks.empty()) {
+  if (format != kObjectFormat) {
     w.U32(static_cast<uint32_t>(record.blocks.size()));
     for (const BlockRef& block : record.blocks) {
       w.String(block.id);
       w.U32(block.pieces);
     }
   }
+  if (format == kObjectWithHeadersFormat) EncodeContentHeaders(record.headers, w);
   return ToString(buffer);
 }
 
@@ -148,7 +174,7 @@ Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
   return AsDataLoss([&]() -> Result<ObjectRecord> {
     WireReader r(AsBytes(bytes));
     ASSIGN_OR_RETURN(uint8_t format, r.U8());
-    if (format != kObjectFormat && format != kObjectWithBlocksFormat) {
+    if (format != kObjectFormat && format != kObjectWithBlocksFormat && format != kObjectWithHeadersFormat) {
       return Status::DataLoss(fmt::format("object record of unknown format {}", format));
     }
     ObjectRecord record;
@@ -160,9 +186,11 @@ Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
     ASSIGN_OR_RETURN(record.modified_unix_ns, r.I64());
     ASSIGN_OR_RETURN(record.crc32c, r.U32());
     ASSIGN_OR_RETURN(record.pieces, DecodePieces(r, record.size));
-    if (format == kObjectWithBlocksFormat) {
+    if (format != kObjectFormat) {
       ASSIGN_OR_RETURN(uint32_t blocks, r.U32());
-      if (blocks == 0 || blocks > kBlocksMax) return Status::DataLoss(fmt::format("{} blocks", blocks));
+      if ((blocks == 0 && format == kObjectWithBlocksFormat) || blocks > kBlocksMax) {
+        return Status::DataLoss(fmt::format("{} blocks", blocks));
+      }
       uint64_t covered = 0;
       for (uint32_t i = 0; i < blocks; i++) {
         BlockRef block;
@@ -171,9 +199,12 @@ Result<ObjectRecord> DecodeObjectRecord(std::string_view bytes) {
         covered += block.pieces;
         record.blocks.push_back(std::move(block));
       }
-      if (covered != record.pieces.size()) {
+      if (blocks != 0 && covered != record.pieces.size()) {
         return Status::DataLoss(fmt::format("blocks cover {} of {} pieces", covered, record.pieces.size()));
       }
+    }
+    if (format == kObjectWithHeadersFormat) {
+      ASSIGN_OR_RETURN(record.headers, DecodeContentHeaders(r));
     }
     RETURN_IF_ERROR(r.ExpectEnd());
     return record;
@@ -208,21 +239,28 @@ Result<StagedBlockRecord> DecodeStagedBlockRecord(std::string_view bytes) {
 std::string EncodeUploadRecord(const UploadRecord& record) {
   rpc::MessageBuffer buffer;
   WireWriter w(buffer);
-  w.U8(kUploadFormat);
+  w.U8(record.headers.empty() ? kUploadFormat : kUploadWithHeadersFormat);
   w.I64(record.created_unix_ns);
   w.String(record.content_type);
   EncodeMetadata(record.metadata, w);
+  if (!record.headers.empty()) EncodeContentHeaders(record.headers, w);
   return ToString(buffer);
 }
 
 Result<UploadRecord> DecodeUploadRecord(std::string_view bytes) {
   return AsDataLoss([&]() -> Result<UploadRecord> {
     WireReader r(AsBytes(bytes));
-    RETURN_IF_ERROR(CheckFormat(r, kUploadFormat, "upload"));
+    ASSIGN_OR_RETURN(uint8_t format, r.U8());
+    if (format != kUploadFormat && format != kUploadWithHeadersFormat) {
+      return Status::DataLoss(fmt::format("upload record of unknown format {}", format));
+    }
     UploadRecord record;
     ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
     ASSIGN_OR_RETURN(record.content_type, r.String(1024));
     ASSIGN_OR_RETURN(record.metadata, DecodeMetadata(r));
+    if (format == kUploadWithHeadersFormat) {
+      ASSIGN_OR_RETURN(record.headers, DecodeContentHeaders(r));
+    }
     RETURN_IF_ERROR(r.ExpectEnd());
     return record;
   }(), "upload");

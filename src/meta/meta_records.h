@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cerulean/content_headers.h"
 #include "rpc/wire.h"
 
 namespace cerulean::meta {
 
 using UserMetadata = std::vector<std::pair<std::string, std::string>>;
+using cerulean::ContentHeaders;
 
 struct ContainerRecord {
   int64_t created_unix_ns = 0;
@@ -51,6 +53,7 @@ struct ObjectRecord {
   uint32_t crc32c = 0;  // of the whole object
   std::vector<Piece> pieces;  // in object order; their lengths sum to size
   std::vector<BlockRef> blocks;  // empty, or covering the pieces in order (staged commits)
+  ContentHeaders headers;
   friend bool operator==(const ObjectRecord&, const ObjectRecord&) = default;
 };
 
@@ -68,6 +71,7 @@ struct UploadRecord {
   int64_t created_unix_ns = 0;
   std::string content_type;
   UserMetadata metadata;
+  ContentHeaders headers;
   friend bool operator==(const UploadRecord&, const UploadRecord&) = default;
 };
 
@@ -94,6 +98,8 @@ struct ExtentRecord {
 // User metadata as records and messages both carry it: a u32 count, then name and value
 // strings (at most 1024 pairs, 8 KiB each). Decoding errors are DataLoss.
 void EncodeMetadata(const UserMetadata& metadata, rpc::WireWriter& w);
+void EncodeContentHeaders(const ContentHeaders& headers, rpc::WireWriter& w);
+Result<ContentHeaders> DecodeContentHeaders(rpc::WireReader& r);
 Result<UserMetadata> DecodeMetadata(rpc::WireReader& r);
 
 std::string EncodeContainerRecord(const ContainerRecord& record);

@@ -24,6 +24,13 @@ TEST(MetaRecordsTest, RecordsRoundTrip) {
   EXPECT_EQ(*DecodeObjectRecord(EncodeObjectRecord(object)), object);
   const ObjectRecord empty{.etag = "\"d41d8cd98f00b204e9800998ecf8427e\""};
   EXPECT_EQ(*DecodeObjectRecord(EncodeObjectRecord(empty)), empty);
+  ObjectRecord with_headers = SampleObject();
+  with_headers.headers = {.content_encoding = "gzip", .cache_control = "no-cache", .content_md5 = "1B2M2Y8AsgTpgAmY7PhCfg=="};
+  EXPECT_EQ(*DecodeObjectRecord(EncodeObjectRecord(with_headers)), with_headers);
+  with_headers.blocks = {{.id = "QQ==", .pieces = 2}};
+  EXPECT_EQ(*DecodeObjectRecord(EncodeObjectRecord(with_headers)), with_headers);
+  const UploadRecord upload{.created_unix_ns = 7, .content_type = "text/plain", .headers = {.content_language = "en"}};
+  EXPECT_EQ(*DecodeUploadRecord(EncodeUploadRecord(upload)), upload);
   const ContainerRecord container{.created_unix_ns = 42, .public_read = true, .metadata = {{"team", "ml"}}};
   EXPECT_EQ(*DecodeContainerRecord(EncodeContainerRecord(container)), container);
 }

@@ -75,6 +75,22 @@ Task<Status> DeleteObject(Namespace& names, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+Task<Status> SetObjectProperties(Namespace& names, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(SetObjectPropertiesRequest request,
+                      DecodeSetObjectPropertiesRequest(context.request_message.span()));
+  PropertiesUpdate update;
+  update.set_content = request.set_content;
+  update.content_type = std::move(request.content_type);
+  update.headers = std::move(request.headers);
+  update.set_metadata = request.set_metadata;
+  update.metadata = std::move(request.metadata);
+  ObjectResponse response;
+  CO_ASSIGN_OR_RETURN(response.record, co_await names.SetObjectProperties(request.object.container, request.object.name,
+                                                                          std::move(update), ConditionsOf(request.object)));
+  Respond(context, response);
+  co_return Status::Ok();
+}
+
 Task<Status> ListObjects(Namespace& names, rpc::RpcContext& context) {
   CO_ASSIGN_OR_RETURN(ListObjectsRequest request, DecodeListObjectsRequest(context.request_message.span()));
   ListObjectsOptions options;
@@ -202,6 +218,8 @@ void RegisterMetaService(rpc::ServiceRegistry& registry, MetaNode& meta) {
   registry.Register(kListContainersMethod, "meta.list_containers", [n](rpc::RpcContext& c) { return ListContainers(*n, c); });
   registry.Register(kSetContainerMetadataMethod, "meta.set_container_metadata",
                     [n](rpc::RpcContext& c) { return SetContainerMetadata(*n, c); });
+  registry.Register(kSetObjectPropertiesMethod, "meta.set_object_properties",
+                    [n](rpc::RpcContext& c) { return SetObjectProperties(*n, c); });
   registry.Register(kHeadObjectMethod, "meta.head_object", [n](rpc::RpcContext& c) { return HeadObject(*n, c); });
   registry.Register(kDeleteObjectMethod, "meta.delete_object", [n](rpc::RpcContext& c) { return DeleteObject(*n, c); });
   registry.Register(kListObjectsMethod, "meta.list_objects", [n](rpc::RpcContext& c) { return ListObjects(*n, c); });

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "base/time.h"
 #include "meta/meta_keys.h"
 #include "meta/names.h"
 #include "meta/namespace_reads.h"
@@ -173,6 +176,31 @@ Task<Result<ObjectRecord>> Namespace::DoDeleteObject(std::string container, std:
   batch.Delete(key);
   CO_RETURN_IF_ERROR(co_await CommitWithAccounting(std::move(batch), nullptr, &**current));
   co_return std::move(**current);
+}
+
+Task<Result<ObjectRecord>> Namespace::DoSetObjectProperties(std::string container, std::string name,
+                                                           PropertiesUpdate update, Conditions conditions) {
+  KeyLocks::Guard container_guard = co_await locks_.Shared(keys::Container(container));
+  const std::string key = keys::Object(container, name);
+  KeyLocks::Guard object_guard = co_await locks_.Exclusive(key);
+  auto current = ReadObject(store_, container, name);
+  if (!current.ok()) co_return current.status();
+  if (!*current) {
+    CO_RETURN_IF_ERROR(ContainerExists(store_, container));
+    co_return Status::NotFound(fmt::format("object '{}' does not exist in container '{}'", name, container));
+  }
+  CO_RETURN_IF_ERROR(CheckConditions(*current, conditions));
+  ObjectRecord record = std::move(**current);
+  if (update.set_content) {
+    record.content_type = std::move(update.content_type);
+    record.headers = std::move(update.headers);
+  }
+  if (update.set_metadata) record.metadata = std::move(update.metadata);
+  record.modified_unix_ns = std::max(WallClockUnixNanos(), record.modified_unix_ns);
+  MetadataBatch batch;
+  batch.Put(key, EncodeObjectRecord(record));  // the same pieces: nothing to account
+  CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(batch)));
+  co_return record;
 }
 
 Result<ObjectListing> Namespace::ListObjects(std::string_view container, const ListObjectsOptions& options) {

@@ -98,6 +98,15 @@ inline constexpr size_t kCommitBlocksMax = 100'000;
 
 // Told of every object that a commit or a delete adds or removes, so that extents can count
 // their live bytes in the same atomic batch.
+// What SetObjectProperties replaces.
+struct PropertiesUpdate {
+  bool set_content = false;  // the content type and headers
+  std::string content_type;
+  ContentHeaders headers;
+  bool set_metadata = false;
+  UserMetadata metadata;
+};
+
 class PieceAccounting {
  public:
   virtual ~PieceAccounting() = default;
@@ -140,6 +149,12 @@ class Namespace {
     return DoDeleteObject(std::string(container), std::string(name), std::move(conditions));
   }
   Result<ObjectListing> ListObjects(std::string_view container, const ListObjectsOptions& options);
+  // Replaces the object's content type and headers and/or its metadata, keeping its bytes and
+  // ETag; the modification time moves. Returns the new record. NotFound if absent.
+  Task<Result<ObjectRecord>> SetObjectProperties(std::string_view container, std::string_view name,
+                                                 PropertiesUpdate update, Conditions conditions = {}) {
+    return DoSetObjectProperties(std::string(container), std::string(name), std::move(update), std::move(conditions));
+  }
 
   // Staged uploads. An S3 upload begins with CreateUpload (its id chosen by the caller); Azure's
   // implicit one (empty id) needs none. NotFound for a missing container or upload.
@@ -183,6 +198,8 @@ class Namespace {
   Task<Result<std::optional<ObjectRecord>>> DoCommitObject(std::string container, std::string name,
                                                            ObjectRecord record, Conditions conditions);
   Task<Result<ObjectRecord>> DoDeleteObject(std::string container, std::string name, Conditions conditions);
+  Task<Result<ObjectRecord>> DoSetObjectProperties(std::string container, std::string name, PropertiesUpdate update,
+                                                   Conditions conditions);
 
   Task<Status> CommitWithAccounting(MetadataBatch batch, const ObjectRecord* added, const ObjectRecord* removed);
 

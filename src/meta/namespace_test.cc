@@ -105,6 +105,37 @@ TEST_F(NamespaceTest, OverwriteConditionsAndNames) {
   });
 }
 
+TEST_F(NamespaceTest, SetPropertiesKeepsTheBytesAndTheEtag) {
+  Run([](Env&, Namespace& ns) -> Task<void> {
+    EXPECT_TRUE((co_await ns.CreateContainer("data", {})).ok());
+    ObjectRecord original = Object(10, "\"v1\"");
+    original.metadata = {{"a", "1"}};
+    EXPECT_TRUE((co_await ns.CommitObject("data", "o", original)).ok());
+    PropertiesUpdate content;
+    content.set_content = true;
+    content.content_type = "text/csv";
+    content.headers.content_encoding = "gzip";
+    auto updated = co_await ns.SetObjectProperties("data", "o", content, Conditions::IfMatch("\"v1\""));
+    EXPECT_TRUE(updated.ok());
+    auto head = ns.HeadObject("data", "o");
+    EXPECT_EQ(head->content_type, "text/csv");
+    EXPECT_EQ(head->headers.content_encoding, "gzip");
+    EXPECT_EQ(head->metadata, original.metadata);  // untouched
+    EXPECT_EQ(head->etag, "\"v1\"");
+    EXPECT_EQ(head->pieces, original.pieces);
+    PropertiesUpdate metadata;
+    metadata.set_metadata = true;
+    metadata.metadata = {{"b", "2"}};
+    EXPECT_TRUE((co_await ns.SetObjectProperties("data", "o", metadata)).ok());
+    EXPECT_EQ(ns.HeadObject("data", "o")->metadata, metadata.metadata);
+    EXPECT_EQ(ns.HeadObject("data", "o")->content_type, "text/csv");
+    EXPECT_EQ((co_await ns.SetObjectProperties("data", "o", metadata, Conditions::IfMatch("\"v0\""))).status().code(),
+              StatusCode::kFailedPrecondition);
+    EXPECT_EQ((co_await ns.SetObjectProperties("data", "missing", metadata)).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ((co_await ns.SetObjectProperties("none", "o", metadata)).status().code(), StatusCode::kNotFound);
+  });
+}
+
 // Many concurrent overwrites of one name, with readers in between: every read sees one whole
 // committed record (its size matches its pieces and its ETag), never a mix, and If-None-Match: *
 // lets exactly one of many racing creators win.

@@ -100,6 +100,7 @@ Task<Result<std::pair<ObjectRecord, std::optional<ObjectRecord>>>> Namespace::Do
     CO_ASSIGN_OR_RETURN(UploadRecord record, DecodeUploadRecord(**stored));
     base.content_type = std::move(record.content_type);
     base.metadata = std::move(record.metadata);
+    base.headers = std::move(record.headers);
   }
   auto staged_list = ReadStagedBlocks(upload);
   if (!staged_list.ok()) co_return staged_list.status();

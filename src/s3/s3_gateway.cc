@@ -531,6 +531,15 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
 PutOptions S3Gateway::OptionsOf(const Request& request) const {
   PutOptions options;
   if (const std::string* type = request.Header("content-type")) options.content_type = *type;
+  if (const std::string* value = request.Header("content-encoding")) {
+    // "aws-chunked" names the transfer's framing, not the object's encoding: S3 drops it.
+    std::string_view encoding = *value;
+    if (encoding.starts_with("aws-chunked")) encoding.remove_prefix(std::min(encoding.size(), encoding.find_first_not_of(", ", 11)));
+    options.headers.content_encoding = std::string(encoding);
+  }
+  if (const std::string* value = request.Header("content-language")) options.headers.content_language = *value;
+  if (const std::string* value = request.Header("content-disposition")) options.headers.content_disposition = *value;
+  if (const std::string* value = request.Header("cache-control")) options.headers.cache_control = *value;
   for (const auto& [name, value] : request.signed_request.headers) {
     if (name.starts_with("x-amz-meta-")) options.metadata.emplace_back(name.substr(11), value);
   }
@@ -576,6 +585,13 @@ Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
                          {"Accept-Ranges", "bytes"},
                          {"x-amz-request-id", request.request_id}};
   for (const auto& [name, value] : info.metadata) headers.emplace_back("x-amz-meta-" + name, value);
+  const std::pair<const char*, const std::string*> stored[] = {{"Content-Encoding", &info.headers.content_encoding},
+                                                               {"Content-Language", &info.headers.content_language},
+                                                               {"Content-Disposition", &info.headers.content_disposition},
+                                                               {"Cache-Control", &info.headers.cache_control}};
+  for (const auto& [name, value] : stored) {
+    if (!value->empty()) headers.emplace_back(name, *value);
+  }
   uint64_t first = 0, last = info.size == 0 ? 0 : info.size - 1;
   int status = 200;
   if (const std::string* range = request.Header("range")) {
