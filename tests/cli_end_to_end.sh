@@ -17,7 +17,7 @@ echo '{"rpc_prot": 1}' > "$work/bad.json"
 if "$cerulean" server --config "$work/bad.json" > "$work/bad.log" 2>&1; then fail "bad config accepted"; fi
 grep -q "unknown key 'rpc_prot'" "$work/bad.log" || fail "bad config message: $(cat "$work/bad.log")"
 
-"$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
+"$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --azure-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
 server_pid=$!
 address=""
 for _ in $(seq 100); do

@@ -20,7 +20,7 @@ expect_exit() {  # expect_exit CODE command...
 }
 
 start_server() {
-  "$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
+  "$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --azure-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
   server_pid=$!
   address=""
   for _ in $(seq 100); do

@@ -13,7 +13,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- server log"; tail -50 "$work/server.log" || true; exit 1; }
 
-"$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
+"$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --azure-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
 server_pid=$!
 port=""
 for _ in $(seq 100); do

@@ -15,7 +15,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- server log"; tail -50 "$work/server.log" || true; exit 1; }
 server_alive() { kill -0 "$server_pid" 2>/dev/null || fail "the server died"; }
 
-"$cerulean" server --rpc-port 0 --resp-port -1 --s3-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
+"$cerulean" server --rpc-port 0 --resp-port -1 --s3-port 0 --azure-port -1 --data "$work/data" > "$work/server.log" 2>&1 &
 server_pid=$!
 port=""
 for _ in $(seq 100); do

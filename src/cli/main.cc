@@ -46,6 +46,9 @@ int Main(int argc, char** argv) {
   server->add_option("--s3-port", config.s3_port,
                      "S3 gateway port; default 9000 for all-in-one, none otherwise; 0 any free port, -1 none")
       ->check(CLI::Range(-1, 65535));
+  server->add_option("--azure-port", config.azure_port,
+                     "Azure Blob gateway port; default 10000 for all-in-one, none otherwise; 0 any free port, -1 none")
+      ->check(CLI::Range(-1, 65535));
   server->add_option("--data", config.data_directory, "Data directory")->capture_default_str();
   server->add_option("--shards", config.shards, "Event-loop shards (threads)")->capture_default_str()->check(CLI::Range(1, 256));
   server->add_option("--poll-us", config.poll_us, "Microseconds an idle shard polls for work before sleeping (0: sleep at once)")
@@ -189,6 +192,7 @@ int Main(int argc, char** argv) {
       if (server->count("--rpc-port") == 0) config.rpc_port = from_file.rpc_port;
       if (server->count("--resp-port") == 0) config.resp_port = from_file.resp_port;
       if (server->count("--s3-port") == 0) config.s3_port = from_file.s3_port;
+      if (server->count("--azure-port") == 0) config.azure_port = from_file.azure_port;
       if (server->count("--data") == 0) config.data_directory = from_file.data_directory;
       if (server->count("--shards") == 0) config.shards = from_file.shards;
       if (server->count("--poll-us") == 0) config.poll_us = from_file.poll_us;

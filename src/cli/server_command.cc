@@ -11,6 +11,7 @@
 #include "gateway/credentials.h"
 #include "http/http_server.h"
 #include "resp/resp_server.h"
+#include "azure/azure_gateway.h"
 #include "s3/s3_gateway.h"
 #include "runtime/spawn.h"
 #include "runtime/uring/shard_set.h"
@@ -19,14 +20,16 @@
 namespace cerulean::cli {
 namespace {
 
-// The servers in front of the cluster: the Redis protocol (a KV client) and the S3 gateway (an
-// object client), each a client of this node's cluster on a port of its own.
+// The servers in front of the cluster: the Redis protocol (a KV client) and the S3 and Azure Blob
+// gateways (sharing one object client), each a client of this node's cluster on a port of its own.
 struct FrontEnds {
   std::unique_ptr<client::KvClientCore> kv;
   std::unique_ptr<resp::RespServer> resp;
   std::unique_ptr<client::ClientCore> objects;
   std::unique_ptr<s3::S3Gateway> s3_gateway;
   std::unique_ptr<http::HttpServer> s3;
+  std::unique_ptr<azure::AzureGateway> azure_gateway;
+  std::unique_ptr<http::HttpServer> azure;
   gateway::Credentials credentials;
   bool credentials_created = false;
 
@@ -49,11 +52,14 @@ struct FrontEnds {
       Spawn(env, resp->Serve());
     }
     const int s3_port = config.s3_port.value_or(config.role == "all-in-one" ? 9000 : -1);
-    if (s3_port >= 0) {
+    const int azure_port = config.azure_port.value_or(config.role == "all-in-one" ? 10000 : -1);
+    if (s3_port >= 0 || azure_port >= 0) {
       CO_ASSIGN_OR_RETURN(credentials, gateway::LoadOrCreateCredentials(config.data_directory, &credentials_created));
       ClientOptions object_options;
       object_options.meta_address = meta_address;
       CO_ASSIGN_OR_RETURN(objects, co_await client::ClientCore::Open(env, object_options));
+    }
+    if (s3_port >= 0) {
       s3_gateway = std::make_unique<s3::S3Gateway>(*objects, credentials);
       s3 = std::make_unique<http::HttpServer>(
           env, *s3_gateway, http::HttpServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(s3_port)),
@@ -62,6 +68,16 @@ struct FrontEnds {
       if (!listening.ok()) co_return Status(listening.code(), fmt::format("S3 port: {}", listening.message()));
       Spawn(env, s3->Serve());
     }
+    if (azure_port >= 0) {
+      azure_gateway = std::make_unique<azure::AzureGateway>(*objects, credentials);
+      azure = std::make_unique<http::HttpServer>(
+          env, *azure_gateway,
+          http::HttpServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(azure_port)),
+                                  .name = "azure gateway"});
+      Status listening = azure->Listen();
+      if (!listening.ok()) co_return Status(listening.code(), fmt::format("Azure port: {}", listening.message()));
+      Spawn(env, azure->Serve());
+    }
     co_return Status::Ok();
   }
 
@@ -69,6 +85,9 @@ struct FrontEnds {
     if (s3 != nullptr) co_await s3->Shutdown();
     s3.reset();
     s3_gateway.reset();
+    if (azure != nullptr) co_await azure->Shutdown();
+    azure.reset();
+    azure_gateway.reset();
     if (objects != nullptr) co_await objects->Close();
     objects.reset();
     if (resp != nullptr) co_await resp->Shutdown();
@@ -138,9 +157,10 @@ int RunServer(const ServerConfig& config) {
                config.data_directory, front.credentials.s3_access_key, front.credentials.s3_secret_key,
                front.credentials.azure_account, front.credentials.azure_key);
   }
-  fmt::print("cerulean server {} ({}) role={} rpc={}{}{} data={}{}\n", kVersion, kBuild, config.role,
+  fmt::print("cerulean server {} ({}) role={} rpc={}{}{}{} data={}{}\n", kVersion, kBuild, config.role,
              node->address().ToString(), front.resp != nullptr ? " resp=" + front.resp->address().ToString() : "",
-             front.s3 != nullptr ? " s3=" + front.s3->address().ToString() : "", config.data_directory,
+             front.s3 != nullptr ? " s3=" + front.s3->address().ToString() : "",
+             front.azure != nullptr ? " azure=" + front.azure->address().ToString() : "", config.data_directory,
              node->node_id().empty() ? "" : " node=" + node->node_id());
   std::fflush(stdout);
 

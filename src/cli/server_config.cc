@@ -42,6 +42,11 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
         return wrong_type("a port number, or -1 for none");
       }
       config.s3_port = static_cast<int>(value.get<int64_t>());
+    } else if (key == "azure_port") {
+      if (!value.is_number_integer() || value.get<int64_t>() < -1 || value.get<int64_t>() > 65535) {
+        return wrong_type("a port number, or -1 for none");
+      }
+      config.azure_port = static_cast<int>(value.get<int64_t>());
     } else if (key == "data") {
       if (!value.is_string()) return wrong_type("a string");
       config.data_directory = value.get<std::string>();

@@ -18,6 +18,9 @@ struct ServerConfig {
   std::optional<int> resp_port;
   // The S3 gateway's port: unset takes 9000 for all-in-one and none otherwise; 0 any; -1 none.
   std::optional<int> s3_port;
+  // The Azure Blob gateway's port: unset takes 10000 for all-in-one and none otherwise; 0 any;
+  // -1 none.
+  std::optional<int> azure_port;
   std::string data_directory = "./cerulean-data";
   std::string log_level = "info";
   size_t shards = 1;
@@ -34,7 +37,7 @@ struct ServerConfig {
   uint64_t kv_ssd_mib = 4096;
 };
 
-// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "s3_port", "data", "log_level",
+// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "s3_port", "azure_port", "data", "log_level",
 // "shards", "poll_us", "meta", "replicas", "down_after_ms", "kv_dram_mib", "kv_ssd_mib".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);

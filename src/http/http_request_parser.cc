@@ -39,7 +39,10 @@ struct HttpRequestParser::Callbacks {
     return self.head_bytes_ > self.head_bytes_max_ ? 1 : 0;
   }
   static void FinishHeader(HttpRequestParser& self) {
-    if (!self.field_.empty()) self.request_.headers.emplace_back(Lower(self.field_), std::string(Trim(self.value_)));
+    if (!self.field_.empty()) {
+      self.request_.headers.emplace_back(Lower(self.field_), std::string(Trim(self.value_)));
+      self.request_.header_names_as_sent.push_back(self.field_);
+    }
     self.field_.clear();
     self.value_.clear();
     self.in_value_ = false;

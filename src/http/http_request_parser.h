@@ -26,6 +26,9 @@ struct HttpRequest {
   std::string query;   // after '?', without it (percent-encoded)
   // Names lowercased, in order of arrival.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The names of `headers`, index for index, in the case the client wrote them (Azure keeps the
+  // case of metadata names).
+  std::vector<std::string> header_names_as_sent;
   int version_minor = 1;
   bool keep_alive = true;
   bool chunked = false;

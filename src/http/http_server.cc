@@ -119,6 +119,7 @@ class HttpConnection {
   }
 
   const HttpRequest& request() { return parser_.request(); }
+  std::string peer() const { return stream_.peer(); }
 
   Task<Result<size_t>> ReadBody(std::span<std::byte> into) {
     if (!continue_sent_ && request().expect_continue && !body_done_ && exchange_ != nullptr && !exchange_->responded()) {
@@ -243,6 +244,8 @@ class HttpConnection {
 };
 
 const HttpRequest& HttpExchange::request() const { return connection_.request(); }
+
+std::string HttpExchange::peer() const { return connection_.peer(); }
 
 Task<Result<size_t>> HttpExchange::ReadBody(std::span<std::byte> into) { return connection_.ReadBody(into); }
 

@@ -43,6 +43,8 @@ class HttpExchange {
  public:
   explicit HttpExchange(HttpConnection& connection) : connection_(connection) {}
   const HttpRequest& request() const;
+  // The client's address, "host:port".
+  std::string peer() const;
   // Body bytes into `into`: how many, 0 at its end. DeadlineExceeded if the client stalls.
   Task<Result<size_t>> ReadBody(std::span<std::byte> into);
   // The whole body; OutOfRange past `limit` bytes.

@@ -17,6 +17,7 @@
 #include "gateway/body_upload.h"
 #include "gateway/byte_range.h"
 #include "gateway/http_dates.h"
+#include "gateway/object_stream.h"
 #include "s3/aws_chunked.h"
 #include "s3/sigv4.h"
 
@@ -610,20 +611,8 @@ Task<void> S3Gateway::GetObject(HttpExchange& exchange, Request& request) {
   const uint64_t length = info.size == 0 ? 0 : last - first + 1;
   if (!(co_await exchange.BeginResponse(status, std::move(headers), length)).ok()) co_return;
   if (request.signed_request.method == "HEAD") co_return;
-  PooledBuffer buffer = PooledBuffer::Allocate(std::min<uint64_t>(length, options_.piece_bytes));
-  for (uint64_t at = first; at < first + length;) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), first + length - at));
-    auto read = co_await objects_.ReadWithLayout(*layout, at, buffer.span().first(want));
-    if (!read.ok() || *read != want) {
-      // Headers are out: the only way to tell the client is to cut the response short.
-      LOG_WARN("s3: GET {} failed after {} bytes: {}", resource, at - first,
-               read.ok() ? "short read" : read.status().ToString());
-      exchange.CloseAfter();
-      co_return;
-    }
-    if (!(co_await exchange.Write(buffer.span().first(want))).ok()) co_return;
-    at += want;
-  }
+  const std::string what = "s3: GET " + resource;
+  co_await gateway::StreamObjectBody(objects_, exchange, *layout, first, length, options_.piece_bytes, what);
 }
 
 Task<void> S3Gateway::DeleteObject(HttpExchange& exchange, Request& request) {
