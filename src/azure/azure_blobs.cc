@@ -342,6 +342,7 @@ Task<void> AzureGateway::GetBlob(HttpExchange& exchange, Request& request) {
   headers.emplace_back("Last-Modified", gateway::HttpTime(info.modified_unix_ns));
   const int verdict = EvaluateRead(*conditions, info);
   if (verdict == 304) {
+    headers.emplace_back("x-ms-error-code", "ConditionNotMet");  // the service's way; the SDKs read it
     (void)co_await exchange.Respond(304, std::move(headers), "");
     co_return;
   }
