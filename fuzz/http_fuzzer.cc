@@ -1,12 +1,15 @@
 // libFuzzer target: HTTP request parsing (fed in pieces, as a socket would deliver it) and
-// S3 signature canonicalisation of whatever request comes out: percent-decoding, query
-// parsing, the SigV4 parameters, the canonical request and the string to sign; and the bytes
-// after the head as an aws-chunked body. Nothing may crash, hang or read out of bounds,
+// the signature canonicalisation of whatever request comes out: Azure's SharedKey string to
+// sign (both header orders) and SAS parameters, strings to sign, times and address ranges;
+// S3's percent-decoding, query parsing, SigV4 parameters, canonical request and string to
+// sign; and the bytes after the head as an aws-chunked body. Nothing may crash, hang or read out of bounds,
 // whatever the bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "azure/shared_key.h"
+#include "gateway/http_dates.h"
 #include "http/http_request_parser.h"
 #include "s3/aws_chunked.h"
 #include "s3/sigv4.h"
@@ -46,6 +49,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto path = cerulean::s3::UriDecode(request.path);
   auto query = cerulean::s3::ParseQuery(request.query);
   if (!path.ok() || !query.ok()) return 0;
+  // Azure: SharedKey and SAS.
+  namespace azure = cerulean::azure;
+  const azure::AzureRequest azure_request{.method = request.method, .path = request.path, .query = *query, .headers = request.headers};
+  (void)azure::ParseSharedKey(azure_request);
+  for (azure::HeaderOrder order : {azure::HeaderOrder::kService, azure::HeaderOrder::kBytes}) {
+    (void)azure::SignWithKey("key", azure::SharedKeyStringToSign(azure_request, "account", order));
+  }
+  if (const std::string* date = cerulean::gateway::Find(request.headers, "x-ms-date")) (void)cerulean::gateway::ParseHttpTime(*date);
+  if (auto sas = azure::ParseSas(*query); sas.ok()) {
+    (void)azure::ServiceSasStringToSign(*sas, "account", "container", *path);
+    (void)azure::AccountSasStringToSign(*sas, "account");
+    (void)cerulean::gateway::ParseIsoTime(sas->start);
+    (void)cerulean::gateway::ParseIsoTime(sas->expiry);
+    (void)azure::IpInRange("127.0.0.1", sas->ip);
+    (void)cerulean::gateway::Base64Decode(sas->signature);
+  }
   const cerulean::s3::SignedRequest signed_request{
       .method = request.method, .path = *path, .query = *query, .headers = request.headers};
   auto auth = cerulean::s3::ParseSigV4(signed_request);
