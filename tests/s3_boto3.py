@@ -205,6 +205,49 @@ request = urllib.request.Request(f"{endpoint}/public-bucket/open.txt", data=b"no
 status, _ = http_status(request)
 assert status == 403, status
 
+# Server-side copies: COPY keeps the source's properties, REPLACE takes the request's; a copy onto
+# itself must change something; copy conditions; part copies of ranges; multi-delete.
+s3.put_object(Bucket=bucket, Key="copy/src", Body=body, Metadata={"m": "1"}, ContentType="text/x-test",
+              ContentEncoding="gzip", CacheControl="max-age=5")
+copied = s3.copy_object(Bucket=bucket, Key="copy/dst", CopySource={"Bucket": bucket, "Key": "copy/src"})
+assert copied["CopyObjectResult"]["ETag"] == put["ETag"]  # the same bytes, the same MD5
+dst = s3.get_object(Bucket=bucket, Key="copy/dst")
+assert dst["Body"].read() == body and dst["Metadata"] == {"m": "1"} and dst["ContentType"] == "text/x-test"
+assert dst["ContentEncoding"] == "gzip" and dst["CacheControl"] == "max-age=5"
+s3.copy_object(Bucket=bucket, Key="copy/dst", CopySource=f"{bucket}/copy/src", MetadataDirective="REPLACE",
+               Metadata={"n": "2"}, ContentType="application/x-new")
+dst = s3.head_object(Bucket=bucket, Key="copy/dst")
+assert dst["Metadata"] == {"n": "2"} and dst["ContentType"] == "application/x-new"
+expect_error("InvalidRequest", 400, lambda: s3.copy_object(Bucket=bucket, Key="copy/src", CopySource=f"{bucket}/copy/src"))
+s3.copy_object(Bucket=bucket, Key="copy/src", CopySource=f"{bucket}/copy/src", MetadataDirective="REPLACE",
+               Metadata={"renamed": "yes"})
+assert s3.head_object(Bucket=bucket, Key="copy/src")["Metadata"] == {"renamed": "yes"}
+expect_error("PreconditionFailed", 412, lambda: s3.copy_object(Bucket=bucket, Key="copy/x", CopySource=f"{bucket}/copy/src",
+                                                               CopySourceIfMatch='"0123"'))
+expect_error("NoSuchKey", 404, lambda: s3.copy_object(Bucket=bucket, Key="copy/x", CopySource=f"{bucket}/copy/none"))
+upload = s3.create_multipart_upload(Bucket=bucket, Key="copy/parts")["UploadId"]
+big = bytes(range(251)) * 25000  # 6.3 MB: a first part of 5 MiB, then the rest
+s3.put_object(Bucket=bucket, Key="copy/big", Body=big)
+first = s3.upload_part_copy(Bucket=bucket, Key="copy/parts", UploadId=upload, PartNumber=1,
+                            CopySource=f"{bucket}/copy/big", CopySourceRange=f"bytes=0-{5 * 1024 * 1024 - 1}")
+second = s3.upload_part_copy(Bucket=bucket, Key="copy/parts", UploadId=upload, PartNumber=2,
+                             CopySource=f"{bucket}/copy/big", CopySourceRange=f"bytes={5 * 1024 * 1024}-{len(big) - 1}")
+expect_error("InvalidArgument", 400, lambda: s3.upload_part_copy(Bucket=bucket, Key="copy/parts", UploadId=upload, PartNumber=3,
+                                                                 CopySource=f"{bucket}/copy/big",
+                                                                 CopySourceRange=f"bytes=0-{len(big)}"))
+s3.complete_multipart_upload(Bucket=bucket, Key="copy/parts", UploadId=upload, MultipartUpload={"Parts": [
+    {"PartNumber": 1, "ETag": first["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": second["CopyPartResult"]["ETag"]}]})
+assert s3.get_object(Bucket=bucket, Key="copy/parts")["Body"].read() == big
+versions = s3.list_object_versions(Bucket=bucket, Prefix="copy/")
+assert [v["Key"] for v in versions["Versions"]] == ["copy/big", "copy/dst", "copy/parts", "copy/src"]
+assert all(v["VersionId"] == "null" and v["IsLatest"] for v in versions["Versions"])
+deleted = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in ("copy/big", "copy/dst", "copy/none")]})
+assert sorted(d["Key"] for d in deleted["Deleted"]) == ["copy/big", "copy/dst", "copy/none"] and not deleted.get("Errors")
+quiet = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "copy/parts"}, {"Key": "copy/src"}], "Quiet": True})
+assert not quiet.get("Deleted") and not quiet.get("Errors")
+assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="copy/")
+expect_error("NoSuchBucket", 404, lambda: s3.delete_objects(Bucket="no-such-bucket", Delete={"Objects": [{"Key": "k"}]}))
+
 # Cleanup.
 for key in awkward:
     s3.delete_object(Bucket=bucket, Key=key)

@@ -104,6 +104,22 @@ out=$(aws s3 ls s3://cli-bucket/tree/ --recursive)
 echo "$out" | grep -q "tree/sub/g" || fail "s3 ls: $out"
 aws s3 rm s3://cli-bucket/tree --recursive > /dev/null || fail "s3 rm --recursive"
 
+# --- server-side copies (over 8 MiB, awscli copies in parts: UploadPartCopy), multi-delete, versions
+out=$(aws s3 cp s3://cli-bucket/big.bin s3://cli-bucket/big-copy.bin --no-progress 2>&1) || fail "s3 cp (part copy): $out"
+aws s3 cp s3://cli-bucket/big-copy.bin "$work/big.copy" --no-progress > /dev/null || fail "s3 cp of the copy down"
+cmp "$work/big.bin" "$work/big.copy" || fail "part-copied bytes"
+aws s3api copy-object --bucket cli-bucket --key small-copy.bin --copy-source 'cli-bucket/dir/ümlaut file.bin' > /dev/null \
+  || fail "copy-object"
+out=$(aws s3api head-object --bucket cli-bucket --key small-copy.bin --query '[ContentLength,ContentType,Metadata.owner]' --output json)
+[ "$(echo $out | tr -d ' \n')" = '[3000000,"application/x-test","ci"]' ] || fail "copy-object kept: $out"
+aws s3 mv s3://cli-bucket/small-copy.bin s3://cli-bucket/moved.bin > /dev/null || fail "s3 mv"
+out=$(aws s3api list-object-versions --bucket cli-bucket --prefix moved --query 'Versions[].[Key,VersionId,IsLatest]' --output json)
+[ "$(echo $out | tr -d ' \n')" = '[["moved.bin","null",true]]' ] || fail "list-object-versions: $out"
+out=$(aws s3api delete-objects --bucket cli-bucket --delete 'Objects=[{Key=moved.bin},{Key=big-copy.bin},{Key=never-there}]' \
+        --query 'length(Deleted)' --output json) || fail "delete-objects"
+[ "$out" = 3 ] || fail "delete-objects deleted $out"
+out=$(aws s3api head-object --bucket cli-bucket --key moved.bin 2>&1) && fail "a multi-deleted object is still there"
+
 # --- the same objects through the native CLI
 "$cerulean" get --meta "$rpc" "cli-bucket/copied.bin" "$work/native.bin" > /dev/null || fail "native get of an S3 object"
 cmp "$work/random.bin" "$work/native.bin" || fail "native bytes of an S3 object"

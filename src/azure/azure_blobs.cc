@@ -34,16 +34,6 @@ class ExchangeBody : public gateway::BodySource {
   HttpExchange& exchange_;
 };
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char byte : bytes) {
-    hex += kDigits[byte >> 4];
-    hex += kDigits[byte & 15];
-  }
-  return hex;
-}
-
 // The blob's content type and headers from x-ms-blob-content-* (Put Blob also takes the plain
 // Content-Type of its body).
 void ContentOf(const AzureGateway::Request& request, bool body_headers, std::string& content_type, ContentHeaders& headers) {
@@ -171,7 +161,7 @@ Task<void> AzureGateway::PutBlob(HttpExchange& exchange, Request& request) {
   if (!co_await ReceiveBlobBody(objects_, exchange, request, kPutBlobBytesMax, options_.piece_bytes, body)) co_return;
   const std::string md5 = gateway::Base64Encode(body.md5);
   if (options.headers.content_md5.empty()) options.headers.content_md5 = md5;
-  const std::string etag = "\"" + Hex(body.md5) + "\"";
+  const std::string etag = body.etag();
   auto committed = co_await objects_.Commit(request.container, request.blob, std::move(body.upload), etag, body.size, options);
   if (!committed.ok()) {
     co_await SendError(exchange, request, WriteErrorOf(committed.status(), request));
@@ -197,7 +187,7 @@ Task<void> AzureGateway::PutBlock(HttpExchange& exchange, Request& request) {
   }
   gateway::ReceivedBody body;
   if (!co_await ReceiveBlobBody(objects_, exchange, request, kBlockBytesMax, options_.piece_bytes, body)) co_return;
-  const std::string etag = "\"" + Hex(body.md5) + "\"";
+  const std::string etag = body.etag();
   Status staged = co_await objects_.StageBlock(request.container, request.blob, "", *block_id, std::move(body.upload),
                                                etag, body.size);
   if (!staged.ok()) {

@@ -7,6 +7,16 @@
 
 namespace cerulean::gateway {
 
+std::string ReceivedBody::etag() const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text = "\"";
+  for (unsigned char byte : md5) {
+    text += kDigits[byte >> 4];
+    text += kDigits[byte & 15];
+  }
+  return text + "\"";
+}
+
 Task<ReceivedBody> ReceiveIntoPieces(client::ClientCore& objects, const std::string& container, const std::string& name,
                                      BodySource& body, const BodyUploadOptions& options) {
   ReceivedBody received;

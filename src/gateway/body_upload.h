@@ -27,6 +27,9 @@ struct ReceivedBody {
   std::string md5;  // 16 raw bytes
   Status status;    // not ok: nothing may be committed
   bool client_failed = false;  // the status is the client's doing (a cut, stalled or bad body)
+
+  // The content's ETag as S3 and Azure give it: "\"<md5 hex>\"".
+  std::string etag() const;
 };
 
 struct BodyUploadOptions {

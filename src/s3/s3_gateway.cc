@@ -13,119 +13,24 @@
 
 #include "base/buffer_pool.h"
 #include "base/logging.h"
+#include "base/md5.h"
 #include "client/etag.h"
 #include "gateway/body_upload.h"
 #include "gateway/byte_range.h"
 #include "gateway/http_dates.h"
 #include "gateway/object_stream.h"
+#include "gateway/uri.h"
 #include "s3/aws_chunked.h"
+#include "s3/s3_request.h"
 #include "s3/sigv4.h"
 
 namespace cerulean::s3 {
-namespace {
 
 using http::HttpExchange;
 using http::HttpHeaders;
 using gateway::HttpTime;
 using gateway::IsoTime;
 using gateway::Lower;
-
-// Not an aggregate: g++ 12 frees the strings of a braced aggregate temporary passed by value
-// to a coroutine twice (docs/ARCHITECTURE.md, "Compiler notes").
-struct S3Error {
-  S3Error(int s, std::string c, std::string m) : status(s), code(std::move(c)), message(std::move(m)) {}
-  int status;
-  std::string code;
-  std::string message;
-};
-
-std::string XmlText(const pugi::xml_document& document) {
-  std::ostringstream out;
-  document.save(out, "", pugi::format_raw, pugi::encoding_utf8);
-  return out.str();
-}
-
-pugi::xml_node Root(pugi::xml_document& document, const char* name) {
-  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
-  declaration.append_attribute("version") = "1.0";
-  declaration.append_attribute("encoding") = "UTF-8";
-  pugi::xml_node root = document.append_child(name);
-  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
-  return root;
-}
-
-void Text(pugi::xml_node parent, const char* name, std::string_view value) {
-  parent.append_child(name).text().set(std::string(value).c_str());
-}
-
-S3Error ErrorOf(const Status& status, bool bucket_level) {
-  const std::string message(status.message());
-  switch (status.code()) {
-    case StatusCode::kNotFound:
-      if (bucket_level || message.starts_with("container")) return {404, "NoSuchBucket", message};
-      return {404, "NoSuchKey", message};
-    case StatusCode::kAlreadyExists: return {409, "BucketAlreadyOwnedByYou", message};
-    case StatusCode::kFailedPrecondition:
-      if (message.find("not empty") != std::string::npos) return {409, "BucketNotEmpty", message};
-      return {412, "PreconditionFailed", message};
-    case StatusCode::kInvalidArgument:
-      return {400, bucket_level ? "InvalidBucketName" : "InvalidArgument", message};
-    case StatusCode::kOutOfRange: return {400, "EntityTooLarge", message};
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded:
-    case StatusCode::kResourceExhausted: return {503, "ServiceUnavailable", message};
-    default: return {500, "InternalError", message};
-  }
-}
-
-}  // namespace
-
-struct S3Gateway::Request {
-  std::string bucket;
-  std::string key;
-  Pairs query;
-  SignedRequest signed_request;
-  std::optional<SigV4> auth;
-  std::string request_id;
-
-  const std::string* Param(std::string_view name) const {
-    for (const auto& [key_name, value] : query) {
-      if (key_name == name) return &value;
-    }
-    return nullptr;
-  }
-  const std::string* Header(std::string_view name) const {
-    for (const auto& [header, value] : signed_request.headers) {
-      if (header == name) return &value;
-    }
-    return nullptr;
-  }
-};
-
-namespace {
-
-Task<void> SendError(HttpExchange& exchange, const std::string& request_id, const std::string& resource, S3Error error) {
-  pugi::xml_document document;
-  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
-  declaration.append_attribute("version") = "1.0";
-  declaration.append_attribute("encoding") = "UTF-8";
-  pugi::xml_node root = document.append_child("Error");
-  Text(root, "Code", error.code);
-  Text(root, "Message", error.message);
-  Text(root, "Resource", resource);
-  Text(root, "RequestId", request_id);
-  HttpHeaders headers = {{"Content-Type", "application/xml"}, {"x-amz-request-id", request_id}};
-  const std::string body = XmlText(document);
-  (void)co_await exchange.Respond(error.status, std::move(headers), body);
-}
-
-Task<void> SendXml(HttpExchange& exchange, const std::string& request_id, const pugi::xml_document& document) {
-  HttpHeaders headers = {{"Content-Type", "application/xml"}, {"x-amz-request-id", request_id}};
-  const std::string body = XmlText(document);
-  (void)co_await exchange.Respond(200, std::move(headers), body);
-}
-
-}  // namespace
 
 namespace {
 
@@ -281,8 +186,10 @@ Task<void> S3Gateway::Route(HttpExchange& exchange, Request& request) {
       co_return co_await SendXml(exchange, request.request_id, document);
     }
     if (method == "GET" && request.Param("uploads") != nullptr) co_return co_await ListMultipartUploads(exchange, request);
+    if (method == "GET" && request.Param("versions") != nullptr) co_return co_await ListObjectVersions(exchange, request);
+    if (method == "POST" && request.Param("delete") != nullptr) co_return co_await DeleteObjects(exchange, request);
     if (method == "GET") {
-      for (const char* unsupported : {"versions", "acl", "policy", "tagging", "lifecycle", "cors"}) {
+      for (const char* unsupported : {"acl", "policy", "tagging", "lifecycle", "cors"}) {
         if (request.Param(unsupported) != nullptr) {
           co_await SendError(exchange, request.request_id, request.signed_request.path,
                              {501, "NotImplemented", fmt::format("the bucket subresource '{}' is not supported yet", unsupported)});
@@ -292,17 +199,31 @@ Task<void> S3Gateway::Route(HttpExchange& exchange, Request& request) {
       co_return co_await ListObjects(exchange, request);
     }
   } else if (request.Param("uploadId") != nullptr) {
-    if (method == "PUT" && request.Param("partNumber") != nullptr && request.Header("x-amz-copy-source") == nullptr) {
+    if (method == "PUT" && request.Param("partNumber") != nullptr) {
+      if (request.Header("x-amz-copy-source") != nullptr) co_return co_await UploadPartCopy(exchange, request);
       co_return co_await UploadPart(exchange, request);
     }
     if (method == "POST") co_return co_await CompleteMultipartUpload(exchange, request);
     if (method == "DELETE") co_return co_await AbortMultipartUpload(exchange, request);
     if (method == "GET") co_return co_await ListParts(exchange, request);
+  } else if (method == "GET" && request.Param("tagging") != nullptr) {
+    // Objects carry no tags (yet): an object that exists has an empty tag set, which is what
+    // awscli's copies ask for before they copy.
+    const ReadConditions none;  // named: g++ 12 frees temporaries in co_await twice
+    auto head = co_await objects_.Head(request.bucket, request.key, none);
+    if (!head.ok()) {
+      co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(head.status(), false));
+      co_return;
+    }
+    pugi::xml_document document;
+    Root(document, "Tagging").append_child("TagSet");
+    co_return co_await SendXml(exchange, request.request_id, document);
   } else if (method == "POST" && request.Param("uploads") != nullptr) {
     co_return co_await CreateMultipartUpload(exchange, request);
   } else if (request.Param("acl") == nullptr && request.Param("tagging") == nullptr && request.Param("retention") == nullptr &&
              request.Param("legal-hold") == nullptr && request.Param("attributes") == nullptr) {
-    if (method == "PUT" && request.Header("x-amz-copy-source") == nullptr) co_return co_await PutObject(exchange, request);
+    if (method == "PUT" && request.Header("x-amz-copy-source") != nullptr) co_return co_await CopyObject(exchange, request);
+    if (method == "PUT") co_return co_await PutObject(exchange, request);
     if (method == "GET" || method == "HEAD") co_return co_await GetObject(exchange, request);
     if (method == "DELETE") co_return co_await DeleteObject(exchange, request);
   }
@@ -520,12 +441,7 @@ Task<bool> S3Gateway::ReceiveBody(HttpExchange& exchange, Request& request, Rece
       co_return false;
     }
   }
-  received.etag = "\"";
-  for (unsigned char byte : md5_digest) {
-    received.etag += kHex[byte >> 4];
-    received.etag += kHex[byte & 15];
-  }
-  received.etag += "\"";
+  received.etag = body.etag();
   co_return true;
 }
 
@@ -627,202 +543,120 @@ Task<void> S3Gateway::DeleteObject(HttpExchange& exchange, Request& request) {
   (void)co_await exchange.Respond(204, std::move(headers), "");
 }
 
-// --- multipart uploads: staged blocks of the object client, one per part
-
-namespace {
-
-constexpr uint64_t kPartBytesMin = 5ull << 20;  // every part but the last, as S3 requires
-constexpr uint32_t kPartNumberMax = 10000;
-
-// A part's block id: its number, zero-padded so that ids sort as numbers do.
-std::string PartId(uint32_t number) { return fmt::format("{:05d}", number); }
-
-std::string BareEtag(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
-  return std::string(etag);
-}
-
-S3Error UploadErrorOf(const Status& status) {
-  if (status.code() == StatusCode::kNotFound && status.message().starts_with("no upload")) {
-    return S3Error(404, "NoSuchUpload", std::string(status.message()));
+Task<void> S3Gateway::ListObjectVersions(HttpExchange& exchange, Request& request) {
+  // Buckets are not versioned: every object is its one version, "null", and the latest.
+  const std::string resource = request.signed_request.path;
+  const bool url_encoding = request.Param("encoding-type") != nullptr && *request.Param("encoding-type") == "url";
+  ListOptions options;
+  if (const std::string* prefix = request.Param("prefix")) options.prefix = *prefix;
+  if (const std::string* delimiter = request.Param("delimiter")) options.delimiter = *delimiter;
+  if (const std::string* marker = request.Param("key-marker")) options.start_after = *marker;
+  size_t max_keys = options_.list_keys_max;
+  if (const std::string* text = request.Param("max-keys")) {
+    if (text->empty() || text->size() > 9 || text->find_first_not_of("0123456789") != std::string::npos) {
+      co_await SendError(exchange, request.request_id, resource, S3Error(400, "InvalidArgument", "max-keys must be a non-negative integer"));
+      co_return;
+    }
+    max_keys = std::min<size_t>(std::stoul(*text), options_.list_keys_max);
   }
-  return ErrorOf(status, false);
-}
-
-}  // namespace
-
-Task<void> S3Gateway::CreateMultipartUpload(HttpExchange& exchange, Request& request) {
-  const PutOptions options = OptionsOf(request);  // named: g++ 12 frees temporaries in co_await twice
-  auto upload_id = co_await objects_.CreateUpload(request.bucket, request.key, options);
-  if (!upload_id.ok()) {
-    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(upload_id.status(), false));
+  options.page_size = static_cast<uint32_t>(std::max<size_t>(max_keys, 1));
+  auto page = co_await objects_.ListPage(request.bucket, options);
+  if (!page.ok()) {
+    co_await SendError(exchange, request.request_id, resource, ErrorOf(page.status(), true));
     co_return;
   }
+  if (max_keys == 0) *page = ObjectPage();
+  const auto encode = [&](std::string_view text) { return url_encoding ? UriEncode(text, true) : std::string(text); };
   pugi::xml_document document;
-  pugi::xml_node root = Root(document, "InitiateMultipartUploadResult");
-  Text(root, "Bucket", request.bucket);
-  Text(root, "Key", request.key);
-  Text(root, "UploadId", *upload_id);
+  pugi::xml_node root = Root(document, "ListVersionsResult");
+  Text(root, "Name", request.bucket);
+  Text(root, "Prefix", encode(options.prefix));
+  Text(root, "KeyMarker", encode(options.start_after));
+  Text(root, "VersionIdMarker", request.Param("version-id-marker") != nullptr ? *request.Param("version-id-marker") : "");
+  Text(root, "MaxKeys", std::to_string(max_keys));
+  if (!options.delimiter.empty()) Text(root, "Delimiter", encode(options.delimiter));
+  if (url_encoding) Text(root, "EncodingType", "url");
+  Text(root, "IsTruncated", page->truncated ? "true" : "false");
+  if (page->truncated) {
+    Text(root, "NextKeyMarker", encode(page->next_start_after));
+    Text(root, "NextVersionIdMarker", "null");
+  }
+  for (const ObjectInfo& object : page->objects) {
+    pugi::xml_node version = root.append_child("Version");
+    Text(version, "Key", encode(object.name));
+    Text(version, "VersionId", "null");
+    Text(version, "IsLatest", "true");
+    Text(version, "LastModified", IsoTime(object.modified_unix_ns));
+    Text(version, "ETag", object.etag);
+    Text(version, "Size", std::to_string(object.size));
+    Text(version, "StorageClass", "STANDARD");
+    pugi::xml_node owner = version.append_child("Owner");
+    Text(owner, "ID", credentials_.s3_access_key);
+    Text(owner, "DisplayName", "cerulean");
+  }
+  for (const std::string& prefix : page->common_prefixes) Text(root.append_child("CommonPrefixes"), "Prefix", encode(prefix));
   co_await SendXml(exchange, request.request_id, document);
 }
 
-Task<void> S3Gateway::UploadPart(HttpExchange& exchange, Request& request) {
+Task<void> S3Gateway::DeleteObjects(HttpExchange& exchange, Request& request) {
   const std::string resource = request.signed_request.path;
-  const std::string& number_text = *request.Param("partNumber");
-  const uint32_t number = number_text.size() <= 5 && !number_text.empty() &&
-                                  number_text.find_first_not_of("0123456789") == std::string::npos
-                              ? static_cast<uint32_t>(std::stoul(number_text))
-                              : 0;
-  if (number < 1 || number > kPartNumberMax) {
-    co_await SendError(exchange, request.request_id, resource,
-                       {400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"});
-    co_return;
-  }
-  Received received;
-  if (!co_await ReceiveBody(exchange, request, received)) co_return;
-  Status staged = co_await objects_.StageBlock(request.bucket, request.key, *request.Param("uploadId"), PartId(number),
-                                               std::move(received.upload), received.etag, received.size);
-  if (!staged.ok()) {
-    co_await SendError(exchange, request.request_id, resource, UploadErrorOf(staged));
-    co_return;
-  }
-  HttpHeaders headers = {{"ETag", received.etag}, {"x-amz-request-id", request.request_id}};
-  (void)co_await exchange.Respond(200, std::move(headers), "");
-}
-
-Task<void> S3Gateway::CompleteMultipartUpload(HttpExchange& exchange, Request& request) {
-  const std::string resource = request.signed_request.path;
-  const std::string upload_id = *request.Param("uploadId");
+  constexpr size_t kKeysMax = 1000;
   auto body = co_await exchange.ReadBodyString(4 << 20);
+  if (!body.ok()) {
+    co_await SendError(exchange, request.request_id, resource, S3Error(400, "MalformedXML", std::string(body.status().message())));
+    co_return;
+  }
+  // The body is the request: its integrity is checked as PutObject's is.
+  if (request.auth && request.auth->payload_hash != kUnsignedPayload && Lower(request.auth->payload_hash) != Sha256Hex(*body)) {
+    co_await SendError(exchange, request.request_id, resource,
+                       S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."));
+    co_return;
+  }
+  if (const std::string* content_md5 = request.Header("content-md5")) {
+    Md5 md5;
+    md5.Update(std::as_bytes(std::span(body->data(), body->size())));
+    if (gateway::Base64Encode(md5.Finish()) != *content_md5) {
+      co_await SendError(exchange, request.request_id, resource,
+                         S3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received."));
+      co_return;
+    }
+  }
   pugi::xml_document document;
-  if (!body.ok() || !document.load_buffer(body->data(), body->size())) {
+  if (!document.load_buffer(body->data(), body->size()) || !document.child("Delete")) {
     co_await SendError(exchange, request.request_id, resource,
-                       {400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema."});
+                       S3Error(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema."));
     co_return;
   }
-  struct Part {
-    uint32_t number;
-    std::string etag;
-  };
-  std::vector<Part> parts;
-  for (pugi::xml_node part : document.child("CompleteMultipartUpload").children("Part")) {
-    const std::string number = part.child_value("PartNumber");
-    if (number.empty() || number.size() > 5 || number.find_first_not_of("0123456789") != std::string::npos) {
-      co_await SendError(exchange, request.request_id, resource, {400, "MalformedXML", "a Part without a valid PartNumber"});
-      co_return;
-    }
-    parts.push_back({static_cast<uint32_t>(std::stoul(number)), BareEtag(part.child_value("ETag"))});
-  }
-  if (parts.empty()) {
+  const pugi::xml_node request_root = document.child("Delete");
+  const bool quiet = std::string_view(request_root.child_value("Quiet")) == "true";
+  std::vector<std::string> keys;
+  for (pugi::xml_node object : request_root.children("Object")) keys.emplace_back(object.child_value("Key"));
+  if (keys.empty() || keys.size() > kKeysMax) {
     co_await SendError(exchange, request.request_id, resource,
-                       {400, "MalformedXML", "CompleteMultipartUpload needs at least one Part"});
+                       S3Error(400, "MalformedXML", fmt::format("a multi-delete names 1 to {} keys, not {}", kKeysMax, keys.size())));
     co_return;
   }
-  for (size_t i = 1; i < parts.size(); i++) {
-    if (parts[i].number <= parts[i - 1].number) {
-      co_await SendError(exchange, request.request_id, resource,
-                         {400, "InvalidPartOrder", "The list of parts was not in ascending order."});
-      co_return;
-    }
-  }
-  auto staged = co_await objects_.ListBlocks(request.bucket, request.key, upload_id);
-  if (!staged.ok()) {
-    co_await SendError(exchange, request.request_id, resource, UploadErrorOf(staged.status()));
-    co_return;
-  }
-  std::map<std::string, const StagedBlockInfo*> by_id;
-  for (const StagedBlockInfo& block : staged->uncommitted) by_id[block.id] = &block;
-  std::vector<BlockToCommit> blocks;
-  for (size_t i = 0; i < parts.size(); i++) {
-    auto found = by_id.find(PartId(parts[i].number));
-    if (found == by_id.end() || BareEtag(found->second->etag) != parts[i].etag) {
-      co_await SendError(exchange, request.request_id, resource,
-                         {400, "InvalidPart",
-                          fmt::format("part {} was not uploaded, or its ETag is not {}", parts[i].number, parts[i].etag)});
-      co_return;
-    }
-    if (i + 1 < parts.size() && found->second->size < kPartBytesMin) {
-      co_await SendError(exchange, request.request_id, resource,
-                         {400, "EntityTooSmall",
-                          fmt::format("part {} is {} bytes; every part but the last must be at least 5 MiB", parts[i].number,
-                                      found->second->size)});
-      co_return;
-    }
-    blocks.push_back({.id = found->first, .source = BlockSource::kUncommitted});
-  }
-  const PutOptions options;  // the upload's own (content type, metadata) apply
-  auto committed = co_await objects_.CommitBlocks(request.bucket, request.key, upload_id, blocks, options);
-  if (!committed.ok()) {
-    co_await SendError(exchange, request.request_id, resource, UploadErrorOf(committed.status()));
+  auto container = co_await objects_.GetContainer(request.bucket);
+  if (!container.ok()) {
+    co_await SendError(exchange, request.request_id, resource, ErrorOf(container.status(), true));
     co_return;
   }
   pugi::xml_document result;
-  pugi::xml_node root = Root(result, "CompleteMultipartUploadResult");
-  Text(root, "Location", "/" + request.bucket + "/" + UriEncode(request.key, true));
-  Text(root, "Bucket", request.bucket);
-  Text(root, "Key", request.key);
-  Text(root, "ETag", committed->etag);
+  pugi::xml_node root = Root(result, "DeleteResult");
+  const ReadConditions none;  // named: g++ 12 frees temporaries in co_await twice
+  for (const std::string& key : keys) {
+    Status deleted = co_await objects_.Delete(request.bucket, key, none);
+    if (deleted.ok() || deleted.code() == StatusCode::kNotFound) {  // a key that is not there is deleted, as in S3
+      if (!quiet) Text(root.append_child("Deleted"), "Key", key);
+      continue;
+    }
+    const S3Error error = ErrorOf(deleted, false);
+    pugi::xml_node node = root.append_child("Error");
+    Text(node, "Key", key);
+    Text(node, "Code", error.code);
+    Text(node, "Message", error.message);
+  }
   co_await SendXml(exchange, request.request_id, result);
-}
-
-Task<void> S3Gateway::AbortMultipartUpload(HttpExchange& exchange, Request& request) {
-  Status aborted = co_await objects_.AbortUpload(request.bucket, request.key, *request.Param("uploadId"));
-  if (!aborted.ok()) {
-    co_await SendError(exchange, request.request_id, request.signed_request.path, UploadErrorOf(aborted));
-    co_return;
-  }
-  HttpHeaders headers = {{"x-amz-request-id", request.request_id}};
-  (void)co_await exchange.Respond(204, std::move(headers), "");
-}
-
-Task<void> S3Gateway::ListParts(HttpExchange& exchange, Request& request) {
-  const std::string upload_id = *request.Param("uploadId");
-  auto staged = co_await objects_.ListBlocks(request.bucket, request.key, upload_id);
-  if (!staged.ok()) {
-    co_await SendError(exchange, request.request_id, request.signed_request.path, UploadErrorOf(staged.status()));
-    co_return;
-  }
-  std::vector<const StagedBlockInfo*> parts;
-  for (const StagedBlockInfo& block : staged->uncommitted) parts.push_back(&block);
-  std::sort(parts.begin(), parts.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  pugi::xml_document document;
-  pugi::xml_node root = Root(document, "ListPartsResult");
-  Text(root, "Bucket", request.bucket);
-  Text(root, "Key", request.key);
-  Text(root, "UploadId", upload_id);
-  Text(root, "StorageClass", "STANDARD");
-  Text(root, "MaxParts", std::to_string(kPartNumberMax));
-  Text(root, "IsTruncated", "false");
-  for (const StagedBlockInfo* block : parts) {
-    pugi::xml_node part = root.append_child("Part");
-    Text(part, "PartNumber", std::to_string(std::stoul(block->id)));
-    Text(part, "ETag", block->etag);
-    Text(part, "Size", std::to_string(block->size));
-  }
-  co_await SendXml(exchange, request.request_id, document);
-}
-
-Task<void> S3Gateway::ListMultipartUploads(HttpExchange& exchange, Request& request) {
-  const std::string prefix = request.Param("prefix") != nullptr ? *request.Param("prefix") : "";
-  auto uploads = co_await objects_.ListUploads(request.bucket, prefix);
-  if (!uploads.ok()) {
-    co_await SendError(exchange, request.request_id, request.signed_request.path, ErrorOf(uploads.status(), true));
-    co_return;
-  }
-  pugi::xml_document document;
-  pugi::xml_node root = Root(document, "ListMultipartUploadsResult");
-  Text(root, "Bucket", request.bucket);
-  Text(root, "Prefix", prefix);
-  Text(root, "MaxUploads", "1000");
-  Text(root, "IsTruncated", "false");
-  for (const UploadInfo& upload : *uploads) {
-    pugi::xml_node node = root.append_child("Upload");
-    Text(node, "Key", upload.name);
-    Text(node, "UploadId", upload.upload_id);
-    Text(node, "Initiated", IsoTime(upload.created_unix_ns));
-    Text(node, "StorageClass", "STANDARD");
-  }
-  co_await SendXml(exchange, request.request_id, document);
 }
 
 }  // namespace cerulean::s3

@@ -7,6 +7,7 @@
 // docs/protocols/s3.md lists the operations and errors.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "client/client_core.h"
@@ -30,8 +31,9 @@ class S3Gateway : public http::HttpHandler {
   S3Gateway(client::ClientCore& objects, gateway::Credentials credentials, S3GatewayOptions options = {});
   Task<void> Handle(http::HttpExchange& exchange) override;
 
+  struct Request;  // a parsed request (s3_request.h)
+
  private:
-  struct Request;
   Task<void> Route(http::HttpExchange& exchange, Request& request);
   Task<void> ListBuckets(http::HttpExchange& exchange, Request& request);
   Task<void> CreateBucket(http::HttpExchange& exchange, Request& request);
@@ -47,6 +49,12 @@ class S3Gateway : public http::HttpHandler {
   Task<void> AbortMultipartUpload(http::HttpExchange& exchange, Request& request);
   Task<void> ListParts(http::HttpExchange& exchange, Request& request);
   Task<void> ListMultipartUploads(http::HttpExchange& exchange, Request& request);
+  Task<void> ListObjectVersions(http::HttpExchange& exchange, Request& request);
+  Task<void> DeleteObjects(http::HttpExchange& exchange, Request& request);
+  // Server-side copies (s3_copy.cc).
+  Task<void> CopyObject(http::HttpExchange& exchange, Request& request);
+  Task<void> UploadPartCopy(http::HttpExchange& exchange, Request& request);
+  Task<std::optional<client::Layout>> CopySourceLayout(http::HttpExchange& exchange, Request& request);
 
   // A request body streamed into pieces of an upload, with its ETag (quoted MD5).
   struct Received {
