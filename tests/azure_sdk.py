@@ -161,6 +161,17 @@ expect(ResourceModifiedError, "ConditionNotMet",
        lambda: small.delete_blob(etag='"0x0"', match_condition=MatchConditions.IfNotModified))
 assert small.exists()
 
+# --- server-side copies (synchronous: the status is success at once)
+copy = data.get_blob_client("copy of small")
+result = copy.start_copy_from_url(small.url)
+assert result["copy_status"] == "success", result
+assert copy.download_blob().readall() == b"replaced"
+assert copy.get_blob_properties().metadata == {"Stage": "two"}
+copy.start_copy_from_url(staged.url, metadata={"Copied": "yes"}, requires_sync=True)
+assert copy.download_blob().readall() == b"BBCAAAA" and copy.get_blob_properties().metadata == {"Copied": "yes"}
+expect(ResourceNotFoundError, "CannotVerifyCopySource",
+       lambda: copy.start_copy_from_url(data.get_blob_client("no such blob").url))
+
 # --- SAS
 start, expiry = now() - datetime.timedelta(minutes=5), now() + datetime.timedelta(hours=1)
 read_sas = generate_blob_sas(account, "sdk-data", "large.bin", account_key=key,

@@ -11,6 +11,7 @@
 #include "gateway/body_upload.h"
 #include "gateway/byte_range.h"
 #include "gateway/http_dates.h"
+#include "gateway/object_copy.h"
 #include "gateway/object_stream.h"
 
 namespace cerulean::azure {
@@ -137,7 +138,85 @@ Task<bool> ReceiveBlobBody(client::ClientCore& objects, HttpExchange& exchange, 
   co_return true;
 }
 
+// x-ms-copy-source: a URL of a blob of this account, path style or host style; any query (a
+// SAS) is ignored: the copy is authorised by the request's own credentials.
+Result<std::pair<std::string, std::string>> ParseCopySource(std::string_view url, std::string_view account) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return Status::InvalidArgument("x-ms-copy-source is not a URL");
+  std::string_view rest = url.substr(scheme + 3);
+  const size_t path_start = rest.find('/');
+  if (path_start == std::string_view::npos) return Status::InvalidArgument("x-ms-copy-source names no blob");
+  const std::string host = gateway::Lower(rest.substr(0, path_start));
+  std::string_view path = rest.substr(path_start + 1);
+  path = path.substr(0, path.find('?'));
+  ASSIGN_OR_RETURN(std::string decoded, gateway::UriDecode(path));
+  std::string_view name = decoded;
+  if (name.starts_with(std::string(account) + "/")) {
+    name.remove_prefix(account.size() + 1);
+  } else if (!host.starts_with(std::string(account) + ".")) {
+    return Status::InvalidArgument("x-ms-copy-source must be a blob of this account");
+  }
+  const size_t slash = name.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size()) {
+    return Status::InvalidArgument("x-ms-copy-source names no blob");
+  }
+  return std::pair(std::string(name.substr(0, slash)), std::string(name.substr(slash + 1)));
+}
+
 }  // namespace
+
+Task<void> AzureGateway::CopyBlob(HttpExchange& exchange, Request& request) {
+  // Copies are synchronous: the bytes are copied before the answer, whose status is "success".
+  if (request.sas && !(request.sas->account && request.sas->permissions.find('r') != std::string::npos &&
+                       request.sas->resource_types.find('o') != std::string::npos)) {
+    co_await SendError(exchange, request,
+                       AzureError(403, "CannotVerifyCopySource",
+                                  "A copy with a SAS needs an account SAS that may also read blobs."));
+    co_return;
+  }
+  auto source = ParseCopySource(*request.Header("x-ms-copy-source"), credentials_.azure_account);
+  if (!source.ok()) {
+    co_await SendError(exchange, request, AzureError(400, "InvalidHeaderValue", std::string(source.status().message())));
+    co_return;
+  }
+  const ReadConditions none;
+  auto layout = co_await objects_.GetLayout(source->first, source->second, none);
+  if (!layout.ok()) {
+    AzureError error = layout.status().code() == StatusCode::kNotFound
+                           ? AzureError(404, "CannotVerifyCopySource", "The specified copy source blob does not exist.")
+                           : ErrorOf(layout.status(), false);
+    co_await SendError(exchange, request, std::move(error));
+    co_return;
+  }
+  const ObjectInfo info = client::ToObjectInfo(source->first, source->second, layout->record);
+  PutOptions options;
+  options.content_type = info.content_type;
+  options.headers = info.headers;
+  auto metadata = MetadataOf(request);
+  if (!metadata.ok()) {
+    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
+    co_return;
+  }
+  options.metadata = metadata->empty() ? info.metadata : std::move(*metadata);  // given metadata replaces the source's
+  if (!co_await PrepareWrite(objects_, exchange, request, options.if_match, options.if_none_match)) co_return;
+  gateway::ReceivedBody body = co_await gateway::CopyIntoPieces(objects_, *layout, 0, info.size, request.container,
+                                                                request.blob, options_.piece_bytes);
+  if (!body.status.ok()) {
+    co_await SendError(exchange, request, ErrorOf(body.status, false));
+    co_return;
+  }
+  auto committed = co_await objects_.Commit(request.container, request.blob, std::move(body.upload), body.etag(), body.size, options);
+  if (!committed.ok()) {
+    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request));
+    co_return;
+  }
+  HttpHeaders headers = BaseHeaders(request);
+  headers.emplace_back("ETag", committed->etag);
+  headers.emplace_back("Last-Modified", gateway::HttpTime(committed->modified_unix_ns));
+  headers.emplace_back("x-ms-copy-id", request.request_id);
+  headers.emplace_back("x-ms-copy-status", "success");
+  (void)co_await exchange.Respond(202, std::move(headers), "");
+}
 
 Task<void> AzureGateway::PutBlob(HttpExchange& exchange, Request& request) {
   const std::string* type = request.Header("x-ms-blob-type");

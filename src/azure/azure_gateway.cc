@@ -281,7 +281,8 @@ Task<void> AzureGateway::Route(HttpExchange& exchange, Request& request) {
     if (method == "PUT" && comp != nullptr && *comp == "metadata") co_return co_await SetContainerMetadata(exchange, request);
     if (method == "GET" && comp != nullptr && *comp == "list") co_return co_await ListBlobs(exchange, request);
   } else if (method == "PUT") {
-    if (comp == nullptr && request.Header("x-ms-copy-source") == nullptr) co_return co_await PutBlob(exchange, request);
+    if (comp == nullptr && request.Header("x-ms-copy-source") != nullptr) co_return co_await CopyBlob(exchange, request);
+    if (comp == nullptr) co_return co_await PutBlob(exchange, request);
     if (comp != nullptr && *comp == "block" && request.Header("x-ms-copy-source") == nullptr) {
       co_return co_await PutBlock(exchange, request);
     }

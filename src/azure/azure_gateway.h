@@ -61,6 +61,7 @@ class AzureGateway : public http::HttpHandler {
   Task<void> SetBlobProperties(http::HttpExchange& exchange, Request& request);
   Task<void> SetBlobMetadata(http::HttpExchange& exchange, Request& request);
   Task<void> DeleteBlob(http::HttpExchange& exchange, Request& request);
+  Task<void> CopyBlob(http::HttpExchange& exchange, Request& request);
 
   client::ClientCore& objects_;
   gateway::Credentials credentials_;
