@@ -12,7 +12,7 @@ packages=(
   # tests, sanitizers and fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)
-  redis-tools python3 python3-redis awscli python3-boto3 python3-azure azure-cli
+  redis-tools python3 python3-redis awscli python3-boto3 python3-azure azure-cli s3cmd rclone
   # benchmark baselines
   iperf3 fio redis-server memcached
 )

@@ -71,6 +71,26 @@ else
   echo "azure_clients: azure-cli is not installed (scripts/setup.sh installs it)"; exit 1
 fi
 
+# --- rclone's azureblob remote, through an account SAS URL (its way to a custom endpoint)
+sas=$(/usr/bin/python3 -c "
+import datetime, sys
+from azure.storage.blob import generate_account_sas, ResourceTypes, AccountSasPermissions
+print(generate_account_sas(sys.argv[1], sys.argv[2], ResourceTypes(service=True, container=True, object=True),
+      AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+      expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)))" "$account" "$key")
+export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_AZ_TYPE=azureblob RCLONE_CONFIG_AZ_SAS_URL="$endpoint/$account?$sas"
+mkdir -p "$work/tree/sub"
+head -c 100000 /dev/urandom > "$work/tree/a"
+head -c 9000000 /dev/urandom > "$work/tree/sub/b"
+rclone mkdir az:rclone-data || fail "rclone mkdir"
+rclone copy "$work/tree" az:rclone-data/tree || fail "rclone copy up"
+out=$(rclone check "$work/tree" az:rclone-data/tree 2>&1) || fail "rclone check: $out"
+echo "$out" | grep -q "0 differences found" || fail "rclone check: $out"
+echo "$out" | grep -q "hashes could not be checked" && fail "rclone found no MD5s: $out"
+rclone copy az:rclone-data/tree "$work/tree-back" || fail "rclone copy down"
+diff -r "$work/tree" "$work/tree-back" || fail "rclone round trip"
+rclone purge az:rclone-data || fail "rclone purge"
+
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "server exit status $?"
 server_pid=""

@@ -87,13 +87,16 @@ assert empty.get_blob_properties().size == 0
 # Over 64 MiB: Put Block in 4 MiB chunks (in parallel) and Put Block List.
 large_bytes = os.urandom(72 * 1024 * 1024 + 12345)
 large = data.get_blob_client("large.bin")
-large.upload_blob(large_bytes, max_concurrency=4, metadata={"kind": "large"})
+large.upload_blob(large_bytes, max_concurrency=4, metadata={"kind": "large"},
+                  content_settings=ContentSettings(content_type="application/x-large", cache_control="max-age=60"))
 committed, uncommitted = large.get_block_list("all")
 assert len(committed) == 19 and not uncommitted, (len(committed), len(uncommitted))
 assert sum(block.size for block in committed) == len(large_bytes)
 assert large.download_blob(max_concurrency=4).readall() == large_bytes
 assert large.download_blob(offset=40 * 1024 * 1024 - 3, length=10).readall() == large_bytes[40 * 1024 * 1024 - 3:][:10]
-assert large.get_blob_properties().metadata == {"kind": "large"}
+props = large.get_blob_properties()  # Put Block List carries the properties
+assert props.metadata == {"kind": "large"} and props.content_settings.content_type == "application/x-large", props
+assert props.content_settings.cache_control == "max-age=60", props.content_settings
 
 # --- staged blocks, committed blocks reused without re-uploading them
 staged = data.get_blob_client("staged")

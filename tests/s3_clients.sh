@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The S3 gateway with real S3 clients, unchanged: awscli (s3api, and s3 cp / sync / ls / rm) and
-# boto3 (tests/s3_boto3.py: round trips, listings, conditions, presigned URLs and the
+# The S3 gateway with real S3 clients, unchanged: awscli (s3api, and s3 cp / sync / ls / rm / mv),
+# s3cmd, rclone's S3 remote and boto3 (tests/s3_boto3.py: round trips, listings, conditions, presigned URLs and the
 # authentication matrix). An object put through S3 reads back through the native CLI.
 set -euo pipefail
 cerulean="$1"
@@ -119,6 +119,44 @@ out=$(aws s3api delete-objects --bucket cli-bucket --delete 'Objects=[{Key=moved
         --query 'length(Deleted)' --output json) || fail "delete-objects"
 [ "$out" = 3 ] || fail "delete-objects deleted $out"
 out=$(aws s3api head-object --bucket cli-bucket --key moved.bin 2>&1) && fail "a multi-deleted object is still there"
+
+# --- s3cmd (path style, SigV4, multipart in 5 MiB chunks)
+cat > "$work/s3cfg" <<CONFIG
+[default]
+access_key = $AWS_ACCESS_KEY_ID
+secret_key = $AWS_SECRET_ACCESS_KEY
+host_base = 127.0.0.1:$port
+host_bucket = 127.0.0.1:$port
+use_https = False
+signature_v2 = False
+bucket_location = us-east-1
+CONFIG
+s3cmd() { command s3cmd -c "$work/s3cfg" --no-progress "$@"; }
+s3cmd mb s3://s3cmd-bucket > /dev/null || fail "s3cmd mb"
+s3cmd put --multipart-chunk-size-mb=5 "$work/big.bin" s3://s3cmd-bucket/big.bin > /dev/null || fail "s3cmd put (multipart)"
+s3cmd put "$work/random.bin" s3://s3cmd-bucket/dir/random.bin > /dev/null || fail "s3cmd put"
+out=$(s3cmd ls --recursive s3://s3cmd-bucket) || fail "s3cmd ls"
+echo "$out" | grep -q "s3://s3cmd-bucket/dir/random.bin" || fail "s3cmd ls: $out"
+s3cmd get s3://s3cmd-bucket/big.bin "$work/s3cmd.bin" > /dev/null || fail "s3cmd get"
+cmp "$work/big.bin" "$work/s3cmd.bin" || fail "s3cmd bytes"
+s3cmd info s3://s3cmd-bucket/dir/random.bin > /dev/null || fail "s3cmd info"
+s3cmd del --recursive --force s3://s3cmd-bucket > /dev/null || fail "s3cmd del"
+s3cmd rb s3://s3cmd-bucket > /dev/null || fail "s3cmd rb"
+
+# --- rclone's S3 remote (rclone refuses AWS_CA_BUNDLE with its own transport; plain HTTP needs none)
+(
+  unset AWS_CA_BUNDLE
+  export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_S3_TYPE=s3 RCLONE_CONFIG_S3_PROVIDER=Other \
+    RCLONE_CONFIG_S3_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" RCLONE_CONFIG_S3_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" \
+    RCLONE_CONFIG_S3_ENDPOINT="$endpoint"
+  rclone mkdir s3:rclone-bucket || fail "rclone mkdir"
+  rclone copy "$work/tree" s3:rclone-bucket/tree || fail "rclone copy up"
+  out=$(rclone check "$work/tree" s3:rclone-bucket/tree 2>&1) || fail "rclone check: $out"
+  echo "$out" | grep -q "0 differences found" || fail "rclone check: $out"
+  rclone copy s3:rclone-bucket/tree "$work/rclone-back" || fail "rclone copy down"
+  diff -r "$work/tree" "$work/rclone-back" || fail "rclone round trip"
+  rclone purge s3:rclone-bucket || fail "rclone purge"
+) || exit 1
 
 # --- the same objects through the native CLI
 "$cerulean" get --meta "$rpc" "cli-bucket/copied.bin" "$work/native.bin" > /dev/null || fail "native get of an S3 object"

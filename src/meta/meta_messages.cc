@@ -173,7 +173,6 @@ Result<CreateUploadRequest> DecodeCreateUploadRequest(std::span<const std::byte>
   m.content_type = std::move(properties.content_type);
   m.metadata = std::move(properties.metadata);
   m.headers = std::move(properties.headers);
-  m.headers = std::move(properties.headers);
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
 }
@@ -233,6 +232,7 @@ Result<CommitBlocksRequest> DecodeCommitBlocksRequest(std::span<const std::byte>
   ASSIGN_OR_RETURN(UploadRecord properties, ReadUploadRecord(r));
   m.content_type = std::move(properties.content_type);
   m.metadata = std::move(properties.metadata);
+  m.headers = std::move(properties.headers);
   ASSIGN_OR_RETURN(m.if_match, ReadOptional(r));
   ASSIGN_OR_RETURN(m.if_none_match, ReadOptional(r));
   RETURN_IF_ERROR(r.ExpectEnd());

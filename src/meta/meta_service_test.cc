@@ -148,5 +148,54 @@ TEST(MetaMessagesTest, RoundTripAndTruncation) {
   }
 }
 
+// Every request that carries an object's properties carries all of them: content type,
+// metadata and content headers.
+TEST(MetaMessagesTest, PropertiesSurviveEveryRequestThatCarriesThem) {
+  const ContentHeaders headers{.content_encoding = "gzip", .content_language = "en", .content_disposition = "inline",
+                               .cache_control = "no-cache", .content_md5 = "XUFAKrxLKna5cZ2REBfFkg=="};
+  const UserMetadata metadata = {{"Owner", "ci"}};
+  CreateUploadRequest create;
+  create.container = "c";
+  create.name = "o";
+  create.content_type = "text/plain";
+  create.metadata = metadata;
+  create.headers = headers;
+  auto created = DecodeCreateUploadRequest(rpc::EncodeMessage(create).span());
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->headers, headers);
+  EXPECT_EQ(created->metadata, metadata);
+  CommitBlocksRequest commit;
+  commit.upload.container = "c";
+  commit.upload.name = "o";
+  commit.blocks = {{"QQ==", 0}};
+  commit.content_type = "text/plain";
+  commit.metadata = metadata;
+  commit.headers = headers;
+  auto committed = DecodeCommitBlocksRequest(rpc::EncodeMessage(commit).span());
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(committed->headers, headers);
+  EXPECT_EQ(committed->content_type, "text/plain");
+  EXPECT_EQ(committed->metadata, metadata);
+  SetObjectPropertiesRequest set;
+  set.object.container = "c";
+  set.object.name = "o";
+  set.object.if_match = "\"e\"";
+  set.set_content = true;
+  set.headers = headers;
+  set.set_metadata = true;
+  set.metadata = metadata;
+  auto decoded = DecodeSetObjectPropertiesRequest(rpc::EncodeMessage(set).span());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->headers, headers);
+  EXPECT_EQ(decoded->metadata, metadata);
+  EXPECT_TRUE(decoded->set_content && decoded->set_metadata);
+  EXPECT_EQ(decoded->object.if_match, "\"e\"");
+  ListObjectsResponse listing;
+  ObjectRecord record;
+  record.headers = headers;
+  listing.objects.emplace_back("o", record);
+  EXPECT_EQ(DecodeListObjectsResponse(rpc::EncodeMessage(listing).span())->objects[0].second.headers, headers);
+}
+
 }  // namespace
 }  // namespace cerulean::meta
