@@ -30,14 +30,16 @@ Result<CopySource> ParseCopySource(std::string_view header) {
     }
     header = header.substr(0, question);
   }
-  ASSIGN_OR_RETURN(std::string decoded, UriDecode(header));
-  std::string_view path = decoded;
-  if (path.starts_with('/')) path.remove_prefix(1);
-  const size_t slash = path.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
+  // The bucket ends at the first '/', which percent-encoding leaves as it is.
+  if (header.starts_with('/')) header.remove_prefix(1);
+  const size_t slash = header.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == header.size()) {
     return Status::InvalidArgument("x-amz-copy-source must be bucket/key");
   }
-  return CopySource{std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
+  CopySource source;
+  ASSIGN_OR_RETURN(source.bucket, UriDecode(header.substr(0, slash)));
+  ASSIGN_OR_RETURN(source.key, UriDecode(header.substr(slash + 1)));
+  return source;
 }
 
 }  // namespace
