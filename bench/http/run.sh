@@ -19,6 +19,7 @@ for tool in wrk nginx taskset; do
   command -v "$tool" > /dev/null || { echo "bench/http: $tool is missing (scripts/setup.sh installs it)"; exit 1; }
 done
 work=$(mktemp -d)
+chmod 755 "$work"  # nginx's workers may run as another user
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -70,7 +71,10 @@ $python "$here/sdk_bench.py" setup "http://$s3" "$s3_key" "$s3_secret" "$work/ww
 
 # wrk: requests/s of one run, on core 1.
 wrk_rate() {  # url connections seconds
-  taskset -c 1 wrk -t1 -c"$2" -d"$3s" "$1" | awk '/Requests\/sec/ {print $2}'
+  local report
+  report=$(taskset -c 1 wrk -t1 -c"$2" -d"$3s" "$1")
+  if echo "$report" | grep -q "Non-2xx"; then echo "bench/http: $1 answered errors: $report" >&2; exit 1; fi
+  echo "$report" | awk '/Requests\/sec/ {print $2}'
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 

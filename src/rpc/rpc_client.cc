@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "base/logging.h"
+#include "rpc/local_calls.h"
 #include "rpc/rpc_metrics.h"
+#include "rpc/rpc_server.h"
 #include "runtime/deadline.h"
 #include "runtime/event.h"
 
@@ -20,6 +22,9 @@ struct RpcChannel::Peer {
   // Set while no connect is in progress for that index; callers wait on it instead of dialing twice.
   std::vector<std::unique_ptr<Event>> connecting;
   size_t next = 0;
+  // The server of this process at `address` that takes local calls, as of `local_generation`.
+  RpcServer* local = nullptr;
+  uint64_t local_generation = 0;
   Duration backoff{0};
   TimePoint next_attempt;
   Status last_error;
@@ -27,6 +32,9 @@ struct RpcChannel::Peer {
 
 Task<Result<CallResult>> RpcChannel::Call(uint32_t method, std::span<const std::byte> message,
                                           std::span<const iovec> payload, CallOptions options) {
+  if (RpcServer* local = client_->LocalServer(*peer_)) {
+    co_return co_await local->CallLocal(method, message, payload, std::move(options));
+  }
   if (auto ready = client_->ReadyConnection(*peer_)) {
     co_return co_await ready->Call(method, message, payload, options);
   }
@@ -46,6 +54,15 @@ RpcClient::RpcClient(Env& env, RpcClientOptions options)
     : env_(env), options_(options), dials_idle_(env) {
   CHECK(options_.connections_per_peer >= 1);
   dials_idle_.Set();
+}
+
+RpcServer* RpcClient::LocalServer(RpcChannel::Peer& peer) {
+  if (!options_.local_calls || closed_) return nullptr;
+  if (peer.local_generation != local_calls::Generation()) {
+    peer.local = local_calls::Find(env_, peer.address);
+    peer.local_generation = local_calls::Generation();
+  }
+  return peer.local;
 }
 
 std::shared_ptr<ClientConnection> RpcClient::ReadyConnection(RpcChannel::Peer& peer) {

@@ -24,9 +24,13 @@ struct RpcClientOptions {
   Duration reconnect_backoff_min = std::chrono::milliseconds(10);
   Duration reconnect_backoff_max = std::chrono::seconds(2);
   ClientConnectionOptions connection;
+  // Calls to a server of this process on this loop run its handler directly, without a socket
+  // (local_calls.h). Off only for tests of the network path itself.
+  bool local_calls = true;
 };
 
 class RpcClient;
+class RpcServer;
 
 // A handle on one peer: saves the address lookup on every call. Valid while its client is.
 class RpcChannel {
@@ -61,6 +65,7 @@ class RpcClient {
   friend class RpcChannel;
   // A healthy pooled connection, or nullptr: the fast path, with nothing to wait for.
   std::shared_ptr<ClientConnection> ReadyConnection(RpcChannel::Peer& peer);
+  RpcServer* LocalServer(RpcChannel::Peer& peer);
   Task<Result<std::shared_ptr<ClientConnection>>> Connection(RpcChannel::Peer& peer, CancelToken cancel);
   Task<Result<std::shared_ptr<ClientConnection>>> Connect(RpcChannel::Peer& peer, size_t index,
                                                           CancelToken cancel);

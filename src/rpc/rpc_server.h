@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "rpc/call.h"
 #include "rpc/frame.h"
 #include "rpc/service_registry.h"
 #include "runtime/env.h"
@@ -50,6 +51,9 @@ class RpcServer {
   Task<void> Shutdown();
 
   size_t connection_count() const { return connections_.size(); }
+  // A call from this process on this server's loop, served without a socket (local_calls.h).
+  Task<Result<CallResult>> CallLocal(uint32_t method, std::span<const std::byte> message,
+                                     std::span<const iovec> payload, CallOptions options);
 
  private:
   Task<void> RunConnection(uint64_t id, std::shared_ptr<ServerConnection> connection);
@@ -65,6 +69,8 @@ class RpcServer {
   Event serve_finished_;
   bool shutting_down_ = false;
   bool serving_ = false;
+  size_t local_calls_in_flight_ = 0;
+  Event local_calls_idle_;
 };
 
 }  // namespace cerulean::rpc

@@ -99,12 +99,19 @@ struct TestServer {
   TaskGroup group;
 };
 
+// Most tests run twice: over the socket, and as local calls (a client on the server's own loop,
+// local_calls.h), which must keep every rpc semantic: payloads into the caller's buffers or
+// layouts, errors with their codes, deadlines, cancellation, draining. Tests of the socket
+// itself (frames, connections, back pressure) turn local calls off.
 TEST(RpcTest, HealthAndVersion) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     auto health = co_await client.Call(server.address(), kHealthMethod, {});
     EXPECT_TRUE(health.ok()) << health.status();
     auto decoded = DecodeHealthResponse(health->message.span());
@@ -117,14 +124,18 @@ TEST(RpcTest, HealthAndVersion) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 TEST(RpcTest, ScatterGatherPayloadIntoCallerBufferAndIntoPool) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     std::vector<std::byte> data(3 << 20);
     for (size_t i = 0; i < data.size(); i++) data[i] = std::byte(i * 7 + (i >> 12));
     // Three pieces, gathered into one frame.
@@ -150,6 +161,7 @@ TEST(RpcTest, ScatterGatherPayloadIntoCallerBufferAndIntoPool) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 // A layout decided from the response: the payload scattered over many small buffers (empty ones
@@ -158,9 +170,12 @@ TEST(RpcTest, ScatterGatherPayloadIntoCallerBufferAndIntoPool) {
 TEST(RpcTest, ResponsePayloadScatteredOverALayout) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     std::vector<std::byte> data((2 << 20) + 12345);
     for (size_t i = 0; i < data.size(); i++) data[i] = std::byte(i * 13 + (i >> 10));
     iovec whole{data.data(), data.size()};
@@ -197,6 +212,7 @@ TEST(RpcTest, ResponsePayloadScatteredOverALayout) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 // Control messages larger than the receive buffer (a long listing) go both ways, between
@@ -204,9 +220,12 @@ TEST(RpcTest, ResponsePayloadScatteredOverALayout) {
 TEST(RpcTest, LargeControlMessagesBothWays) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     for (size_t size : {size_t{1000}, size_t{200'000}, size_t{3'000'000}, size_t{10}}) {
       std::vector<std::byte> message(size);
       for (size_t i = 0; i < size; i++) message[i] = std::byte(i * 31 + size);
@@ -224,6 +243,7 @@ TEST(RpcTest, LargeControlMessagesBothWays) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 TEST(RpcTest, ManyCallsInFlightOverPooledConnections) {
@@ -231,7 +251,7 @@ TEST(RpcTest, ManyCallsInFlightOverPooledConnections) {
   ServiceRegistry registry = MakeRegistry(&log);
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env, {.connections_per_peer = 3});
+    RpcClient client(env, {.connections_per_peer = 3, .local_calls = false});
     RpcChannel channel = client.Channel(server.address());
     std::vector<Task<Result<CallResult>>> calls;
     MessageBuffer one_ms = U64Message(1);
@@ -248,9 +268,12 @@ TEST(RpcTest, ManyCallsInFlightOverPooledConnections) {
 TEST(RpcTest, ErrorsTravelWithCodeAndMessage) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     auto failed = co_await client.Call(server.address(), kFailMethod, {});
     EXPECT_EQ(failed.status().code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(failed.status().message(), "no entry for you");
@@ -263,14 +286,18 @@ TEST(RpcTest, ErrorsTravelWithCodeAndMessage) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 TEST(RpcTest, DeadlineEndsTheCallAndTheServerSideWork) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     MessageBuffer ten_seconds = U64Message(10'000);
     const TimePoint start = env.Now();
     auto slow = co_await client.Call(server.address(), kSlowMethod, ten_seconds.span(), {}, {.timeout = 30ms});
@@ -284,14 +311,18 @@ TEST(RpcTest, DeadlineEndsTheCallAndTheServerSideWork) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 TEST(RpcTest, CancellationByTheCaller) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     CancelSource cancel;
     TaskGroup group(env);
     Status outcome;
@@ -308,6 +339,7 @@ TEST(RpcTest, CancellationByTheCaller) {
     co_await client.Close();
     co_await server.Stop();
   });
+  }
 }
 
 TEST(RpcTest, UnreachablePeerBacksOffThenReconnects) {
@@ -320,7 +352,7 @@ TEST(RpcTest, UnreachablePeerBacksOffThenReconnects) {
       auto probe = env.Listen({"127.0.0.1", 0});
       address = (*probe)->address();
     }
-    RpcClient client(env, {.reconnect_backoff_min = 50ms, .reconnect_backoff_max = 200ms});
+    RpcClient client(env, {.reconnect_backoff_min = 50ms, .reconnect_backoff_max = 200ms, .local_calls = false});
     auto refused = co_await client.Call(address, kPingMethod, {});
     EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status();
     auto fast = co_await client.Call(address, kPingMethod, {});
@@ -378,7 +410,7 @@ TEST(RpcTest, BadFramesCloseOnlyTheirConnection) {
   ServiceRegistry registry = MakeRegistry(&log);
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry, {.limits = {.payload_bytes_max = 1 << 20}});
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = false});
     auto before = co_await client.Call(server.address(), kPingMethod, {});
     EXPECT_TRUE(before.ok());
     Counter& checksum_rejects = DefaultMetrics().GetCounter(
@@ -430,7 +462,7 @@ TEST(RpcTest, ServerStopsReadingAtTheInflightBound) {
   ServiceRegistry registry = MakeRegistry(&log);
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry, {.requests_inflight_per_connection_max = 4});
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = false});
     MessageBuffer fifty_ms = U64Message(50);
     std::vector<Task<Result<CallResult>>> calls;
     for (int i = 0; i < 40; i++) calls.push_back(client.Call(server.address(), kSlowMethod, fifty_ms.span()));
@@ -447,7 +479,7 @@ TEST(RpcTest, ClientCallsTimeOutWhenThePeerStopsReading) {
     // A "server" that accepts and then never reads.
     auto listener = env.Listen({"127.0.0.1", 0});
     auto accept = (*listener)->Accept({});
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = false});
     std::vector<std::byte> big(32 << 20);
     iovec v{big.data(), big.size()};
     TaskGroup group(env);
@@ -473,9 +505,12 @@ TEST(RpcTest, ClientCallsTimeOutWhenThePeerStopsReading) {
 TEST(RpcTest, GracefulDrainFinishesInflightAndRefusesNewWork) {
   SlowHandlerLog log;
   ServiceRegistry registry = MakeRegistry(&log);
+  for (bool local : {false, true}) {
+  SCOPED_TRACE(local ? "local call" : "over the socket");
+  log = SlowHandlerLog();
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = local});
     TaskGroup group(env);
     Status slow_outcome = Status::Unknown("not finished");
     MessageBuffer fifty_ms = U64Message(50);
@@ -493,6 +528,7 @@ TEST(RpcTest, GracefulDrainFinishesInflightAndRefusesNewWork) {
     EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
     co_await client.Close();
   });
+  }
 }
 
 TEST(RpcTest, DrainDeadlineCancelsStragglers) {
@@ -500,7 +536,7 @@ TEST(RpcTest, DrainDeadlineCancelsStragglers) {
   ServiceRegistry registry = MakeRegistry(&log);
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry, {.drain_timeout = 20ms});
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = false});
     TaskGroup group(env);
     Status outcome;
     MessageBuffer an_hour = U64Message(3'600'000);
@@ -524,7 +560,7 @@ TEST(RpcTest, AnswersToRequestsOfABatchStillBeingWritten) {
   ServiceRegistry registry = MakeRegistry(&log);
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = false});
     std::vector<std::byte> payload(1 << 20, std::byte{3});
     iovec piece{payload.data(), payload.size()};
     for (int round = 0; round < 5; round++) {
@@ -546,7 +582,7 @@ TEST(RpcTest, ResponseToAnUnsentRequestIsIgnored) {
   RunOnLoop([&](Env& env) -> Task<void> {
     auto listener = env.Listen({"127.0.0.1", 0});
     auto accept = (*listener)->Accept({});
-    RpcClient client(env);
+    RpcClient client(env, {.local_calls = false});
     std::vector<std::byte> big(64 << 20);
     iovec big_piece{big.data(), big.size()};
     std::vector<std::byte> answer_buffer(1 << 20, std::byte{0xAA});
@@ -598,7 +634,7 @@ TEST(RpcTest, RequestPayloadsStayWithinTheServerBudget) {
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry, {.limits = {.payload_bytes_max = 1 << 20},
                                       .request_payload_bytes_inflight_max = 2 << 20});
-    RpcClient client(env, {.connections_per_peer = 5});
+    RpcClient client(env, {.connections_per_peer = 5, .local_calls = false});
     std::vector<std::byte> payload(1 << 20);
     iovec piece{payload.data(), payload.size()};
     MessageBuffer twenty_ms = U64Message(20);
