@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain and build
-  g++ cmake ninja-build pkg-config make git
+  g++ cmake ninja-build pkg-config make git openssl curl
   # libraries (see docs/ARCHITECTURE.md for why each one is here)
   liburing-dev libisal-dev librocksdb-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libhttp-parser-dev libpugixml-dev
@@ -14,7 +14,7 @@ packages=(
   # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)
   redis-tools python3 python3-redis awscli python3-boto3 python3-azure azure-cli s3cmd rclone
   # benchmark baselines
-  iperf3 fio redis-server memcached
+  iperf3 fio redis-server memcached wrk nginx
 )
 
 missing=()
@@ -24,11 +24,11 @@ for package in "${packages[@]}"; do
   fi
 done
 
-# redis-server and memcached are benchmark baselines, started by the benchmark on ports of their
-# own: a service on 6379 would take the port of the all-in-one server's Redis protocol front
-# end, and neither should hold memory between benchmarks.
+# redis-server, memcached and nginx are benchmark baselines, started by the benchmarks on ports
+# of their own: a redis service on 6379 would take the port of the all-in-one server's Redis
+# protocol front end, and none of them should hold memory or ports between benchmarks.
 stop_redis_service() {
-  for service in redis-server memcached; do
+  for service in redis-server memcached nginx; do
     if command -v systemctl > /dev/null 2>&1 && systemctl is-enabled --quiet "$service" 2>/dev/null; then
       "${sudo_cmd[@]}" systemctl disable --now "$service" > /dev/null 2>&1 || true
     fi

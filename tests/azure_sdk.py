@@ -207,6 +207,10 @@ object_only = generate_account_sas(account, key, ResourceTypes(object=True), Acc
                                    expiry=expiry)
 expect(HttpResponseError, "AuthorizationResourceTypeMismatch",
        lambda: list(BlobServiceClient(f"{endpoint}/{account}", credential=object_only).list_containers()))
+https_only = generate_blob_sas(account, "sdk-data", "large.bin", account_key=key, permission=BlobSasPermissions(read=True),
+                               expiry=expiry, protocol="https")
+expect(HttpResponseError, "AuthorizationProtocolMismatch",
+       BlobClient.from_blob_url(f"{endpoint}/{account}/sdk-data/large.bin?{https_only}").get_blob_properties)
 ip_sas = generate_blob_sas(account, "sdk-data", "large.bin", account_key=key, permission=BlobSasPermissions(read=True),
                            expiry=expiry, ip="10.1.2.3")
 expect(HttpResponseError, "AuthorizationSourceIPMismatch",

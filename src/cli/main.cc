@@ -49,6 +49,8 @@ int Main(int argc, char** argv) {
   server->add_option("--azure-port", config.azure_port,
                      "Azure Blob gateway port; default 10000 for all-in-one, none otherwise; 0 any free port, -1 none")
       ->check(CLI::Range(-1, 65535));
+  server->add_option("--tls-cert", config.tls_certificate, "PEM certificate chain: the gateways speak HTTPS (with --tls-key)");
+  server->add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert");
   server->add_option("--data", config.data_directory, "Data directory")->capture_default_str();
   server->add_option("--shards", config.shards, "Event-loop shards (threads)")->capture_default_str()->check(CLI::Range(1, 256));
   server->add_option("--poll-us", config.poll_us, "Microseconds an idle shard polls for work before sleeping (0: sleep at once)")
@@ -193,6 +195,8 @@ int Main(int argc, char** argv) {
       if (server->count("--resp-port") == 0) config.resp_port = from_file.resp_port;
       if (server->count("--s3-port") == 0) config.s3_port = from_file.s3_port;
       if (server->count("--azure-port") == 0) config.azure_port = from_file.azure_port;
+      if (server->count("--tls-cert") == 0) config.tls_certificate = from_file.tls_certificate;
+      if (server->count("--tls-key") == 0) config.tls_key = from_file.tls_key;
       if (server->count("--data") == 0) config.data_directory = from_file.data_directory;
       if (server->count("--shards") == 0) config.shards = from_file.shards;
       if (server->count("--poll-us") == 0) config.poll_us = from_file.poll_us;

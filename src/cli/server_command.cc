@@ -53,6 +53,13 @@ struct FrontEnds {
     }
     const int s3_port = config.s3_port.value_or(config.role == "all-in-one" ? 9000 : -1);
     const int azure_port = config.azure_port.value_or(config.role == "all-in-one" ? 10000 : -1);
+    std::shared_ptr<http::TlsContext> tls;
+    if (config.tls_certificate.empty() != config.tls_key.empty()) {
+      co_return Status::InvalidArgument("--tls-cert and --tls-key go together");
+    }
+    if (!config.tls_certificate.empty()) {
+      CO_ASSIGN_OR_RETURN(tls, http::TlsContext::Load(config.tls_certificate, config.tls_key));
+    }
     if (s3_port >= 0 || azure_port >= 0) {
       CO_ASSIGN_OR_RETURN(credentials, gateway::LoadOrCreateCredentials(config.data_directory, &credentials_created));
       ClientOptions object_options;
@@ -63,17 +70,21 @@ struct FrontEnds {
       s3_gateway = std::make_unique<s3::S3Gateway>(*objects, credentials);
       s3 = std::make_unique<http::HttpServer>(
           env, *s3_gateway, http::HttpServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(s3_port)),
-                                                    .name = "s3 gateway"});
+                                                    .name = "s3 gateway",
+                                                    .tls = tls});
       Status listening = s3->Listen();
       if (!listening.ok()) co_return Status(listening.code(), fmt::format("S3 port: {}", listening.message()));
       Spawn(env, s3->Serve());
     }
     if (azure_port >= 0) {
-      azure_gateway = std::make_unique<azure::AzureGateway>(*objects, credentials);
+      azure::AzureGatewayOptions azure_options;
+      azure_options.tls = tls != nullptr;
+      azure_gateway = std::make_unique<azure::AzureGateway>(*objects, credentials, azure_options);
       azure = std::make_unique<http::HttpServer>(
           env, *azure_gateway,
           http::HttpServerOptions{.listen = NetAddress(config.host, static_cast<uint16_t>(azure_port)),
-                                  .name = "azure gateway"});
+                                  .name = "azure gateway",
+                                  .tls = tls});
       Status listening = azure->Listen();
       if (!listening.ok()) co_return Status(listening.code(), fmt::format("Azure port: {}", listening.message()));
       Spawn(env, azure->Serve());

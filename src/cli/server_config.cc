@@ -47,6 +47,12 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
         return wrong_type("a port number, or -1 for none");
       }
       config.azure_port = static_cast<int>(value.get<int64_t>());
+    } else if (key == "tls_cert") {
+      if (!value.is_string()) return wrong_type("a string");
+      config.tls_certificate = value.get<std::string>();
+    } else if (key == "tls_key") {
+      if (!value.is_string()) return wrong_type("a string");
+      config.tls_key = value.get<std::string>();
     } else if (key == "data") {
       if (!value.is_string()) return wrong_type("a string");
       config.data_directory = value.get<std::string>();

@@ -21,6 +21,9 @@ struct ServerConfig {
   // The Azure Blob gateway's port: unset takes 10000 for all-in-one and none otherwise; 0 any;
   // -1 none.
   std::optional<int> azure_port;
+  // PEM files: with both, the S3 and Azure gateways speak HTTPS on their ports.
+  std::string tls_certificate;
+  std::string tls_key;
   std::string data_directory = "./cerulean-data";
   std::string log_level = "info";
   size_t shards = 1;
@@ -37,7 +40,7 @@ struct ServerConfig {
   uint64_t kv_ssd_mib = 4096;
 };
 
-// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "s3_port", "azure_port", "data", "log_level",
+// Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "s3_port", "azure_port", "tls_cert", "tls_key", "data", "log_level",
 // "shards", "poll_us", "meta", "replicas", "down_after_ms", "kv_dram_mib", "kv_ssd_mib".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);

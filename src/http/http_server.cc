@@ -317,11 +317,13 @@ Task<void> HttpServer::Serve() {
 }
 
 Task<void> HttpServer::RunConnection(uint64_t id, std::unique_ptr<Stream> stream) {
+  Stream* socket = stream.get();  // what Shutdown() closes; owned by the TLS stream with TLS
+  if (options_.tls != nullptr) stream = options_.tls->Accept(std::move(stream));
   {
     HttpConnection connection(env_, *stream, handler_, options_, shutting_down_);
     co_await connection.Run();
   }
-  stream->Shutdown();
+  socket->Shutdown();
   connections_.erase(id);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http/http_request_parser.h"
+#include "http/tls_stream.h"
 #include "runtime/env.h"
 #include "runtime/event.h"
 #include "runtime/task_group.h"
@@ -79,6 +80,7 @@ struct HttpServerOptions {
   HttpLimits limits;
   size_t connections_max = 10'000;
   std::string name = "http";  // for logs, and the Server header
+  std::shared_ptr<const TlsContext> tls;  // set: connections speak HTTPS
 };
 
 class HttpServer {
