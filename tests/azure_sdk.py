@@ -207,6 +207,16 @@ object_only = generate_account_sas(account, key, ResourceTypes(object=True), Acc
                                    expiry=expiry)
 expect(HttpResponseError, "AuthorizationResourceTypeMismatch",
        lambda: list(BlobServiceClient(f"{endpoint}/{account}", credential=object_only).list_containers()))
+create_sas = generate_blob_sas(account, "sdk-data", "created-by-sas", account_key=key,
+                               permission=BlobSasPermissions(create=True), expiry=expiry)
+created = BlobClient.from_blob_url(f"{endpoint}/{account}/sdk-data/created-by-sas?{create_sas}")
+created.upload_blob(b"new")  # 'c' creates...
+expect(ResourceExistsError, "BlobAlreadyExists", lambda: created.upload_blob(b"again", overwrite=True))  # ...never replaces
+add_sas = generate_blob_sas(account, "sdk-data", "created-by-sas", account_key=key,
+                            permission=BlobSasPermissions(add=True), expiry=expiry)
+expect(HttpResponseError, "AuthorizationPermissionMismatch",  # 'a' is for append blobs
+       lambda: BlobClient.from_blob_url(f"{endpoint}/{account}/sdk-data/created-by-sas?{add_sas}").upload_blob(
+           b"x", overwrite=True))
 https_only = generate_blob_sas(account, "sdk-data", "large.bin", account_key=key, permission=BlobSasPermissions(read=True),
                                expiry=expiry, protocol="https")
 expect(HttpResponseError, "AuthorizationProtocolMismatch",
@@ -223,6 +233,12 @@ anonymous = ContainerClient.from_container_url(f"{endpoint}/{account}/sdk-public
 assert anonymous.get_blob_client("open.txt").download_blob().readall() == b"anyone may read"
 assert [b.name for b in anonymous.list_blobs()] == ["open.txt"]
 expect(HttpResponseError, "NoAuthenticationInformation", lambda: anonymous.upload_blob("x", b"no"))
+blobs_only = service.create_container("sdk-public-blobs", public_access="blob")
+blobs_only.upload_blob("open.txt", b"readable, not listable")
+anonymous_blobs = ContainerClient.from_container_url(f"{endpoint}/{account}/sdk-public-blobs")
+assert anonymous_blobs.get_blob_client("open.txt").download_blob().readall() == b"readable, not listable"
+expect(HttpResponseError, "NoAuthenticationInformation", lambda: list(anonymous_blobs.list_blobs()))
+assert blobs_only.get_container_properties().public_access == "blob"
 private_anonymous = BlobClient.from_blob_url(f"{endpoint}/{account}/sdk-data/large.bin")
 expect(HttpResponseError, "NoAuthenticationInformation", private_anonymous.get_blob_properties)
 

@@ -59,6 +59,7 @@ struct ContainerInfo {
   std::string name;
   int64_t created_unix_ns = 0;
   bool public_read = false;
+  bool public_list = true;  // with public_read: anonymous listings too
   UserMetadata metadata;
 };
 
@@ -77,7 +78,10 @@ struct ObjectInfo {
 };
 
 struct ContainerOptions {
+  // Anonymous reads of its objects through the gateways; and of its listings unless
+  // public_list is off (Azure's "blob" access level).
   bool public_read = false;
+  bool public_list = true;
   UserMetadata metadata;
 };
 

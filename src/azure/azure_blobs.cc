@@ -25,6 +25,8 @@ constexpr uint64_t kBlockBytesMax = 4000ull << 20;
 constexpr size_t kCommittedBlocksMax = 50'000;
 constexpr size_t kBlockIdBytesMax = 64;  // decoded
 constexpr uint64_t kRangeMd5BytesMax = 4ull << 20;
+// A block blob's blocks are staged under the object's implicit upload.
+const std::string kImplicitUpload;
 
 class ExchangeBody : public gateway::BodySource {
  public:
@@ -53,12 +55,14 @@ void ContentOf(const AzureGateway::Request& request, bool body_headers, std::str
   }
 }
 
-// An error of the object layer on a write: a failed condition is 409 BlobAlreadyExists when
-// the request said If-None-Match: *, else 412.
-AzureError WriteErrorOf(const Status& status, const AzureGateway::Request& request) {
-  if (status.code() == StatusCode::kFailedPrecondition) {
+// An error of the object layer on a write: a failed condition is 409 BlobAlreadyExists when a
+// creating write said If-None-Match: * (or its SAS may only create), else 412.
+AzureError WriteErrorOf(const Status& status, const AzureGateway::Request& request, bool creates) {
+  if (status.code() == StatusCode::kFailedPrecondition && creates) {
     const std::string* none = request.Header("if-none-match");
-    if (none != nullptr && *none == "*") return AzureError(409, "BlobAlreadyExists", "The specified blob already exists.");
+    if ((none != nullptr && *none == "*") || request.create_only) {
+      return AzureError(409, "BlobAlreadyExists", "The specified blob already exists.");
+    }
   }
   if (status.code() == StatusCode::kInvalidArgument && status.message().starts_with("block '")) {
     return AzureError(400, "InvalidBlockList", fmt::format("The specified block list is invalid: {}", status.message()));
@@ -69,13 +73,16 @@ AzureError WriteErrorOf(const Status& status, const AzureGateway::Request& reque
 // Evaluates the request's conditions against the blob as it is, and turns them into the object
 // layer's atomic check (the blob must still be that version, or still be absent), so that a
 // write racing another cannot pass on a stale answer. False once it has answered.
+// `creates`: the write makes or replaces the blob (Put Blob, Put Block List, Copy Blob), where a
+// failed If-None-Match: * means the blob already exists (409); elsewhere it is 412.
 Task<bool> PrepareWrite(client::ClientCore& objects, HttpExchange& exchange, const AzureGateway::Request& request,
-                        std::optional<std::string>& if_match, std::optional<std::string>& if_none_match) {
+                        bool creates, std::optional<std::string>& if_match, std::optional<std::string>& if_none_match) {
   auto conditions = ConditionsOf(request);
   if (!conditions.ok()) {
     co_await SendError(exchange, request, AzureError(400, "InvalidHeaderValue", std::string(conditions.status().message())));
     co_return false;
   }
+  if (creates && request.create_only) conditions->if_none_match = "*";  // a SAS that may create, not replace
   if (!conditions->any()) co_return true;
   const ReadConditions none;  // named: g++ 12 frees temporaries in co_await twice
   auto current = co_await objects.Head(request.container, request.blob, none);
@@ -87,7 +94,7 @@ Task<bool> PrepareWrite(client::ClientCore& objects, HttpExchange& exchange, con
     co_await SendError(exchange, request, ErrorOf(current.status(), true));
     co_return false;
   }
-  const int verdict = EvaluateWrite(*conditions, current.ok() ? &*current : nullptr);
+  const int verdict = EvaluateWrite(*conditions, current.ok() ? &*current : nullptr, creates);
   if (verdict == 409) {
     co_await SendError(exchange, request, AzureError(409, "BlobAlreadyExists", "The specified blob already exists."));
     co_return false;
@@ -198,16 +205,17 @@ Task<void> AzureGateway::CopyBlob(HttpExchange& exchange, Request& request) {
     co_return;
   }
   options.metadata = metadata->empty() ? info.metadata : std::move(*metadata);  // given metadata replaces the source's
-  if (!co_await PrepareWrite(objects_, exchange, request, options.if_match, options.if_none_match)) co_return;
+  if (!co_await PrepareWrite(objects_, exchange, request, true, options.if_match, options.if_none_match)) co_return;
   gateway::ReceivedBody body = co_await gateway::CopyIntoPieces(objects_, *layout, 0, info.size, request.container,
                                                                 request.blob, options_.piece_bytes);
   if (!body.status.ok()) {
     co_await SendError(exchange, request, ErrorOf(body.status, false));
     co_return;
   }
-  auto committed = co_await objects_.Commit(request.container, request.blob, std::move(body.upload), body.etag(), body.size, options);
+  const std::string etag = body.etag();  // named: g++ 12 frees temporaries in co_await twice
+  auto committed = co_await objects_.Commit(request.container, request.blob, std::move(body.upload), etag, body.size, options);
   if (!committed.ok()) {
-    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request));
+    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request, true));
     co_return;
   }
   HttpHeaders headers = BaseHeaders(request);
@@ -235,7 +243,7 @@ Task<void> AzureGateway::PutBlob(HttpExchange& exchange, Request& request) {
     co_return;
   }
   options.metadata = std::move(*metadata);
-  if (!co_await PrepareWrite(objects_, exchange, request, options.if_match, options.if_none_match)) co_return;
+  if (!co_await PrepareWrite(objects_, exchange, request, true, options.if_match, options.if_none_match)) co_return;
   gateway::ReceivedBody body;
   if (!co_await ReceiveBlobBody(objects_, exchange, request, kPutBlobBytesMax, options_.piece_bytes, body)) co_return;
   const std::string md5 = gateway::Base64Encode(body.md5);
@@ -243,7 +251,7 @@ Task<void> AzureGateway::PutBlob(HttpExchange& exchange, Request& request) {
   const std::string etag = body.etag();
   auto committed = co_await objects_.Commit(request.container, request.blob, std::move(body.upload), etag, body.size, options);
   if (!committed.ok()) {
-    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request));
+    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request, true));
     co_return;
   }
   HttpHeaders headers = BaseHeaders(request);
@@ -267,8 +275,8 @@ Task<void> AzureGateway::PutBlock(HttpExchange& exchange, Request& request) {
   gateway::ReceivedBody body;
   if (!co_await ReceiveBlobBody(objects_, exchange, request, kBlockBytesMax, options_.piece_bytes, body)) co_return;
   const std::string etag = body.etag();
-  Status staged = co_await objects_.StageBlock(request.container, request.blob, "", *block_id, std::move(body.upload),
-                                               etag, body.size);
+  Status staged = co_await objects_.StageBlock(request.container, request.blob, kImplicitUpload, *block_id,
+                                               std::move(body.upload), etag, body.size);
   if (!staged.ok()) {
     co_await SendError(exchange, request, ErrorOf(staged, false));
     co_return;
@@ -333,10 +341,10 @@ Task<void> AzureGateway::PutBlockList(HttpExchange& exchange, Request& request) 
     co_return;
   }
   options.metadata = std::move(*metadata);
-  if (!co_await PrepareWrite(objects_, exchange, request, options.if_match, options.if_none_match)) co_return;
-  auto committed = co_await objects_.CommitBlocks(request.container, request.blob, "", blocks, options);
+  if (!co_await PrepareWrite(objects_, exchange, request, true, options.if_match, options.if_none_match)) co_return;
+  auto committed = co_await objects_.CommitBlocks(request.container, request.blob, kImplicitUpload, blocks, options);
   if (!committed.ok()) {
-    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request));
+    co_await SendError(exchange, request, WriteErrorOf(committed.status(), request, true));
     co_return;
   }
   HttpHeaders headers = BaseHeaders(request);
@@ -353,7 +361,7 @@ Task<void> AzureGateway::GetBlockList(HttpExchange& exchange, Request& request) 
                        AzureError(400, "InvalidQueryParameterValue", "blocklisttype must be committed, uncommitted or all"));
     co_return;
   }
-  auto blocks = co_await objects_.ListBlocks(request.container, request.blob, "");
+  auto blocks = co_await objects_.ListBlocks(request.container, request.blob, kImplicitUpload);
   if (!blocks.ok()) {
     co_await SendError(exchange, request, ErrorOf(blocks.status(), false));
     co_return;
@@ -521,10 +529,10 @@ Task<void> AzureGateway::SetBlobProperties(HttpExchange& exchange, Request& requ
   ContentOf(request, false, content_type, update.headers);
   update.content_type = content_type;
   ReadConditions atomic;
-  if (!co_await PrepareWrite(objects_, exchange, request, atomic.if_match, atomic.if_none_match)) co_return;
+  if (!co_await PrepareWrite(objects_, exchange, request, false, atomic.if_match, atomic.if_none_match)) co_return;
   auto updated = co_await objects_.SetProperties(request.container, request.blob, update, atomic);
   if (!updated.ok()) {
-    co_await SendError(exchange, request, WriteErrorOf(updated.status(), request));
+    co_await SendError(exchange, request, WriteErrorOf(updated.status(), request, false));
     co_return;
   }
   HttpHeaders headers = BaseHeaders(request);
@@ -542,10 +550,10 @@ Task<void> AzureGateway::SetBlobMetadata(HttpExchange& exchange, Request& reques
   PropertiesUpdate update;
   update.metadata = std::move(*metadata);
   ReadConditions atomic;
-  if (!co_await PrepareWrite(objects_, exchange, request, atomic.if_match, atomic.if_none_match)) co_return;
+  if (!co_await PrepareWrite(objects_, exchange, request, false, atomic.if_match, atomic.if_none_match)) co_return;
   auto updated = co_await objects_.SetProperties(request.container, request.blob, update, atomic);
   if (!updated.ok()) {
-    co_await SendError(exchange, request, WriteErrorOf(updated.status(), request));
+    co_await SendError(exchange, request, WriteErrorOf(updated.status(), request, false));
     co_return;
   }
   HttpHeaders headers = BaseHeaders(request);
@@ -557,14 +565,14 @@ Task<void> AzureGateway::SetBlobMetadata(HttpExchange& exchange, Request& reques
 
 Task<void> AzureGateway::DeleteBlob(HttpExchange& exchange, Request& request) {
   ReadConditions atomic;
-  if (!co_await PrepareWrite(objects_, exchange, request, atomic.if_match, atomic.if_none_match)) co_return;
+  if (!co_await PrepareWrite(objects_, exchange, request, false, atomic.if_match, atomic.if_none_match)) co_return;
   if (atomic.if_none_match) {  // the condition passed for an absent blob: there is nothing to delete
     co_await SendError(exchange, request, AzureError(404, "BlobNotFound", "The specified blob does not exist."));
     co_return;
   }
   Status deleted = co_await objects_.Delete(request.container, request.blob, atomic);
   if (!deleted.ok()) {
-    co_await SendError(exchange, request, WriteErrorOf(deleted, request));
+    co_await SendError(exchange, request, WriteErrorOf(deleted, request, false));
     co_return;
   }
   HttpHeaders headers = BaseHeaders(request);

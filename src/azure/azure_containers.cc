@@ -100,13 +100,14 @@ Task<void> AzureGateway::ListContainers(HttpExchange& exchange, Request& request
     Text(properties, "Etag", ContainerEtag(container.created_unix_ns));
     Text(properties, "LeaseStatus", "unlocked");
     Text(properties, "LeaseState", "available");
-    if (container.public_read) Text(properties, "PublicAccess", "container");
+    if (container.public_read) Text(properties, "PublicAccess", container.public_list ? "container" : "blob");
     Text(properties, "HasImmutabilityPolicy", "false");
     Text(properties, "HasLegalHold", "false");
     if (Includes(request, "metadata")) AddMetadata(node, container.metadata);
   }
   Text(root, "NextMarker", next_marker);
-  co_await SendXml(exchange, request, 200, XmlText(document));
+  const std::string body = XmlText(document);  // named: g++ 12 frees temporaries in co_await twice
+  co_await SendXml(exchange, request, 200, body);
 }
 
 Task<void> AzureGateway::AccountInfo(HttpExchange& exchange, Request& request) {
@@ -132,6 +133,7 @@ Task<void> AzureGateway::CreateContainer(HttpExchange& exchange, Request& reques
       co_return;
     }
     options.public_read = true;
+    options.public_list = *access == "container";
   }
   Status created = co_await objects_.CreateContainer(request.container, options);
   if (!created.ok()) {
@@ -173,7 +175,8 @@ Task<void> AzureGateway::DeleteContainer(HttpExchange& exchange, Request& reques
     co_await SendError(exchange, request, ErrorOf(deleted, true));
     co_return;
   }
-  (void)co_await exchange.Respond(202, BaseHeaders(request), "");
+  HttpHeaders headers = BaseHeaders(request);
+  (void)co_await exchange.Respond(202, std::move(headers), "");
 }
 
 Task<void> AzureGateway::ContainerProperties(HttpExchange& exchange, Request& request) {
@@ -185,13 +188,14 @@ Task<void> AzureGateway::ContainerProperties(HttpExchange& exchange, Request& re
   HttpHeaders headers = BaseHeaders(request);
   headers.emplace_back("ETag", ContainerEtag(container->created_unix_ns));
   headers.emplace_back("Last-Modified", gateway::HttpTime(container->created_unix_ns));
-  if (container->public_read) headers.emplace_back("x-ms-blob-public-access", "container");
+  if (container->public_read) headers.emplace_back("x-ms-blob-public-access", container->public_list ? "container" : "blob");
   if (request.ParamIs("comp", "acl")) {
     // No stored access policies: an empty list, and the public access level above.
     pugi::xml_document document;
     Root(document, "SignedIdentifiers");
     headers.emplace_back("Content-Type", "application/xml");
-    (void)co_await exchange.Respond(200, std::move(headers), XmlText(document));
+    const std::string body = XmlText(document);
+    (void)co_await exchange.Respond(200, std::move(headers), body);
     co_return;
   }
   AddMetadataHeaders(container->metadata, headers);
@@ -283,7 +287,8 @@ Task<void> AzureGateway::ListBlobs(HttpExchange& exchange, Request& request) {
   }
   add_prefixes_before(nullptr);
   Text(root, "NextMarker", page->truncated ? page->next_start_after : "");
-  co_await SendXml(exchange, request, 200, XmlText(document));
+  const std::string body = XmlText(document);  // named: g++ 12 frees temporaries in co_await twice
+  co_await SendXml(exchange, request, 200, body);
 }
 
 }  // namespace cerulean::azure

@@ -31,10 +31,13 @@ std::string HostOfPeer(std::string_view peer) {
 }
 
 // The resource level and permissions a request needs from a SAS: 's' (service), 'c'
-// (container) or 'o' (object), and the permission letters of which any one will do.
+// (container) or 'o' (object), and the permission letters of which any one will do. A write
+// that creates a blob may also be allowed by 'c' (create), but only if no blob of that name
+// exists; 'a' (add) is for append blobs, which this server does not have.
 struct Access {
   char level;
   std::string_view permissions;
+  bool creates = false;
 };
 
 Access AccessOf(const AzureGateway::Request& request) {
@@ -51,7 +54,7 @@ Access AccessOf(const AzureGateway::Request& request) {
   if (read) return {'o', "r"};
   if (method == "DELETE") return {'o', "d"};
   if (request.ParamIs("comp", "block") || request.ParamIs("comp", "blocklist") || request.Param("comp") == nullptr) {
-    return {'o', "wca"};
+    return {'o', "w", true};
   }
   return {'o', "w"};
 }
@@ -136,7 +139,7 @@ Task<bool> AzureGateway::Authenticate(HttpExchange& exchange, Request& request) 
     const bool listing = request.blob.empty() && request.ParamIs("restype", "container") && request.ParamIs("comp", "list");
     if (read && !request.container.empty() && (blob_read || listing)) {
       auto container = co_await objects_.GetContainer(request.container);
-      if (container.ok() && container->public_read) {
+      if (container.ok() && container->public_read && (blob_read || container->public_list)) {
         request.anonymous = true;
         co_return true;
       }
@@ -251,7 +254,10 @@ Task<bool> AzureGateway::CheckSas(HttpExchange& exchange, Request& request) {
     co_await refuse("AuthorizationResourceTypeMismatch", "This request is not authorized to perform this operation using this resource type.");
     co_return false;
   }
-  if (sas->permissions.find_first_of(access.permissions) == std::string::npos) {
+  if (sas->permissions.find_first_of(access.permissions) == std::string::npos && access.creates &&
+      sas->permissions.find('c') != std::string::npos) {
+    request.create_only = true;  // the blob handlers refuse to replace an existing blob
+  } else if (sas->permissions.find_first_of(access.permissions) == std::string::npos) {
     co_await refuse("AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.");
     co_return false;
   }

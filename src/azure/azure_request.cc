@@ -135,21 +135,30 @@ int64_t ModifiedSeconds(const ObjectInfo& blob) { return blob.modified_unix_ns /
 
 }  // namespace
 
+// As RFC 7232 orders them: a date condition counts only without its ETag counterpart.
 int EvaluateRead(const BlobConditions& conditions, const ObjectInfo& blob) {
   if (conditions.if_match && !EtagListMatches(*conditions.if_match, blob.etag)) return 412;
-  if (conditions.if_unmodified_since && ModifiedSeconds(blob) > *conditions.if_unmodified_since) return 412;
+  if (!conditions.if_match && conditions.if_unmodified_since && ModifiedSeconds(blob) > *conditions.if_unmodified_since) {
+    return 412;
+  }
   if (conditions.if_none_match && EtagListMatches(*conditions.if_none_match, blob.etag)) return 304;
-  if (conditions.if_modified_since && ModifiedSeconds(blob) <= *conditions.if_modified_since) return 304;
+  if (!conditions.if_none_match && conditions.if_modified_since && ModifiedSeconds(blob) <= *conditions.if_modified_since) {
+    return 304;
+  }
   return 0;
 }
 
-int EvaluateWrite(const BlobConditions& conditions, const ObjectInfo* blob) {
+int EvaluateWrite(const BlobConditions& conditions, const ObjectInfo* blob, bool creates) {
   if (blob == nullptr) return conditions.if_match ? 412 : 0;
-  if (conditions.if_none_match && Bare(*conditions.if_none_match) == "*") return 409;
+  if (conditions.if_none_match && Bare(*conditions.if_none_match) == "*") return creates ? 409 : 412;
   if (conditions.if_match && !EtagListMatches(*conditions.if_match, blob->etag)) return 412;
   if (conditions.if_none_match && EtagListMatches(*conditions.if_none_match, blob->etag)) return 412;
-  if (conditions.if_unmodified_since && ModifiedSeconds(*blob) > *conditions.if_unmodified_since) return 412;
-  if (conditions.if_modified_since && ModifiedSeconds(*blob) <= *conditions.if_modified_since) return 412;
+  if (!conditions.if_match && conditions.if_unmodified_since && ModifiedSeconds(*blob) > *conditions.if_unmodified_since) {
+    return 412;
+  }
+  if (!conditions.if_none_match && conditions.if_modified_since && ModifiedSeconds(*blob) <= *conditions.if_modified_since) {
+    return 412;
+  }
   return 0;
 }
 

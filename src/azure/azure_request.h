@@ -21,6 +21,7 @@ struct AzureGateway::Request {
   std::string version;     // the x-ms-version answered
   std::string endpoint;    // "http://host/account", for listings' ServiceEndpoint
   std::optional<Sas> sas;  // the request's SAS, checked
+  bool create_only = false;  // its SAS may create a blob, not replace one
   bool anonymous = false;
 
   const std::string* Param(std::string_view name) const { return gateway::Find(signed_request.query, name); }
@@ -70,7 +71,7 @@ Result<BlobConditions> ConditionsOf(const AzureGateway::Request& request);
 // A read's conditions against the blob: 0 to go on, 304 or 412.
 int EvaluateRead(const BlobConditions& conditions, const ObjectInfo& blob);
 // A write's conditions against the blob, if any: 0 to go on, 412, or 409 for If-None-Match: *
-// on a blob that exists.
-int EvaluateWrite(const BlobConditions& conditions, const ObjectInfo* blob);
+// on a blob that exists when the write `creates` it.
+int EvaluateWrite(const BlobConditions& conditions, const ObjectInfo* blob, bool creates);
 
 }  // namespace cerulean::azure

@@ -21,6 +21,7 @@ ContainerInfo ToContainerInfo(std::string name, const meta::ContainerRecord& rec
   info.name = std::move(name);
   info.created_unix_ns = record.created_unix_ns;
   info.public_read = record.public_read;
+  info.public_list = record.public_list;
   info.metadata = FromMeta(record.metadata);
   return info;
 }
@@ -139,6 +140,7 @@ Task<Status> ClientCore::CreateContainer(const std::string& name, const Containe
   meta::ContainerRequest request;
   request.name = name;
   request.record.public_read = options.public_read;
+  request.record.public_list = options.public_list;
   request.record.metadata.assign(options.metadata.begin(), options.metadata.end());
   co_return (co_await CallMeta(meta::kCreateContainerMethod, rpc::EncodeMessage(request))).status();
 }

@@ -26,7 +26,8 @@ constexpr size_t kChunkBytes = 64 << 10;
 
 class TlsStream : public Stream {
  public:
-  TlsStream(std::unique_ptr<Stream> inner, SSL* ssl) : inner_(std::move(inner)), ssl_(ssl), chunk_(kChunkBytes) {
+  TlsStream(std::unique_ptr<Stream> inner, SSL* ssl)
+      : inner_(std::move(inner)), ssl_(ssl), incoming_(kChunkBytes), outgoing_(kChunkBytes) {
     BIO* in = BIO_new(BIO_s_mem());
     BIO* out = BIO_new(BIO_s_mem());
     BIO_set_mem_eof_return(in, -1);  // an empty input BIO means "wait for more", not EOF
@@ -99,9 +100,9 @@ class TlsStream : public Stream {
   // Sends the ciphertext OpenSSL has produced.
   Task<Status> Flush(CancelToken cancel) {
     while (BIO_ctrl_pending(out_) > 0) {
-      const int n = BIO_read(out_, chunk_.data(), static_cast<int>(chunk_.size()));
+      const int n = BIO_read(out_, outgoing_.data(), static_cast<int>(outgoing_.size()));
       if (n <= 0) break;
-      iovec part{chunk_.data(), static_cast<size_t>(n)};
+      iovec part{outgoing_.data(), static_cast<size_t>(n)};
       CO_RETURN_IF_ERROR(co_await inner_->Write(std::span(&part, 1), cancel));
     }
     co_return Status::Ok();
@@ -109,10 +110,10 @@ class TlsStream : public Stream {
 
   // Hands OpenSSL the next ciphertext from the socket; false at its end.
   Task<Result<bool>> Fill(CancelToken cancel) {
-    iovec part{chunk_.data(), chunk_.size()};
+    iovec part{incoming_.data(), incoming_.size()};
     CO_ASSIGN_OR_RETURN(size_t n, co_await inner_->Read(std::span(&part, 1), cancel));
     if (n == 0) co_return false;
-    BIO_write(in_, chunk_.data(), static_cast<int>(n));
+    BIO_write(in_, incoming_.data(), static_cast<int>(n));
     co_return true;
   }
 
@@ -120,7 +121,10 @@ class TlsStream : public Stream {
   SSL* ssl_;
   BIO* in_ = nullptr;
   BIO* out_ = nullptr;
-  std::vector<std::byte> chunk_;
+  // Separate buffers: a Read's Fill and a Write's Flush may be outstanding at once. (Two
+  // Flushes at once could interleave records; the HTTP server never writes twice at once.)
+  std::vector<std::byte> incoming_;
+  std::vector<std::byte> outgoing_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@ using rpc::WireReader;
 using rpc::WireWriter;
 
 constexpr uint8_t kContainerFormat = 1;
+constexpr uint8_t kContainerBlobsOnlyFormat = 2;  // public reads of blobs, not listings
 constexpr uint8_t kObjectFormat = 1;
 constexpr uint8_t kObjectWithBlocksFormat = 2;
 constexpr uint8_t kObjectWithHeadersFormat = 3;  // format 2 (with a block list, maybe empty) and content headers
@@ -122,21 +123,29 @@ Result<UserMetadata> DecodeMetadata(WireReader& r) {
 std::string EncodeContainerRecord(const ContainerRecord& record) {
   rpc::MessageBuffer buffer;
   WireWriter w(buffer);
-  w.U8(kContainerFormat);
+  const bool blobs_only = record.public_read && !record.public_list;
+  w.U8(blobs_only ? kContainerBlobsOnlyFormat : kContainerFormat);
   w.I64(record.created_unix_ns);
   w.Bool(record.public_read);
   EncodeMetadata(record.metadata, w);
+  if (blobs_only) w.Bool(false);
   return ToString(buffer);
 }
 
 Result<ContainerRecord> DecodeContainerRecord(std::string_view bytes) {
   return AsDataLoss([&]() -> Result<ContainerRecord> {
     WireReader r(AsBytes(bytes));
-    RETURN_IF_ERROR(CheckFormat(r, kContainerFormat, "container"));
+    ASSIGN_OR_RETURN(uint8_t format, r.U8());
+    if (format != kContainerFormat && format != kContainerBlobsOnlyFormat) {
+      return Status::DataLoss(fmt::format("container record of unknown format {}", format));
+    }
     ContainerRecord record;
     ASSIGN_OR_RETURN(record.created_unix_ns, r.I64());
     ASSIGN_OR_RETURN(record.public_read, r.Bool());
     ASSIGN_OR_RETURN(record.metadata, DecodeMetadata(r));
+    if (format == kContainerBlobsOnlyFormat) {
+      ASSIGN_OR_RETURN(record.public_list, r.Bool());
+    }
     RETURN_IF_ERROR(r.ExpectEnd());
     return record;
   }(), "container");

@@ -22,6 +22,7 @@ using cerulean::ContentHeaders;
 struct ContainerRecord {
   int64_t created_unix_ns = 0;
   bool public_read = false;
+  bool public_list = true;  // with public_read: anonymous listings too (Azure's "container" level, S3's public-read)
   UserMetadata metadata;
   friend bool operator==(const ContainerRecord&, const ContainerRecord&) = default;
 };

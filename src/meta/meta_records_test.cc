@@ -33,6 +33,8 @@ TEST(MetaRecordsTest, RecordsRoundTrip) {
   EXPECT_EQ(*DecodeUploadRecord(EncodeUploadRecord(upload)), upload);
   const ContainerRecord container{.created_unix_ns = 42, .public_read = true, .metadata = {{"team", "ml"}}};
   EXPECT_EQ(*DecodeContainerRecord(EncodeContainerRecord(container)), container);
+  const ContainerRecord blobs_only{.created_unix_ns = 42, .public_read = true, .public_list = false, .metadata = {}};
+  EXPECT_EQ(*DecodeContainerRecord(EncodeContainerRecord(blobs_only)), blobs_only);
 }
 
 TEST(MetaRecordsTest, DamagedValuesAreDataLossNeverAWrongObject) {

@@ -158,7 +158,11 @@ Task<Result<CallResult>> RpcServer::CallLocal(uint32_t method_id, std::span<cons
   {
     Deadline deadline(env_, context.deadline, options.cancel);
     context.cancel = deadline.token();
-    status = co_await method->handler(context);
+    if (deadline.expired()) {
+      status = context.cancel.reason();
+    } else {
+      status = co_await method->handler(context);
+    }
     context.cancel = {};
   }
   if (!status.ok()) {
@@ -171,7 +175,12 @@ Task<Result<CallResult>> RpcServer::CallLocal(uint32_t method_id, std::span<cons
     result.message.Assign(context.response_message.span());
     for (const iovec& part : context.response_payload) result.payload_bytes += part.iov_len;
     const std::span<const iovec> parts(context.response_payload);
-    result.payload_crc = context.response_payload_crc ? *context.response_payload_crc : Crc32c(parts);
+    // A CRC the handler derived is checked against the bytes, as a connection would on arrival.
+    result.payload_crc = Crc32c(parts);
+    if (context.response_payload_crc && *context.response_payload_crc != result.payload_crc) {
+      if (--local_calls_in_flight_ == 0) local_calls_idle_.Set();
+      co_return Status::DataLoss("the response payload does not match its CRC32C");
+    }
     // Into the caller's buffers, as a connection would receive them.
     const auto gather = [&](std::span<const iovec> into) {
       size_t from_part = 0, from_offset = 0;

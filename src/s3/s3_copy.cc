@@ -61,19 +61,36 @@ Task<std::optional<client::Layout>> S3Gateway::CopySourceLayout(HttpExchange& ex
   }
   const meta::ObjectRecord& record = layout->record;
   const int64_t modified_s = record.modified_unix_ns / 1'000'000'000;
+  // S3's precedence: an ETag condition, when given, decides over its date counterpart.
   bool failed = false;
-  if (const std::string* match = request.Header("x-amz-copy-source-if-match")) {
-    failed |= BareEtag(*match) != BareEtag(record.etag);
-  }
-  if (const std::string* none_match = request.Header("x-amz-copy-source-if-none-match")) {
-    failed |= BareEtag(*none_match) == BareEtag(record.etag);
-  }
-  for (const auto& [name, modified_after] : {std::pair{"x-amz-copy-source-if-modified-since", true},
-                                             std::pair{"x-amz-copy-source-if-unmodified-since", false}}) {
-    if (const std::string* value = request.Header(name)) {
-      auto since = gateway::ParseHttpTime(*value);
-      if (since.ok()) failed |= modified_after ? modified_s <= *since : modified_s > *since;
+  const std::string* match = request.Header("x-amz-copy-source-if-match");
+  const std::string* none_match = request.Header("x-amz-copy-source-if-none-match");
+  const auto names = [&](const std::string& list) {
+    if (BareEtag(list) == "*") return true;
+    for (size_t start = 0; start <= list.size();) {
+      size_t end = list.find(',', start);
+      if (end == std::string::npos) end = list.size();
+      std::string_view one = std::string_view(list).substr(start, end - start);
+      while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+      while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+      if (BareEtag(one) == BareEtag(record.etag)) return true;
+      start = end + 1;
     }
+    return false;
+  };
+  if (match != nullptr) failed |= !names(*match);
+  if (none_match != nullptr) failed |= names(*none_match);
+  const auto since = [&](const char* name) -> std::optional<int64_t> {
+    const std::string* value = request.Header(name);
+    if (value == nullptr) return std::nullopt;
+    auto parsed = gateway::ParseHttpTime(*value);
+    return parsed.ok() ? std::optional<int64_t>(*parsed) : std::nullopt;
+  };
+  if (auto modified_since = since("x-amz-copy-source-if-modified-since"); modified_since && none_match == nullptr) {
+    failed |= modified_s <= *modified_since;
+  }
+  if (auto unmodified_since = since("x-amz-copy-source-if-unmodified-since"); unmodified_since && match == nullptr) {
+    failed |= modified_s > *unmodified_since;
   }
   if (failed) {
     co_await SendError(exchange, request.request_id, resource,
@@ -125,7 +142,8 @@ Task<void> S3Gateway::CopyObject(HttpExchange& exchange, Request& request) {
     co_await SendError(exchange, request.request_id, resource, ErrorOf(body.status, false));
     co_return;
   }
-  auto committed = co_await objects_.Commit(request.bucket, request.key, std::move(body.upload), body.etag(), body.size, options);
+  const std::string etag = body.etag();  // named: g++ 12 frees temporaries in co_await twice
+  auto committed = co_await objects_.Commit(request.bucket, request.key, std::move(body.upload), etag, body.size, options);
   if (!committed.ok()) {
     co_await SendError(exchange, request.request_id, resource, ErrorOf(committed.status(), false));
     co_return;
@@ -178,7 +196,8 @@ Task<void> S3Gateway::UploadPartCopy(HttpExchange& exchange, Request& request) {
     co_return;
   }
   const std::string etag = body.etag();
-  Status staged = co_await objects_.StageBlock(request.bucket, request.key, *request.Param("uploadId"), PartId(number),
+  const std::string part_id = PartId(number);
+  Status staged = co_await objects_.StageBlock(request.bucket, request.key, *request.Param("uploadId"), part_id,
                                                std::move(body.upload), etag, body.size);
   if (!staged.ok()) {
     co_await SendError(exchange, request.request_id, resource, UploadErrorOf(staged));

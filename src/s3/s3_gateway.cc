@@ -108,11 +108,12 @@ Task<bool> S3Gateway::Authenticate(HttpExchange& exchange, Request& request) {
   const std::string resource = request.signed_request.path;
   Result<SigV4> auth = ParseSigV4(request.signed_request);
   if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
-    // Anonymous: reads of a public-read container only.
+    // Anonymous: reads of a public-read container only (its listings too, unless it was made
+    // public for object reads alone).
     const std::string& method = request.signed_request.method;
     if ((method == "GET" || method == "HEAD") && !request.bucket.empty()) {
       auto container = co_await objects_.GetContainer(request.bucket);
-      if (container.ok() && container->public_read) co_return true;
+      if (container.ok() && container->public_read && (!request.key.empty() || container->public_list)) co_return true;
     }
     co_await SendError(exchange, request.request_id, resource, {403, "AccessDenied", "Access Denied: the request is not signed"});
     co_return false;
@@ -607,6 +608,11 @@ Task<void> S3Gateway::DeleteObjects(HttpExchange& exchange, Request& request) {
     co_return;
   }
   // The body is the request: its integrity is checked as PutObject's is.
+  if (request.auth && request.auth->payload_hash.starts_with("STREAMING-")) {
+    co_await SendError(exchange, request.request_id, resource,
+                       S3Error(501, "NotImplemented", "DeleteObjects takes a plainly signed or unsigned body, not aws-chunked"));
+    co_return;
+  }
   if (request.auth && request.auth->payload_hash != kUnsignedPayload && Lower(request.auth->payload_hash) != Sha256Hex(*body)) {
     co_await SendError(exchange, request.request_id, resource,
                        S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."));
