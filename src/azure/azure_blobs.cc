@@ -199,11 +199,8 @@ Task<void> AzureGateway::CopyBlob(HttpExchange& exchange, Request& request) {
   PutOptions options;
   options.content_type = info.content_type;
   options.headers = info.headers;
-  auto metadata = MetadataOf(request);
-  if (!metadata.ok()) {
-    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
-    co_return;
-  }
+  std::optional<UserMetadata> metadata = co_await MetadataOrRefuse(exchange, request);
+  if (!metadata) co_return;
   options.metadata = metadata->empty() ? info.metadata : std::move(*metadata);  // given metadata replaces the source's
   if (!co_await PrepareWrite(objects_, exchange, request, true, options.if_match, options.if_none_match)) co_return;
   gateway::ReceivedBody body = co_await gateway::CopyIntoPieces(objects_, *layout, 0, info.size, request.container,
@@ -218,9 +215,7 @@ Task<void> AzureGateway::CopyBlob(HttpExchange& exchange, Request& request) {
     co_await SendError(exchange, request, WriteErrorOf(committed.status(), request, true));
     co_return;
   }
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", committed->etag);
-  headers.emplace_back("Last-Modified", gateway::HttpTime(committed->modified_unix_ns));
+  HttpHeaders headers = BlobHeaders(request, *committed);
   headers.emplace_back("x-ms-copy-id", request.request_id);
   headers.emplace_back("x-ms-copy-status", "success");
   (void)co_await exchange.Respond(202, std::move(headers), "");
@@ -237,11 +232,8 @@ Task<void> AzureGateway::PutBlob(HttpExchange& exchange, Request& request) {
   }
   PutOptions options;
   ContentOf(request, true, options.content_type, options.headers);
-  auto metadata = MetadataOf(request);
-  if (!metadata.ok()) {
-    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
-    co_return;
-  }
+  std::optional<UserMetadata> metadata = co_await MetadataOrRefuse(exchange, request);
+  if (!metadata) co_return;
   options.metadata = std::move(*metadata);
   if (!co_await PrepareWrite(objects_, exchange, request, true, options.if_match, options.if_none_match)) co_return;
   gateway::ReceivedBody body;
@@ -254,9 +246,7 @@ Task<void> AzureGateway::PutBlob(HttpExchange& exchange, Request& request) {
     co_await SendError(exchange, request, WriteErrorOf(committed.status(), request, true));
     co_return;
   }
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", committed->etag);
-  headers.emplace_back("Last-Modified", gateway::HttpTime(committed->modified_unix_ns));
+  HttpHeaders headers = BlobHeaders(request, *committed);
   headers.emplace_back("Content-MD5", md5);
   headers.emplace_back("x-ms-request-server-encrypted", "false");
   (void)co_await exchange.Respond(201, std::move(headers), "");
@@ -335,11 +325,8 @@ Task<void> AzureGateway::PutBlockList(HttpExchange& exchange, Request& request) 
   }
   PutOptions options;
   ContentOf(request, false, options.content_type, options.headers);
-  auto metadata = MetadataOf(request);
-  if (!metadata.ok()) {
-    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
-    co_return;
-  }
+  std::optional<UserMetadata> metadata = co_await MetadataOrRefuse(exchange, request);
+  if (!metadata) co_return;
   options.metadata = std::move(*metadata);
   if (!co_await PrepareWrite(objects_, exchange, request, true, options.if_match, options.if_none_match)) co_return;
   auto committed = co_await objects_.CommitBlocks(request.container, request.blob, kImplicitUpload, blocks, options);
@@ -347,9 +334,7 @@ Task<void> AzureGateway::PutBlockList(HttpExchange& exchange, Request& request) 
     co_await SendError(exchange, request, WriteErrorOf(committed.status(), request, true));
     co_return;
   }
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", committed->etag);
-  headers.emplace_back("Last-Modified", gateway::HttpTime(committed->modified_unix_ns));
+  HttpHeaders headers = BlobHeaders(request, *committed);
   headers.emplace_back("x-ms-request-server-encrypted", "false");
   (void)co_await exchange.Respond(201, std::move(headers), "");
 }
@@ -515,9 +500,7 @@ Task<void> AzureGateway::GetBlobMetadata(HttpExchange& exchange, Request& reques
     co_await SendError(exchange, request, ErrorOf(blob.status(), false));
     co_return;
   }
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", blob->etag);
-  headers.emplace_back("Last-Modified", gateway::HttpTime(blob->modified_unix_ns));
+  HttpHeaders headers = BlobHeaders(request, *blob);
   AddMetadataHeaders(blob->metadata, headers);
   (void)co_await exchange.Respond(200, std::move(headers), "");
 }
@@ -535,18 +518,13 @@ Task<void> AzureGateway::SetBlobProperties(HttpExchange& exchange, Request& requ
     co_await SendError(exchange, request, WriteErrorOf(updated.status(), request, false));
     co_return;
   }
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", updated->etag);
-  headers.emplace_back("Last-Modified", gateway::HttpTime(updated->modified_unix_ns));
+  HttpHeaders headers = BlobHeaders(request, *updated);
   (void)co_await exchange.Respond(200, std::move(headers), "");
 }
 
 Task<void> AzureGateway::SetBlobMetadata(HttpExchange& exchange, Request& request) {
-  auto metadata = MetadataOf(request);
-  if (!metadata.ok()) {
-    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
-    co_return;
-  }
+  std::optional<UserMetadata> metadata = co_await MetadataOrRefuse(exchange, request);
+  if (!metadata) co_return;
   PropertiesUpdate update;
   update.metadata = std::move(*metadata);
   ReadConditions atomic;
@@ -556,9 +534,7 @@ Task<void> AzureGateway::SetBlobMetadata(HttpExchange& exchange, Request& reques
     co_await SendError(exchange, request, WriteErrorOf(updated.status(), request, false));
     co_return;
   }
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", updated->etag);
-  headers.emplace_back("Last-Modified", gateway::HttpTime(updated->modified_unix_ns));
+  HttpHeaders headers = BlobHeaders(request, *updated);
   headers.emplace_back("x-ms-request-server-encrypted", "false");
   (void)co_await exchange.Respond(200, std::move(headers), "");
 }

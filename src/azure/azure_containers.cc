@@ -57,6 +57,17 @@ bool Includes(const AzureGateway::Request& request, std::string_view what) {
   return false;
 }
 
+// A successful write's answer: the container's ETag and time.
+Task<void> RespondWithContainer(client::ClientCore& objects, HttpExchange& exchange, const AzureGateway::Request& request,
+                                int status) {
+  auto container = co_await objects.GetContainer(request.container);
+  const int64_t created_ns = container.ok() ? container->created_unix_ns : 0;
+  HttpHeaders headers = BaseHeaders(request);
+  headers.emplace_back("ETag", ContainerEtag(created_ns));
+  headers.emplace_back("Last-Modified", gateway::HttpTime(created_ns));
+  (void)co_await exchange.Respond(status, std::move(headers), "");
+}
+
 void AddMetadata(pugi::xml_node parent, const UserMetadata& metadata) {
   pugi::xml_node node = parent.append_child("Metadata");
   for (const auto& [name, value] : metadata) Text(node, name.c_str(), value);
@@ -120,11 +131,8 @@ Task<void> AzureGateway::AccountInfo(HttpExchange& exchange, Request& request) {
 
 Task<void> AzureGateway::CreateContainer(HttpExchange& exchange, Request& request) {
   ContainerOptions options;
-  auto metadata = MetadataOf(request);
-  if (!metadata.ok()) {
-    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
-    co_return;
-  }
+  std::optional<UserMetadata> metadata = co_await MetadataOrRefuse(exchange, request);
+  if (!metadata) co_return;
   options.metadata = std::move(*metadata);
   if (const std::string* access = request.Header("x-ms-blob-public-access")) {
     if (*access != "container" && *access != "blob") {
@@ -140,12 +148,7 @@ Task<void> AzureGateway::CreateContainer(HttpExchange& exchange, Request& reques
     co_await SendError(exchange, request, ErrorOf(created, true));
     co_return;
   }
-  auto container = co_await objects_.GetContainer(request.container);
-  const int64_t created_ns = container.ok() ? container->created_unix_ns : 0;
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", ContainerEtag(created_ns));
-  headers.emplace_back("Last-Modified", gateway::HttpTime(created_ns));
-  (void)co_await exchange.Respond(201, std::move(headers), "");
+  co_await RespondWithContainer(objects_, exchange, request, 201);
 }
 
 Task<void> AzureGateway::DeleteContainer(HttpExchange& exchange, Request& request) {
@@ -207,22 +210,14 @@ Task<void> AzureGateway::ContainerProperties(HttpExchange& exchange, Request& re
 }
 
 Task<void> AzureGateway::SetContainerMetadata(HttpExchange& exchange, Request& request) {
-  auto metadata = MetadataOf(request);
-  if (!metadata.ok()) {
-    co_await SendError(exchange, request, AzureError(400, "InvalidMetadata", std::string(metadata.status().message())));
-    co_return;
-  }
+  std::optional<UserMetadata> metadata = co_await MetadataOrRefuse(exchange, request);
+  if (!metadata) co_return;
   Status set = co_await objects_.SetContainerMetadata(request.container, *metadata);
   if (!set.ok()) {
     co_await SendError(exchange, request, ErrorOf(set, true));
     co_return;
   }
-  auto container = co_await objects_.GetContainer(request.container);
-  const int64_t created_ns = container.ok() ? container->created_unix_ns : 0;
-  HttpHeaders headers = BaseHeaders(request);
-  headers.emplace_back("ETag", ContainerEtag(created_ns));
-  headers.emplace_back("Last-Modified", gateway::HttpTime(created_ns));
-  (void)co_await exchange.Respond(200, std::move(headers), "");
+  co_await RespondWithContainer(objects_, exchange, request, 200);
 }
 
 Task<void> AzureGateway::ListBlobs(HttpExchange& exchange, Request& request) {

@@ -86,6 +86,21 @@ Result<UserMetadata> MetadataOf(const AzureGateway::Request& request) {
   return metadata;
 }
 
+Task<std::optional<UserMetadata>> MetadataOrRefuse(http::HttpExchange& exchange, const AzureGateway::Request& request) {
+  Result<UserMetadata> metadata = MetadataOf(request);
+  if (metadata.ok()) co_return std::move(*metadata);
+  AzureError error(400, "InvalidMetadata", std::string(metadata.status().message()));
+  co_await SendError(exchange, request, std::move(error));
+  co_return std::nullopt;
+}
+
+http::HttpHeaders BlobHeaders(const AzureGateway::Request& request, const ObjectInfo& blob) {
+  http::HttpHeaders headers = BaseHeaders(request);
+  headers.emplace_back("ETag", blob.etag);
+  headers.emplace_back("Last-Modified", gateway::HttpTime(blob.modified_unix_ns));
+  return headers;
+}
+
 void AddMetadataHeaders(const UserMetadata& metadata, http::HttpHeaders& headers) {
   for (const auto& [name, value] : metadata) headers.emplace_back("x-ms-meta-" + name, value);
 }

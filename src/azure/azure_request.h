@@ -54,6 +54,10 @@ Task<void> SendXml(http::HttpExchange& exchange, const AzureGateway::Request& re
 
 // x-ms-meta-* headers (names as sent); InvalidArgument for a name that is not a C# identifier.
 Result<UserMetadata> MetadataOf(const AzureGateway::Request& request);
+// MetadataOf, or nothing once it has answered 400 InvalidMetadata.
+Task<std::optional<UserMetadata>> MetadataOrRefuse(http::HttpExchange& exchange, const AzureGateway::Request& request);
+// The common headers and the blob's version: ETag and Last-Modified.
+http::HttpHeaders BlobHeaders(const AzureGateway::Request& request, const ObjectInfo& blob);
 void AddMetadataHeaders(const UserMetadata& metadata, http::HttpHeaders& headers);
 
 // "0x8D…": ETag-like text for things without an ETag of their own (containers).
