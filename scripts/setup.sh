@@ -9,6 +9,9 @@ packages=(
   # libraries (see docs/ARCHITECTURE.md for why each one is here)
   liburing-dev libisal-dev librocksdb-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libhttp-parser-dev libpugixml-dev
+  # the Python package: its native core, and what its modules and tests use (docs/PYTHON.md)
+  pybind11-dev python3-dev python3-numpy python3-torch python3-pytest python3-fsspec python3-pandas
+  python3-pip python3-setuptools python3-venv
   # tests, sanitizers and fuzzing
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # real clients the tests drive (redis-cli, redis-benchmark, redis-py against the RESP port)

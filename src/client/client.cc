@@ -277,17 +277,25 @@ Result<std::string> Client::CreateUpload(const std::string& container, const std
 Result<StagedBlockInfo> Client::StageBlock(const std::string& container, const std::string& name,
                                            const std::string& upload_id, const std::string& block_id,
                                            std::span<const std::byte> data) {
-  // The block's pieces move on the shard while this thread computes its MD5.
-  auto upload = impl_->Start<Result<client::UploadResult>>(
-      [&](ClientCore& core) { return core.Upload(container, name, data); });
-  const std::string etag = client::Md5Etag(data);
-  Result<client::UploadResult> uploaded = upload.get();
-  if (!uploaded.ok()) return uploaded.status();
-  Status staged = impl_->Run<Status>([&](ClientCore& core) {
-    return core.StageBlock(container, name, upload_id, block_id, std::move(*uploaded), etag, data.size());
-  });
+  std::optional<std::string> etag;
+  Status staged = Status::Unavailable("no attempt made");
+  // As in Put: meta refuses a piece that landed past a seal decided meanwhile (an extent that
+  // filled up or lost a replica while the append was in flight) with Aborted. The bytes are
+  // still here, so write them again, once.
+  for (int attempt = 0; attempt < 2; attempt++) {
+    // The block's pieces move on the shard while this thread computes its MD5.
+    auto upload = impl_->Start<Result<client::UploadResult>>(
+        [&](ClientCore& core) { return core.Upload(container, name, data); });
+    if (!etag) etag = client::Md5Etag(data);
+    Result<client::UploadResult> uploaded = upload.get();
+    if (!uploaded.ok()) return uploaded.status();
+    staged = impl_->Run<Status>([&](ClientCore& core) {
+      return core.StageBlock(container, name, upload_id, block_id, std::move(*uploaded), *etag, data.size());
+    });
+    if (staged.code() != StatusCode::kAborted) break;
+  }
   if (!staged.ok()) return staged;
-  return StagedBlockInfo{block_id, data.size(), etag};
+  return StagedBlockInfo{block_id, data.size(), *etag};
 }
 
 Result<ObjectInfo> Client::CommitBlocks(const std::string& container, const std::string& name,
