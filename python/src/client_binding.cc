@@ -268,14 +268,16 @@ void BindClient(py::module_& m) {
            })
       .def("stage_block",
            [](PyClient& self, const std::string& container, const std::string& name, const std::string& upload_id,
-              const std::string& block_id, py::handle data) {
+              const std::string& block_id, py::handle data, bool md5_etag) {
              BufferView view = ViewOf(data, false);
              std::span<const std::byte> bytes = view.bytes();
-             StagedBlockInfo block = Take(
-                 WithoutGil([&] { return self.get().StageBlock(container, name, upload_id, block_id, bytes); }));
+             StageOptions options{.md5_etag = md5_etag};
+             StagedBlockInfo block = Take(WithoutGil(
+                 [&] { return self.get().StageBlock(container, name, upload_id, block_id, bytes, options); }));
              return py::make_tuple(block.id, block.size, block.etag);
            },
-           py::arg("container"), py::arg("name"), py::arg("upload_id"), py::arg("block_id"), py::arg("data"))
+           py::arg("container"), py::arg("name"), py::arg("upload_id"), py::arg("block_id"), py::arg("data"),
+           py::arg("md5_etag") = true)
       .def("commit_blocks",
            [](PyClient& self, const std::string& container, const std::string& name, const std::string& upload_id,
               const std::vector<std::string>& block_ids, std::optional<std::string> content_type,

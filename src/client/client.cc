@@ -276,19 +276,20 @@ Result<std::string> Client::CreateUpload(const std::string& container, const std
 
 Result<StagedBlockInfo> Client::StageBlock(const std::string& container, const std::string& name,
                                            const std::string& upload_id, const std::string& block_id,
-                                           std::span<const std::byte> data) {
+                                           std::span<const std::byte> data, const StageOptions& options) {
   std::optional<std::string> etag;
   Status staged = Status::Unavailable("no attempt made");
   // As in Put: meta refuses a piece that landed past a seal decided meanwhile (an extent that
   // filled up or lost a replica while the append was in flight) with Aborted. The bytes are
   // still here, so write them again, once.
   for (int attempt = 0; attempt < 2; attempt++) {
-    // The block's pieces move on the shard while this thread computes its MD5.
+    // The block's pieces move on the shard while this thread computes its MD5, if it must.
     auto upload = impl_->Start<Result<client::UploadResult>>(
         [&](ClientCore& core) { return core.Upload(container, name, data); });
-    if (!etag) etag = client::Md5Etag(data);
+    if (!etag && options.md5_etag) etag = client::Md5Etag(data);
     Result<client::UploadResult> uploaded = upload.get();
     if (!uploaded.ok()) return uploaded.status();
+    if (!options.md5_etag) etag = client::CompositeEtag(uploaded->pieces);
     staged = impl_->Run<Status>([&](ClientCore& core) {
       return core.StageBlock(container, name, upload_id, block_id, std::move(*uploaded), *etag, data.size());
     });

@@ -1,6 +1,7 @@
 // The native client end to end against real servers: an embedded all-in-one server, and a
 // cluster of one meta and four storage nodes (R = 3) in this process, over loopback rpc.
 #include "cerulean/client.h"
+#include "client/etag.h"
 
 #include <gtest/gtest.h>
 
@@ -155,6 +156,11 @@ TEST(ClientTest, StagedUploadsAsS3PartsAndAzureBlocks) {
   auto staged1 = client.StageBlock("staged", "model.bin", *upload, "00001", bytes(part1));
   ASSERT_TRUE(staged1.ok()) << staged1.status();
   EXPECT_EQ(staged1->size, part1.size());
+  EXPECT_EQ(staged1->etag, client::Md5Etag(bytes(part1)));
+  // Without MD5 a block's ETag is the composite of its three pieces' CRCs.
+  auto composite = client.StageBlock("staged", "model.bin", *upload, "00001", bytes(part1), {.md5_etag = false});
+  ASSERT_TRUE(composite.ok()) << composite.status();
+  EXPECT_TRUE(composite->etag.ends_with("-3\"")) << composite->etag;
   EXPECT_EQ(client.ListUploads("staged")->size(), 1u);
   EXPECT_EQ(client.ListBlocks("staged", "model.bin", *upload)->uncommitted.size(), 2u);
   EXPECT_FALSE(client.Head("staged", "model.bin").ok());  // nothing visible before the commit
