@@ -91,36 +91,39 @@ class ObjectWriter(io.RawIOBase):
 
     def write(self, data):
         """Copies `data` (the caller may reuse it at once)."""
-        self._check_open()
-        view = memoryview(data).cast("B")
+        view = self._begin_write(data)
         count = len(view)
-        self._written += count
         while len(view):
-            take = min(len(view), self._block_bytes - len(self._buffer))
-            self._buffer += view[:take]
-            view = view[take:]
-            if len(self._buffer) == self._block_bytes:
-                self._stage(self._buffer)
-                self._buffer = bytearray()
+            view = self._fill_buffer(view)
         return count
 
     def write_borrowed(self, data):
         """Like write, but whole blocks are staged straight from `data`, which the caller must
         leave unchanged until close() returns (checkpoints write tensors this way)."""
-        self._check_open()
-        view = memoryview(data).cast("B")
-        self._written += len(view)
+        view = self._begin_write(data)
         if self._buffer:
-            take = min(len(view), self._block_bytes - len(self._buffer))
-            self._buffer += view[:take]
-            view = view[take:]
-            if len(self._buffer) == self._block_bytes:
-                self._stage(self._buffer)
-                self._buffer = bytearray()
+            view = self._fill_buffer(view)
         while len(view) >= self._block_bytes:
             self._stage(view[:self._block_bytes])
             view = view[self._block_bytes:]
         self._buffer += view
+
+    def _begin_write(self, data):
+        if self._done:
+            raise ValueError("write to a closed object writer")
+        view = memoryview(data).cast("B")
+        self._written += len(view)
+        return view
+
+    def _fill_buffer(self, view):
+        """Copies what fits of `view` into the block being filled, staging it when full; returns
+        the rest."""
+        take = min(len(view), self._block_bytes - len(self._buffer))
+        self._buffer += view[:take]
+        if len(self._buffer) == self._block_bytes:
+            self._stage(self._buffer)
+            self._buffer = bytearray()
+        return view[take:]
 
     def _stage(self, data):
         block_id = f"{len(self._blocks):08d}"
@@ -133,10 +136,6 @@ class ObjectWriter(io.RawIOBase):
         # Bounded memory: at most `parallel` blocks waiting; a failure surfaces here.
         while len(self._pending) > self._parallel:
             self._pending.popleft().result()
-
-    def _check_open(self):
-        if self._done:
-            raise ValueError("write to a closed object writer")
 
     def close(self):
         if self._done:

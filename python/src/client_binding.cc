@@ -3,7 +3,6 @@
 // buffer when one is given. python/cerulean/client.py wraps it with fork handling and pickling.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -15,18 +14,13 @@
 #include "buffers.h"
 #include "cerulean/client.h"
 #include "errors.h"
+#include "process_owned.h"
 
 namespace cerulean::python {
 
 namespace py = pybind11;
 
 namespace {
-
-template <typename F>
-auto WithoutGil(F&& call) {
-  py::gil_scoped_release release;
-  return call();
-}
 
 py::dict DictOf(const UserMetadata& metadata) {
   py::dict dict;
@@ -65,36 +59,7 @@ struct BytesTarget {
   py::object object;
 };
 
-// The native client, and the process that opened it. A forked child inherits the object but not
-// the client's event-loop thread: there the client is left alone (never destroyed, never used);
-// the Python wrapper opens a fresh one.
-class PyClient {
- public:
-  explicit PyClient(ClientOptions options) {
-    auto opened = WithoutGil([&] { return Client::Open(std::move(options)); });
-    client_ = Take(std::move(opened));
-  }
-  ~PyClient() {
-    if (getpid() != owner_) {
-      (void)client_.release();  // its thread lives in the parent only
-      return;
-    }
-    py::gil_scoped_release release;
-    client_.reset();
-  }
-  PyClient(const PyClient&) = delete;
-  PyClient& operator=(const PyClient&) = delete;
-
-  Client& get() {
-    if (getpid() != owner_) throw py::value_error("this client was opened in another process; open a new one");
-    return *client_;
-  }
-  pid_t owner() const { return owner_; }
-
- private:
-  std::unique_ptr<Client> client_;
-  pid_t owner_ = getpid();
-};
+using PyClient = ProcessOwned<Client>;
 
 void BindTypes(py::module_& m) {
   py::class_<ObjectInfo>(m, "ObjectInfo")

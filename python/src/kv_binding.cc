@@ -4,7 +4,6 @@
 // checks addresses against registered buffers before they get here.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -15,18 +14,13 @@
 #include "buffers.h"
 #include "cerulean/kv_client.h"
 #include "errors.h"
+#include "process_owned.h"
 
 namespace cerulean::python {
 
 namespace py = pybind11;
 
 namespace {
-
-template <typename F>
-auto WithoutGil(F&& call) {
-  py::gil_scoped_release release;
-  return call();
-}
 
 // A key given as 32 raw bytes or 64 hex digits.
 KvKey KeyOf(py::handle object) {
@@ -50,33 +44,7 @@ std::vector<bool> TakeAll(std::vector<Result<bool>> results) {
   return out;
 }
 
-// As PyClient: a forked child never touches its parent's client (python/src/client_binding.cc).
-class PyKvClient {
- public:
-  explicit PyKvClient(KvClientOptions options) {
-    auto opened = WithoutGil([&] { return KvClient::Open(std::move(options)); });
-    client_ = Take(std::move(opened));
-  }
-  ~PyKvClient() {
-    if (getpid() != owner_) {
-      (void)client_.release();
-      return;
-    }
-    py::gil_scoped_release release;
-    client_.reset();
-  }
-  PyKvClient(const PyKvClient&) = delete;
-  PyKvClient& operator=(const PyKvClient&) = delete;
-
-  KvClient& get() {
-    if (getpid() != owner_) throw py::value_error("this KV client was opened in another process; open a new one");
-    return *client_;
-  }
-
- private:
-  std::unique_ptr<KvClient> client_;
-  pid_t owner_ = getpid();
-};
+using PyKvClient = ProcessOwned<KvClient>;
 
 // Memory shared with the storage nodes on this host; it keeps its client open.
 struct SharedMemory {
