@@ -39,26 +39,32 @@ def _align(value, alignment):
 
 
 class _SkeletonPickler(pickle.Pickler):
-    """Pickles everything but tensors, which become references to their place in the data."""
+    """Pickles everything but tensors, which become references to their place in the data.
+    Nothing is copied here: a tensor is moved to the CPU and made contiguous only when its
+    bytes are written. The same tensor object met twice (tied weights) is stored once and loads
+    as one tensor."""
 
     def __init__(self, file, tensors):
         super().__init__(file, protocol=4)
         self._tensors = tensors
         self._offset = 0
+        self._seen = {}  # id(tensor) -> its reference
 
     def persistent_id(self, obj):
         torch = _torch()
         if not isinstance(obj, torch.Tensor):
             return None
-        if obj.requires_grad and obj.grad_fn is not None:
-            obj = obj.detach()
-        tensor = obj.detach().cpu().contiguous()
-        nbytes = tensor.numel() * tensor.element_size()
+        if id(obj) in self._seen:
+            return self._seen[id(obj)][0]
+        nbytes = obj.numel() * obj.element_size()
         offset = _align(self._offset, TENSOR_ALIGN)
         self._offset = offset + nbytes
-        self._tensors.append((tensor, offset, nbytes))
-        return ("tensor", _dtype_name(tensor.dtype), tuple(tensor.shape), offset, nbytes,
-                bool(obj.requires_grad))
+        self._tensors.append((obj, offset, nbytes))
+        index = len(self._tensors) - 1
+        reference = ("tensor", _dtype_name(obj.dtype), tuple(obj.shape), offset, nbytes, bool(obj.requires_grad),
+                     index)
+        self._seen[id(obj)] = (reference, obj)  # the tensor too: its id stays unique while pickling
+        return reference
 
 
 def _tensor_bytes(tensor):
@@ -88,7 +94,10 @@ def save(state_dict, uri, *, client=None, block_bytes=None, parallel=8):
         for tensor, offset, nbytes in tensors:
             if offset > position:
                 writer.write(bytes(offset - position))
-            writer.write_borrowed(_tensor_bytes(tensor))
+            # One tensor at a time on the host: a GPU or strided tensor is copied here, and the
+            # copy is released once its blocks are staged (write_borrowed keeps it until then).
+            host = tensor.detach().cpu().contiguous()
+            writer.write_borrowed(_tensor_bytes(host))
             position = offset + nbytes
         writer.close()  # the commit: the checkpoint appears here, whole
     except BaseException:
@@ -145,18 +154,27 @@ def load(uri, *, client=None, trusted=False, range_bytes=8 << 20):
     data_start = _align(end, DATA_ALIGN)
 
     reads = []
+    made = {}  # index -> tensor: a reference met twice (tied weights) is one tensor
 
-    def make_tensor(dtype, shape, offset, nbytes, requires_grad):
+    def make_tensor(dtype, shape, offset, nbytes, requires_grad, index):
+        if index in made:
+            return made[index]
         dtype = getattr(torch, dtype, None)
         if not isinstance(dtype, torch.dtype):
             raise ValueError(f"{uri}: unknown dtype in checkpoint")
-        tensor = torch.empty(shape, dtype=dtype)
-        if tensor.numel() * tensor.element_size() != nbytes or data_start + offset + nbytes > info.size:
+        numel = 1
+        for dimension in shape:
+            numel *= dimension
+        # Checked before allocating: a corrupt or hostile shape must not allocate anything.
+        if min(shape, default=0) < 0 or numel * torch.empty((), dtype=dtype).element_size() != nbytes \
+                or data_start + offset + nbytes > info.size:
             raise ValueError(f"{uri}: corrupt checkpoint (a tensor's extent does not match its shape)")
+        tensor = torch.empty(shape, dtype=dtype)
         if nbytes:
             reads.append((tensor, data_start + offset, nbytes))
         if requires_grad:
             tensor.requires_grad_(True)
+        made[index] = tensor
         return tensor
 
     state = _SkeletonUnpickler(io.BytesIO(skeleton), make_tensor, trusted).load()

@@ -3,11 +3,24 @@
 import concurrent.futures
 import os
 import threading
+import weakref
 
 from . import _native
 from ._memory import memory_of
 
 DEFAULT_ENDPOINT = "127.0.0.1:7400"
+
+# A lock that another thread held at fork() stays held forever in the child: every client gets
+# a fresh one there.
+_clients = weakref.WeakSet()
+
+
+def _fresh_locks_after_fork():
+    for client in list(_clients):
+        client._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
 
 
 def default_endpoint():
@@ -39,6 +52,7 @@ class Client:
         # Where children and unpickled copies connect: for an embedded server, its loopback port.
         self._endpoint = self._native.meta_address
         self._pid = os.getpid()
+        _clients.add(self)
 
     @property
     def endpoint(self):
@@ -68,6 +82,7 @@ class Client:
         self._executor = None
         self._native = None
         self._pid = -1  # opened on first use
+        _clients.add(self)
 
     def __repr__(self):
         return f"cerulean.Client({self._endpoint!r})"
@@ -116,8 +131,8 @@ class Client:
     def batch_get_into(self, items):
         """Many ranges at once into caller buffers: items of (container, name, offset, buffer);
         the byte counts read."""
-        held = [(container, name, offset, memory_of(buffer)) for container, name, offset, buffer in items]
-        return self._core().batch_get_into(held)
+        items = list(items)  # keeps every buffer (a tensor, say) alive until the call returns
+        return self._core().batch_get_into([(c, n, offset, memory_of(buffer)) for c, n, offset, buffer in items])
 
     def batch_get_async(self, items):
         """batch_get on a background thread: a concurrent.futures.Future of the list of bytes."""

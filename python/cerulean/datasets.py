@@ -37,8 +37,9 @@ class ObjectDataset(torch.utils.data.Dataset):
 
 class ObjectIterableDataset(torch.utils.data.IterableDataset):
     """Streams the objects under `prefix`, sharded so that each (rank, worker) pair reads a
-    disjoint share: rank and world size come from torch.distributed when it is initialised
-    (or the arguments), workers from the DataLoader. Up to `prefetch` objects are in flight,
+    disjoint share: rank and world size come from the arguments, or from torch.distributed when
+    it is initialised where the dataset is made; workers from the DataLoader. len() is the
+    whole dataset's length, not one rank's share. Up to `prefetch` objects are in flight,
     read in batches by the native core while the consumer works on earlier ones.
 
     With shuffle, each epoch (set_epoch) visits the names in a different order, the same on
@@ -50,6 +51,14 @@ class ObjectIterableDataset(torch.utils.data.IterableDataset):
         self.decode = decode
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
         self.prefetch, self.batch = max(1, prefetch), max(1, batch)
+        # Resolved now, in the process that made the dataset: spawned DataLoader workers have no
+        # torch.distributed of their own.
+        if rank is None or world_size is None:
+            distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+            rank = torch.distributed.get_rank() if distributed else 0
+            world_size = torch.distributed.get_world_size() if distributed else 1
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in a world of {world_size}")
         self.rank, self.world_size = rank, world_size
         # (name, size) pairs: the sizes let a batch read whole objects in one call.
         self.objects = _listing(client, container, prefix) if names is None else \
@@ -60,10 +69,6 @@ class ObjectIterableDataset(torch.utils.data.IterableDataset):
 
     def _shard(self):
         rank, world = self.rank, self.world_size
-        if rank is None or world is None:
-            distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
-            rank = torch.distributed.get_rank() if distributed else 0
-            world = torch.distributed.get_world_size() if distributed else 1
         worker = torch.utils.data.get_worker_info()
         worker_id, workers = (worker.id, worker.num_workers) if worker else (0, 1)
         objects = list(self.objects)

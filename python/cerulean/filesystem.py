@@ -5,7 +5,9 @@ dask, xarray and other fsspec users open objects unchanged:
 
 Containers are the top-level directories; "/" in object names makes the directories below.
 Files open for reading ("rb") one version of an object, and for writing ("wb") as a stream
-that appears whole when closed.
+that appears when closed. fsspec's OpenFile (and so pandas) closes a file on the way out of a
+`with` block even after an exception, which publishes what was written, as a local file would
+keep it; call abort() on the file to publish nothing.
 """
 
 from fsspec.spec import AbstractFileSystem
@@ -63,7 +65,8 @@ class CeruleanFileSystem(AbstractFileSystem):
         try:
             return self._object_entry(container, self.client.head(container, name))
         except NotFound:
-            objects, prefixes = self.client.list_dir(container, name + "/")
+            # A directory exists through what is under it: one entry of one page says so.
+            objects, prefixes, _, _ = self.client._core().list_page(container, name + "/", "/", "", 1)
             if objects or prefixes:
                 return {"name": path, "size": 0, "type": "directory"}
             raise FileNotFoundError(path) from None
@@ -72,11 +75,11 @@ class CeruleanFileSystem(AbstractFileSystem):
         container, name = self._split(self._strip_protocol(path))
         if start is None and end is None:
             return self.client.get(container, name)
-        size = None
-        if start is None or start < 0 or end is None or end < 0:
-            size = self.client.head(container, name).size
-        start = 0 if start is None else (start + size if start < 0 else start)
-        end = size if end is None else (end + size if end < 0 else end)
+        # Clipped to the object's size first: fsspec callers pass ends far past it, and a range
+        # is read into a buffer of its length.
+        size = self.client.head(container, name).size
+        start = 0 if start is None else (max(0, start + size) if start < 0 else start)
+        end = size if end is None else (max(0, end + size) if end < 0 else min(end, size))
         if end <= start:
             return b""
         return self.client.get_range(container, name, start, end - start)

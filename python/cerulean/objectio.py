@@ -5,8 +5,8 @@ through it without a half-written object ever being visible)."""
 import collections
 import concurrent.futures
 import io
+import os
 
-from .errors import NotFound
 
 
 class ObjectReader(io.RawIOBase):
@@ -81,6 +81,7 @@ class ObjectWriter(io.RawIOBase):
                                                            thread_name_prefix="cerulean-writer")
         self._written = 0
         self._done = False
+        self._pid = os.getpid()
         self.info = None
 
     def writable(self):
@@ -150,7 +151,7 @@ class ObjectWriter(io.RawIOBase):
             self.info = self._client._core().commit_blocks(self._container, self._name, self._upload, self._blocks,
                                                            self._content_type, self._metadata)
         except BaseException:
-            self._abort_upload()
+            self._drop()
             raise
         finally:
             self._pool.shutdown(wait=True)
@@ -161,16 +162,21 @@ class ObjectWriter(io.RawIOBase):
         if self._done:
             return
         self._done = True
+        try:
+            self._drop()
+        finally:
+            super().close()
+
+    def _drop(self):
+        # Blocks still in flight finish (or fail) before the upload goes, so that none is staged
+        # after the abort. An error here must not hide the one that brought us here.
         for future in self._pending:
             future.cancel()
+        self._pending.clear()
         self._pool.shutdown(wait=True)
-        self._abort_upload()
-        super().close()
-
-    def _abort_upload(self):
         try:
             self._client._core().abort_upload(self._container, self._name, self._upload)
-        except NotFound:
+        except Exception:  # noqa: BLE001 - the upload is left to expire; nothing was published
             pass
 
     def __exit__(self, kind, value, traceback):
@@ -181,8 +187,9 @@ class ObjectWriter(io.RawIOBase):
         return False
 
     def __del__(self):
-        # A writer dropped without close() publishes nothing.
-        if not getattr(self, "_done", True):
+        # A writer dropped without close() publishes nothing. A forked child's copy leaves the
+        # parent's upload alone.
+        if not getattr(self, "_done", True) and self._pid == os.getpid():
             try:
                 self.abort()
             except Exception:  # noqa: BLE001 - interpreter shutdown; the server expires it

@@ -22,9 +22,15 @@ namespace py = pybind11;
 
 namespace {
 
+// Metadata came from any client (S3, Azure): text that is not UTF-8 is decoded leniently.
+py::str Text(const std::string& text) {
+  return py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
+}
+
 py::dict DictOf(const UserMetadata& metadata) {
   py::dict dict;
-  for (const auto& [key, value] : metadata) dict[py::str(key)] = py::str(value);
+  for (const auto& [key, value] : metadata) dict[Text(key)] = Text(value);
   return dict;
 }
 

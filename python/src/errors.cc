@@ -34,7 +34,11 @@ py::object ExceptionClass(StatusCode code) {
 void Raise(const Status& status) {
   py::gil_scoped_acquire gil;
   py::object type = ExceptionClass(status.code());
-  py::object error = type(status.message(), std::string(StatusCodeName(status.code())));
+  // Messages quote names and peers' text: decoded leniently, so that a stray byte cannot turn
+  // the error into a UnicodeDecodeError.
+  py::str message = py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
+      status.message().data(), static_cast<Py_ssize_t>(status.message().size()), "replace"));
+  py::object error = type(message, std::string(StatusCodeName(status.code())));
   PyErr_SetObject(type.ptr(), error.ptr());
   throw py::error_already_set();
 }

@@ -102,17 +102,22 @@ void BindKv(py::module_& m) {
              if (keys.size() != values.size()) throw py::value_error("batch_put: as many values as keys");
              std::vector<BufferView> views;
              std::vector<KvPutItem> items(keys.size());
+             std::vector<size_t> counts;
              for (size_t i = 0; i < items.size(); ++i) {
                items[i].key = KeyOf(keys[i]);
                items[i].ttl_s = ttl_s;
                items[i].pin = pin;
+               size_t count = 0;
                for (py::handle piece : py::reinterpret_borrow<py::sequence>(values[i])) {
                  views.push_back(ViewOf(piece, false));
+                 ++count;
                }
+               counts.push_back(count);
              }
+             // Spans are taken once every view exists: the vector no longer moves.
              size_t next = 0;
              for (size_t i = 0; i < items.size(); ++i) {
-               for (size_t j = 0; j < py::len(values[i]); ++j) items[i].pieces.push_back(views[next++].bytes());
+               for (size_t j = 0; j < counts[i]; ++j) items[i].pieces.push_back(views[next++].bytes());
              }
              auto results = WithoutGil([&] { return self.get().BatchPut(ns, items); });
              std::vector<bool> stored;
@@ -128,9 +133,12 @@ void BindKv(py::module_& m) {
              std::vector<size_t> counts;
              for (size_t i = 0; i < items.size(); ++i) {
                items[i].key = KeyOf(keys[i]);
-               auto pieces = py::reinterpret_borrow<py::sequence>(dests[i]);
-               counts.push_back(pieces.size());
-               for (py::handle piece : pieces) views.push_back(ViewOf(piece, true));
+               size_t count = 0;
+               for (py::handle piece : py::reinterpret_borrow<py::sequence>(dests[i])) {
+                 views.push_back(ViewOf(piece, true));
+                 ++count;
+               }
+               counts.push_back(count);
              }
              size_t next = 0;
              for (size_t i = 0; i < items.size(); ++i) {

@@ -123,3 +123,37 @@ def test_untrusted_classes_and_garbage_are_refused(client, container):
         checkpoint.load(f"cerulean://{container}/garbage.ckpt", client=client)
     with pytest.raises(cerulean.NotFound):
         checkpoint.load(f"cerulean://{container}/missing.ckpt", client=client)
+
+
+def test_tied_weights_and_requires_grad(client, container):
+    shared = torch.randn(4, 4)
+    trainable = torch.randn(3, requires_grad=True)
+    nonleaf = trainable * 2  # not a leaf, but requires grad
+    state = {"encoder.weight": shared, "decoder.weight": shared, "p": trainable, "q": nonleaf}
+    uri = f"cerulean://{container}/tied.ckpt"
+    info = checkpoint.save(state, uri, client=client)
+    loaded = checkpoint.load(uri, client=client)
+    assert loaded["encoder.weight"] is loaded["decoder.weight"]
+    assert torch.equal(loaded["encoder.weight"], shared)
+    assert loaded["p"].requires_grad and loaded["q"].requires_grad
+    assert torch.equal(loaded["q"].detach(), nonleaf.detach())
+    assert info.size < 4096 + 4 * 4 * 4 + 2 * 64 + 64  # the tied tensor's bytes once
+
+
+def test_a_corrupt_shape_allocates_nothing(client, container):
+    import io
+    import pickle
+    import struct
+    marker = object()
+
+    class Hostile(pickle.Pickler):
+        # A reference claiming a 2**40-element tensor held in 64 bytes.
+        def persistent_id(self, obj):
+            return ("tensor", "float32", (1 << 20, 1 << 20), 0, 64, False, 0) if obj is marker else None
+
+    buffer = io.BytesIO()
+    Hostile(buffer, protocol=4).dump({"w": marker})
+    head = struct.pack("<8sQ", b"CRLNCKP1", len(buffer.getvalue())) + buffer.getvalue()
+    client.put(container, "hostile.ckpt", head + bytes(4096 - len(head)) + bytes(64))
+    with pytest.raises(ValueError, match="corrupt checkpoint"):  # refused before torch.empty
+        checkpoint.load(f"cerulean://{container}/hostile.ckpt", client=client)

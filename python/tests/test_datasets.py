@@ -46,3 +46,13 @@ def test_dataloader_with_workers_over_10000_samples(client, container):
               for r in range(2)]
     assert not set(shards[0]) & set(shards[1])
     assert sorted(shards[0] + shards[1]) == list(range(SAMPLES))
+
+
+def test_spawned_workers_get_a_pickled_client(client, container):
+    for i in range(200):
+        client.put(container, f"spawn/{i:03d}", sample(i))
+    for dataset in (ObjectDataset(client, container, "spawn/", decode=decode),
+                    ObjectIterableDataset(client, container, "spawn/", decode=decode)):
+        loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2,
+                                             multiprocessing_context="spawn")
+        assert sorted(index for index, _, _ in loader) == list(range(200))

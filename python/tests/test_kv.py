@@ -78,6 +78,21 @@ def test_pointer_lists_need_registered_memory(server):
     with pytest.raises(ValueError):
         kv.batch_put_from([key, key], [pool[:PIECE]])  # two keys, one value
 
+    # Read-only memory can be put from, never written into.
+    frozen = bytes(PIECE)
+    frozen_at = kv.register_buffer(frozen)
+    with pytest.raises(ValueError, match="read-only"):
+        kv.batch_get_into([key], ptrs=[[frozen_at]], sizes=[[PIECE]])
+    # A registered tensor that moved is refused until registered again.
+    moving = torch.zeros(PIECE, dtype=torch.uint8)
+    moving_at = kv.register_buffer(moving)
+    moving.resize_(16 * PIECE)
+    with pytest.raises(ValueError, match="moved"):
+        kv.batch_get_into([key], ptrs=[[moving_at]], sizes=[[PIECE]])
+    kv.unregister_buffer(moving)
+    with pytest.raises(ValueError, match="registered"):
+        kv.batch_get_into([key], ptrs=[[moving_at]], sizes=[[PIECE]])
+
 
 def test_shared_memory_round_trip(server):
     kv = KVClient(server.endpoint, model="shm-model", dtype="u8", tenant="pytest")
