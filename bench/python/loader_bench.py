@@ -4,7 +4,9 @@ shuffled order, through cerulean.datasets.ObjectIterableDataset, against the nat
 doing the same reads (bench/python/native_reads.cc) in the same run with the same batches and
 as many batches in flight. Reports samples/s, MiB/s, the ratio, and how many simulated H100s
 the rate sustains at >= 90% utilisation (../shared/reference/ai-workloads.md: 176 MiB/s per
-H100 for resnet50, 2,727 MiB/s for unet3d).
+H100 for resnet50, 2,727 MiB/s for unet3d). Python reads twice: iterating the dataset in the
+process, and through DataLoader(num_workers=2) whose workers hand over batches of `batch`
+samples.
 
     PYTHONPATH=build/release/python /usr/bin/python3 bench/python/loader_bench.py \
         --binary build/release/cerulean --native build/release/bench/python/python_bench_native_reads
@@ -41,6 +43,10 @@ def native_pass(args, endpoint, container, batch, inflight, core):
     return result["samples"], result["bytes"], result["seconds"]
 
 
+def _size_of(data, name):
+    return len(data)
+
+
 def python_pass(client, container, batch, inflight, workers):
     dataset = ObjectIterableDataset(client, container, shuffle=True, seed=int(time.time()), batch=batch,
                                     prefetch=batch * inflight)
@@ -51,13 +57,14 @@ def python_pass(client, container, batch, inflight, workers):
             samples += 1
             total += len(data)
     else:
-        # A decode hook that keeps the sample's size only: what crosses the worker pipe is tiny,
-        # so this measures reading, not DataLoader's inter-process copies.
-        dataset.decode = lambda data, name: len(data)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=workers)
-        for size in loader:
-            samples += 1
-            total += size
+        # A decode hook that keeps the sample's size only, and batches of `batch` samples as a
+        # training loop takes them: what crosses the worker pipe is a list of sizes per batch,
+        # so this measures reading, not DataLoader's inter-process copies of the bytes.
+        dataset.decode = _size_of
+        loader = torch.utils.data.DataLoader(dataset, batch_size=batch, num_workers=workers, collate_fn=list)
+        for sizes in loader:
+            samples += len(sizes)
+            total += sum(sizes)
     return samples, total, time.monotonic() - start
 
 
