@@ -46,6 +46,30 @@ std::vector<bool> TakeAll(std::vector<Result<bool>> results) {
 
 using PyKvClient = ProcessOwned<KvClient>;
 
+// The pieces of each value of a batch: a sequence (one per key) of sequences of buffers. The
+// views pin the memory for the call.
+class ValuePieces {
+ public:
+  ValuePieces(const py::sequence& values, bool writable) {
+    for (py::handle value : values) {
+      starts_.push_back(views_.size());
+      for (py::handle piece : py::reinterpret_borrow<py::sequence>(value)) views_.push_back(ViewOf(piece, writable));
+    }
+    starts_.push_back(views_.size());
+  }
+  // Value i's pieces, taken once every view exists (the vector no longer moves).
+  template <typename Byte>
+  std::vector<std::span<Byte>> of(size_t i) const {
+    std::vector<std::span<Byte>> pieces;
+    for (size_t j = starts_[i]; j < starts_[i + 1]; ++j) pieces.push_back(views_[j].bytes());
+    return pieces;
+  }
+
+ private:
+  std::vector<BufferView> views_;
+  std::vector<size_t> starts_;
+};
+
 // Memory shared with the storage nodes on this host; it keeps its client open.
 struct SharedMemory {
   std::shared_ptr<PyKvClient> client;
@@ -100,24 +124,10 @@ void BindKv(py::module_& m) {
            [](PyKvClient& self, const KvNamespace& ns, const py::sequence& keys, const py::sequence& values,
               uint32_t ttl_s, bool pin) {
              if (keys.size() != values.size()) throw py::value_error("batch_put: as many values as keys");
-             std::vector<BufferView> views;
+             ValuePieces pieces(values, false);
              std::vector<KvPutItem> items(keys.size());
-             std::vector<size_t> counts;
              for (size_t i = 0; i < items.size(); ++i) {
-               items[i].key = KeyOf(keys[i]);
-               items[i].ttl_s = ttl_s;
-               items[i].pin = pin;
-               size_t count = 0;
-               for (py::handle piece : py::reinterpret_borrow<py::sequence>(values[i])) {
-                 views.push_back(ViewOf(piece, false));
-                 ++count;
-               }
-               counts.push_back(count);
-             }
-             // Spans are taken once every view exists: the vector no longer moves.
-             size_t next = 0;
-             for (size_t i = 0; i < items.size(); ++i) {
-               for (size_t j = 0; j < counts[i]; ++j) items[i].pieces.push_back(views[next++].bytes());
+               items[i] = {.key = KeyOf(keys[i]), .pieces = pieces.of<const std::byte>(i), .ttl_s = ttl_s, .pin = pin};
              }
              auto results = WithoutGil([&] { return self.get().BatchPut(ns, items); });
              std::vector<bool> stored;
@@ -128,22 +138,9 @@ void BindKv(py::module_& m) {
       .def("batch_get",
            [](PyKvClient& self, const KvNamespace& ns, const py::sequence& keys, const py::sequence& dests) {
              if (keys.size() != dests.size()) throw py::value_error("batch_get: as many destinations as keys");
-             std::vector<BufferView> views;
+             ValuePieces pieces(dests, true);
              std::vector<KvGetItem> items(keys.size());
-             std::vector<size_t> counts;
-             for (size_t i = 0; i < items.size(); ++i) {
-               items[i].key = KeyOf(keys[i]);
-               size_t count = 0;
-               for (py::handle piece : py::reinterpret_borrow<py::sequence>(dests[i])) {
-                 views.push_back(ViewOf(piece, true));
-                 ++count;
-               }
-               counts.push_back(count);
-             }
-             size_t next = 0;
-             for (size_t i = 0; i < items.size(); ++i) {
-               for (size_t j = 0; j < counts[i]; ++j) items[i].pieces.push_back(views[next++].bytes());
-             }
+             for (size_t i = 0; i < items.size(); ++i) items[i] = {.key = KeyOf(keys[i]), .pieces = pieces.of<std::byte>(i)};
              return TakeAll(WithoutGil([&] { return self.get().BatchGet(ns, items); }));
            },
            py::arg("ns"), py::arg("keys"), py::arg("dests"))
