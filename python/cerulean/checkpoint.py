@@ -38,10 +38,6 @@ def _populate(views):
             return  # not supported here (MADV_POPULATE_WRITE needs Linux 5.14): the reads fault
 
 
-def _client_for(client, uri):
-    return client if client is not None else Client()
-
-
 def _align(value, alignment):
     return (value + alignment - 1) // alignment * alignment
 
@@ -85,7 +81,7 @@ def _tensor_bytes(tensor):
 def save(state_dict, uri, *, client=None, block_bytes=None, parallel=8):
     """Writes `state_dict` (any picklable structure of tensors, dicts, lists, numbers and
     strings) to `uri` ("cerulean://container/name"). Returns the stored object's info."""
-    client = _client_for(client, uri)
+    client = client if client is not None else Client()
     container, name = parse_uri(uri)
     tensors = []
     skeleton = io.BytesIO()
@@ -145,7 +141,7 @@ def load(uri, *, client=None, trusted=False, range_bytes=8 << 20):
     ranges at once. With trusted=False (the default) only plain data (dicts, lists, tuples,
     numbers, strings, tensors) is rebuilt around the tensors."""
     torch = _torch()
-    client = _client_for(client, uri)
+    client = client if client is not None else Client()
     container, name = parse_uri(uri)
     info = client.head(container, name)
     first = client._core().get_range(container, name, 0, min(info.size, 64 << 10))

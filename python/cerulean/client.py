@@ -7,6 +7,7 @@ import weakref
 
 from . import _native
 from ._memory import memory_of
+from .errors import AlreadyExists, NotFound
 
 DEFAULT_ENDPOINT = "127.0.0.1:7400"
 
@@ -89,7 +90,6 @@ class Client:
 
     # Containers.
     def create_container(self, name, *, public_read=False, metadata=None, exist_ok=False):
-        from .errors import AlreadyExists
         try:
             self._core().create_container(name, public_read, metadata)
         except AlreadyExists:
@@ -146,7 +146,6 @@ class Client:
         return self._core().head(container, name)
 
     def exists(self, container, name):
-        from .errors import NotFound
         try:
             self._core().head(container, name)
             return True

@@ -111,7 +111,6 @@ void BindClient(py::module_& m) {
            py::arg("parallel_pieces") = 8, py::arg("replicas") = 0, py::arg("timeout_s") = 30.0,
            py::arg("layout_cache_ttl_s") = 0.0)
       .def_property_readonly("meta_address", [](PyClient& self) { return self.get().meta_address(); })
-      .def_property_readonly("owner_pid", &PyClient::owner)
 
       // Containers.
       .def("create_container",

@@ -47,7 +47,6 @@ class ProcessOwned {
     }
     return *client_;
   }
-  pid_t owner() const { return owner_; }
 
  private:
   std::unique_ptr<T> client_;
