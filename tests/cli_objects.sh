@@ -2,7 +2,8 @@
 # The object commands through the real binary against an all-in-one server: mb, put (file and
 # stdin), ls (plain, recursive, JSON), stat, get, cp (all three ways), rm, rb, cluster status;
 # exit codes for missing objects, bad names, non-empty containers; and a restart after SIGTERM
-# that keeps every acknowledged object.
+# that keeps every acknowledged object; as root, reads from a server in a pid namespace of its
+# own, which cannot map the client's shared memory and is read by TCP.
 set -euo pipefail
 cerulean="$1"
 work=$(mktemp -d)
@@ -19,8 +20,8 @@ expect_exit() {  # expect_exit CODE command...
   [ "$got" = "$want" ] || fail "$* exited $got, not $want: $(cat "$work/err")"
 }
 
-start_server() {
-  "$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --azure-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
+start_server() {  # start_server [PREFIX...]: the command runs under PREFIX, if any
+  "$@" "$cerulean" server --rpc-port 0 --resp-port 0 --s3-port 0 --azure-port 0 --data "$work/data" > "$work/server.log" 2>&1 &
   server_pid=$!
   address=""
   for _ in $(seq 100); do
@@ -33,7 +34,9 @@ start_server() {
   export CERULEAN_META="$address"
 }
 stop_server() {
-  kill -TERM "$server_pid"
+  # The server itself, also when it runs under a prefix such as unshare.
+  pkill -TERM -f -- "--data $work/data" || true
+  kill -TERM "$server_pid" 2> /dev/null || true
   wait "$server_pid" || fail "server exited with an error"
   server_pid=""
 }
@@ -87,6 +90,15 @@ start_server
 "$cerulean" get models/shards/big.bin "$work/after.bin" > /dev/null || fail "get after restart"
 cmp -s "$work/big.bin" "$work/after.bin" || fail "after restart, other bytes"
 [ "$("$cerulean" get models/hello.txt -)" = "hello" ] || fail "hello after restart"
+
+# A server in another pid namespace (a container of its own) cannot open the client's memfd
+# through /proc: the client reads from it by TCP, the same bytes.
+if [ "$(id -u)" = 0 ] && unshare --pid --fork --mount-proc true 2> /dev/null; then
+  stop_server
+  start_server unshare --pid --fork --mount-proc
+  "$cerulean" get models/shards/big.bin "$work/unshared.bin" > /dev/null || fail "get from another pid namespace"
+  cmp -s "$work/big.bin" "$work/unshared.bin" || fail "from another pid namespace, other bytes"
+fi
 for name in shards/big.bin empty hello.txt copied-twice; do "$cerulean" rm "models/$name" > /dev/null || fail "rm $name"; done
 "$cerulean" rb models > /dev/null || fail "rb"
 expect_exit 3 "$cerulean" rb models

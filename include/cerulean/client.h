@@ -51,6 +51,11 @@ struct ClientOptions {
   // Object layouts are cached this long (0: every get asks meta). Use it only for objects that
   // are not overwritten while cached, such as a training set.
   std::chrono::milliseconds layout_cache_ttl{0};
+  // Reads from storage nodes on this host land in memory the client shares with them (a memfd
+  // they map), straight from their disks: no socket carries the bytes. Nodes elsewhere, or that
+  // cannot map it, are read by TCP. The region holds max(parallel_pieces, 16) pieces' reads;
+  // its pages are faulted in as reads use them.
+  bool shared_memory_reads = true;
 };
 
 using UserMetadata = std::vector<std::pair<std::string, std::string>>;

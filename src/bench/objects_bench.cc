@@ -156,6 +156,7 @@ struct Figures {
   double put_r3 = 0;
   double get_cold = 0;
   double get_again = 0;
+  double get_tcp = 0;     // the same GET without the same-host shared memory
   double empty_puts = 0;  // ops/s
   double heads = 0;
 };
@@ -186,8 +187,11 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
     server::LocalCluster cluster({.directory = dir + "/cluster", .storage_nodes = 3, .replicas = 3});
     auto opened_r1 = Client::Open({.meta_address = cluster.meta_address(), .replicas = 1});
     auto opened_r3 = Client::Open({.meta_address = cluster.meta_address(), .replicas = 3});
-    CHECK(opened_r1.ok() && opened_r3.ok());
+    // The same reads without the same-host shared memory: what a client on another host gets.
+    auto opened_tcp = Client::Open({.meta_address = cluster.meta_address(), .shared_memory_reads = false});
+    CHECK(opened_r1.ok() && opened_r3.ok() && opened_tcp.ok());
     Client& r1 = **opened_r1;
+    Client& tcp = **opened_tcp;
     Client& r3 = **opened_r3;
     CHECK(r1.CreateContainer("bench").ok());
     CHECK(r1.CreateContainer("list").ok());
@@ -196,6 +200,7 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
     const size_t warm_bytes = std::min<size_t>(bytes.size(), 64 << 20);
     CHECK(r1.Put("bench", "warm", bytes.first(warm_bytes)).ok());
     CHECK(r1.GetRange("bench", "warm", 0, std::as_writable_bytes(std::span(into)).first(warm_bytes)).ok());
+    CHECK(tcp.GetRange("bench", "warm", 0, std::as_writable_bytes(std::span(into)).first(warm_bytes)).ok());
 
     for (int repeat = 0; repeat < options.repeats; repeat++) {
       Figures f;
@@ -205,9 +210,10 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
       start = std::chrono::steady_clock::now();
       CHECK(r3.Put("bench", "big-r3", bytes).ok());
       f.put_r3 = static_cast<double>(bytes.size()) / Seconds(std::chrono::steady_clock::now() - start);
-      for (double* figure : {&f.get_cold, &f.get_again}) {
+      for (double* figure : {&f.get_cold, &f.get_again, &f.get_tcp}) {
+        Client& reader = figure == &f.get_tcp ? tcp : r1;
         start = std::chrono::steady_clock::now();
-        auto got = r1.GetRange("bench", "big-r1", 0, std::as_writable_bytes(std::span(into)));
+        auto got = reader.GetRange("bench", "big-r1", 0, std::as_writable_bytes(std::span(into)));
         CHECK(got.ok() && *got == bytes.size()) << got.status();
         *figure = static_cast<double>(bytes.size()) / Seconds(std::chrono::steady_clock::now() - start);
       }
@@ -280,6 +286,8 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
       median_or_none(fio_read, 1 / kGB), "ratio >= 0.80");
   add("get_" + size + "_again_3_nodes", "throughput", median_of(&Figures::get_again) / kGB, "GB/s",
       "iperf3_loopback", median_or_none(iperf, 1 / kGB), "ratio >= 0.80");
+  add("get_" + size + "_tcp_3_nodes", "throughput", median_of(&Figures::get_tcp) / kGB, "GB/s", "iperf3_loopback",
+      median_or_none(iperf, 1 / kGB), "report");
   add("put_" + size + "_R1", "throughput", median_of(&Figures::put_r1) / kGB, "GB/s", "fio_write_1M_qd16",
       median_or_none(fio_write, 1 / kGB), "ratio >= 0.70");
   add("put_" + size + "_R3", "throughput", median_of(&Figures::put_r3) / kGB, "GB/s", "fio_write_1M_qd16/3",

@@ -42,7 +42,7 @@ class LocalStorageCluster {
         CHECK(store.ok()) << store.status();
         node->store = std::move(*store);
         node->peers = std::make_unique<rpc::RpcClient>(env);
-        storage::RegisterStorageService(node->registry, *node->store, *node->peers);
+        storage::RegisterStorageService(node->registry, *node->store, *node->peers, node->shared_regions);
         node->server = std::make_unique<rpc::RpcServer>(env, node->registry);
         CHECK(node->server->Listen({"127.0.0.1", 0}).ok());
         node->tasks = std::make_unique<TaskGroup>(env);
@@ -71,6 +71,7 @@ class LocalStorageCluster {
  private:
   struct Node {
     std::unique_ptr<storage::ExtentStore> store;
+    shm::ShmRegions shared_regions;
     std::unique_ptr<rpc::RpcClient> peers;
     rpc::ServiceRegistry registry;
     std::unique_ptr<rpc::RpcServer> server;

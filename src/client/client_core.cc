@@ -13,6 +13,8 @@ namespace cerulean::client {
 namespace {
 
 constexpr size_t kLayoutCacheEntriesMax = 100'000;
+// Reads a batch get runs at once, at least.
+constexpr size_t kBatchParallelMin = 16;
 
 UserMetadata FromMeta(const meta::UserMetadata& metadata) { return UserMetadata(metadata.begin(), metadata.end()); }
 
@@ -108,7 +110,12 @@ ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, c
 }
 
 ClientCore::ClientCore(Env& env, const ClientOptions& options)
-    : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}) {}
+    : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}) {
+  if (options.shared_memory_reads) {
+    shared_reads_ = std::make_unique<SharedReads>(env, rpc_, options.piece_bytes,
+                                                  std::max<size_t>(options.parallel_pieces, kBatchParallelMin));
+  }
+}
 
 Task<Result<std::unique_ptr<ClientCore>>> ClientCore::Open(Env& env, const ClientOptions& options) {
   std::unique_ptr<ClientCore> core(new ClientCore(env, options));
@@ -128,6 +135,7 @@ Task<Result<std::unique_ptr<ClientCore>>> ClientCore::Open(Env& env, const Clien
 }
 
 Task<void> ClientCore::Close() {
+  if (shared_reads_ != nullptr) co_await shared_reads_->Close();
   co_await rpc_.Close();
   if (embedded_ != nullptr) co_await embedded_->Stop();
 }
@@ -350,7 +358,14 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
       // The frame's CRC was checked against the bytes on arrival; for a whole piece it must
       // also be the CRC the writer computed, end to end, with no second pass here.
       uint32_t received_crc = 0;
-      Status read = co_await storage::ReadFromReplica(rpc_, *address, range, into, options_.timeout, &received_crc);
+      std::optional<Status> shared;
+      if (shared_reads_ != nullptr) shared = co_await shared_reads_->Read(*address, range, into, options_.timeout, &received_crc);
+      Status read;
+      if (shared) {
+        read = std::move(*shared);
+      } else {
+        read = co_await storage::ReadFromReplica(rpc_, *address, range, into, options_.timeout, &received_crc);
+      }
       if (read.ok() && whole && received_crc != piece.crc32c) {
         read = Status::DataLoss(fmt::format("piece at {} of extent {:016x} from {} fails its CRC", piece.record_offset,
                                             piece.extent_id, address->ToString()));
@@ -412,7 +427,7 @@ Task<Result<std::string>> ClientCore::GetWhole(const std::string& container, con
 Task<std::vector<Result<size_t>>> ClientCore::BatchGet(const std::vector<RangeRead>& reads) {
   std::vector<Result<size_t>> results(reads.size(), Result<size_t>(Status::Internal("not read")));
   const ReadConditions none;
-  (void)co_await ForEachParallel(reads.size(), std::max<size_t>(options_.parallel_pieces, 16),
+  (void)co_await ForEachParallel(reads.size(), std::max<size_t>(options_.parallel_pieces, kBatchParallelMin),
                                  [&](size_t index) -> Task<Status> {
                                    const RangeRead& read = reads[index];
                                    results[index] = co_await GetRange(read.container, read.name, read.offset,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cerulean/client.h"
+#include "client/shared_reads.h"
 #include "meta/meta_messages.h"
 #include "rpc/rpc_client.h"
 #include "server/server_node.h"
@@ -113,6 +114,7 @@ class ClientCore {
   NetAddress meta_;
   std::optional<rpc::RpcChannel> meta_channel_;  // saves the peer lookup on every metadata call
   std::unique_ptr<server::ServerNode> embedded_;
+  std::unique_ptr<SharedReads> shared_reads_;  // with options_.shared_memory_reads
   std::map<std::string, std::pair<TimePoint, Layout>> layouts_;  // with layout_cache_ttl
   uint64_t next_replica_ = 0;  // spreads reads over replicas
 };

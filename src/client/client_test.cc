@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "base/logging.h"
+#include "base/metrics.h"
 #include "runtime/test_directory.h"
 #include "runtime/uring/shard_set.h"
 #include "server/local_cluster.h"
@@ -232,6 +235,74 @@ TEST(ClientTest, ContentHeadersAndPropertiesUpdates) {
   EXPECT_EQ(*client.Get("props", "o"), "hello");
   EXPECT_EQ(client.SetProperties("props", "o", metadata, {.if_match = "\"other\""}).status().code(),
             StatusCode::kFailedPrecondition);
+}
+
+uint64_t SharedReadBytes() {
+  return DefaultMetrics()
+      .GetCounter("cerulean_storage_shared_read_bytes_total", "Bytes read into same-host clients' shared memory")
+      .value();
+}
+
+// Flips one byte of `needle`'s first copy in the extent files under `directory`; false if none
+// holds it.
+bool CorruptOnDisk(const std::filesystem::path& directory, std::string_view needle) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".ext") continue;
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    std::string head(16 << 20, '\0');
+    file.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(file.gcount()));
+    const size_t at = head.find(needle);
+    if (at == std::string::npos) continue;
+    file.clear();
+    file.seekp(static_cast<std::streamoff>(at + needle.size() / 2));
+    const char flipped = static_cast<char>(head[at + needle.size() / 2] ^ 0x40);
+    file.write(&flipped, 1);
+    return file.good();
+  }
+  return false;
+}
+
+TEST(ClientTest, SameHostReadsLandInSharedMemoryAndFailLikeTcpOnCorruptBytes) {
+  testing::TestDirectory directory("client-shared-reads");
+  server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 3, .replicas = 1,
+                                .capacity_bytes_per_node = 8ull << 30});
+  auto opened_shared = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20});
+  auto opened_tcp = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20,
+                                  .shared_memory_reads = false});
+  ASSERT_TRUE(opened_shared.ok() && opened_tcp.ok());
+  Client& shared = **opened_shared;
+  Client& tcp = **opened_tcp;
+  ASSERT_TRUE(shared.CreateContainer("data").ok());
+  const size_t size = (3 << 20) + 777;
+  const std::string data = RandomBytes(size, 7);
+  ASSERT_TRUE(shared.Put("data", "object", data).ok());
+
+  // Whole, and ranges on and off the 64 KiB sub-blocks and across pieces: the same bytes both
+  // ways, and only the shared client's come through shared memory.
+  const uint64_t before = SharedReadBytes();
+  auto whole = shared.Get("data", "object");
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_TRUE(*whole == data);
+  uint64_t expected_shared = size;
+  for (auto [offset, length] : std::vector<std::pair<size_t, size_t>>{
+           {0, 1}, {65536, 65536}, {65535, 3}, {(1 << 20) - 100, 200}, {12345, (2 << 20) + 1}, {size - 5, 5}}) {
+    std::string via_shared(length, '\0');
+    std::string via_tcp(length, '\0');
+    ASSERT_EQ(*shared.GetRange("data", "object", offset, Writable(via_shared)), length);
+    ASSERT_EQ(*tcp.GetRange("data", "object", offset, Writable(via_tcp)), length);
+    EXPECT_TRUE(via_shared == data.substr(offset, length)) << "range at " << offset;
+    EXPECT_TRUE(via_tcp == via_shared) << "range at " << offset;
+    expected_shared += length;
+  }
+  EXPECT_EQ(SharedReadBytes() - before, expected_shared) << "every read of the shared client, and none of the TCP one's";
+
+  // A flipped byte on disk: DataLoss either way, never the bytes.
+  ASSERT_TRUE(CorruptOnDisk(directory / "cluster", std::string_view(data).substr(1500000, 64)));
+  EXPECT_EQ(shared.Get("data", "object").status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(tcp.Get("data", "object").status().code(), StatusCode::kDataLoss);
+  std::string first_piece(4096, '\0');
+  EXPECT_EQ(*shared.GetRange("data", "object", 0, Writable(first_piece)), 4096u) << "other pieces still read";
 }
 
 TEST(ClientTest, ClusterOfFourWithThreeReplicasSurvivesALostNode) {

@@ -113,7 +113,7 @@ Task<void> KvClientCore::Close() {
   for (size_t node = 0; node < nodes_.size(); node++) {
     for (const auto& [region, mapped] : nodes_[node].shared) {
       if (!mapped || !nodes_[node].up) continue;
-      rpc::MessageBuffer message = rpc::EncodeMessage(kv::KvShmUnregisterRequest{.region = region});
+      rpc::MessageBuffer message = rpc::EncodeMessage(shm::UnregisterRequest{.region = region});
       auto answer = co_await rpc_.Call(nodes_[node].address, kv::kKvShmUnregisterMethod, message.span(), {},
                                        {.timeout = std::chrono::seconds(1)});
       if (!answer.ok()) LOG_DEBUG("kv client: shared region not unregistered: {}", answer.status().ToString());
@@ -123,14 +123,14 @@ Task<void> KvClientCore::Close() {
 }
 
 Task<Result<std::span<std::byte>>> KvClientCore::AllocateShared(size_t bytes) {
-  CO_ASSIGN_OR_RETURN(std::unique_ptr<SharedRegion> region, SharedRegion::Create(env_.Random(), bytes));
+  CO_ASSIGN_OR_RETURN(std::unique_ptr<shm::SharedRegion> region, shm::SharedRegion::Create(env_.Random(), bytes));
   const std::span<std::byte> memory = region->bytes();
   regions_.push_back(std::move(region));
   co_return memory;
 }
 
 template <typename Piece>
-const SharedRegion* KvClientCore::RegionOf(const std::vector<Piece>& pieces, bool contiguous) const {
+const shm::SharedRegion* KvClientCore::RegionOf(const std::vector<Piece>& pieces, bool contiguous) const {
   if (pieces.empty()) return nullptr;
   for (const auto& region : regions_) {
     std::optional<uint64_t> first = region->OffsetOf(pieces.front());
@@ -146,7 +146,7 @@ const SharedRegion* KvClientCore::RegionOf(const std::vector<Piece>& pieces, boo
   return nullptr;
 }
 
-Task<bool> KvClientCore::Shares(size_t node, const SharedRegion& region) {
+Task<bool> KvClientCore::Shares(size_t node, const shm::SharedRegion& region) {
   auto known = nodes_[node].shared.find(region.id());
   if (known != nodes_[node].shared.end()) co_return known->second;
   rpc::MessageBuffer message = rpc::EncodeMessage(region.Registration());
@@ -163,15 +163,15 @@ Task<bool> KvClientCore::Shares(size_t node, const SharedRegion& region) {
 }
 
 template <typename Item>
-Task<const SharedRegion*> KvClientCore::TakeShared(size_t node, std::span<const Item> items, std::vector<size_t>& indexes,
+Task<const shm::SharedRegion*> KvClientCore::TakeShared(size_t node, std::span<const Item> items, std::vector<size_t>& indexes,
                                                    std::vector<size_t>& shared) {
   if (regions_.empty()) co_return nullptr;
   // One region per call: the first item's; items elsewhere go by TCP.
   constexpr bool kPut = std::is_same_v<Item, KvPutItem>;
-  const SharedRegion* region = nullptr;
+  const shm::SharedRegion* region = nullptr;
   std::vector<size_t> rest;
   for (size_t index : indexes) {
-    const SharedRegion* in = RegionOf(items[index].pieces, /*contiguous=*/kPut);
+    const shm::SharedRegion* in = RegionOf(items[index].pieces, /*contiguous=*/kPut);
     if (in != nullptr && region == nullptr) {
       const bool shares = co_await Shares(node, *in);
       if (!shares) co_return nullptr;
@@ -302,7 +302,7 @@ Task<void> KvClientCore::PutOnNode(size_t node, uint32_t ns, std::span<const KvP
                                    std::vector<std::vector<Result<KvPutResult>>>& replies) {
   std::vector<size_t> indexes = all;
   std::vector<size_t> shared;
-  const SharedRegion* region = co_await TakeShared(node, items, indexes, shared);
+  const shm::SharedRegion* region = co_await TakeShared(node, items, indexes, shared);
   for (const std::vector<size_t>& chunk : Chunks(items, shared)) {
     // The node copies each value out of the region, checking its CRC as it does.
     kv::KvShmPutRequest request{.ns = ns, .region = region->id()};
@@ -431,7 +431,7 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
                                      std::vector<bool>& unreachable) {
   if (!targets.empty()) {
     std::vector<size_t> shared;
-    const SharedRegion* region = co_await TakeShared(node, targets, indexes, shared);
+    const shm::SharedRegion* region = co_await TakeShared(node, targets, indexes, shared);
     if (region != nullptr) {
       const bool done = co_await ShmGetFromNode(node, ns, keys, shared, targets, *region, results, unreachable);
       if (!done) indexes.insert(indexes.end(), shared.begin(), shared.end());
@@ -535,7 +535,7 @@ Task<void> KvClientCore::GetFromNode(size_t node, uint32_t ns, std::span<const K
 
 Task<bool> KvClientCore::ShmGetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys,
                                         const std::vector<size_t>& indexes, std::span<const KvGetItem> targets,
-                                        const SharedRegion& region, std::vector<Result<bool>>& results,
+                                        const shm::SharedRegion& region, std::vector<Result<bool>>& results,
                                         std::vector<bool>& unreachable) {
   // The node copies each value's pieces straight into their buffers in the region.
   kv::KvShmGetRequest request{.ns = ns, .region = region.id()};

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cerulean/kv_client.h"
-#include "client/shared_region.h"
+#include "shm/shared_region.h"
 #include "kv/kv_messages.h"
 #include "rpc/rpc_client.h"
 #include "runtime/net_address.h"
@@ -68,13 +68,13 @@ class KvClientCore {
   // The shared region all of these spans lie in, if one does (and, for a put, each item's pieces
   // back to back).
   template <typename Piece>
-  const SharedRegion* RegionOf(const std::vector<Piece>& pieces, bool contiguous) const;
+  const shm::SharedRegion* RegionOf(const std::vector<Piece>& pieces, bool contiguous) const;
   // Whether `node` maps `region`, registering it the first time.
-  Task<bool> Shares(size_t node, const SharedRegion& region);
+  Task<bool> Shares(size_t node, const shm::SharedRegion& region);
   // Moves the items of `indexes` whose buffers are in a region the node maps out of `indexes`;
   // the region, or null if there are none.
   template <typename Item>
-  Task<const SharedRegion*> TakeShared(size_t node, std::span<const Item> items, std::vector<size_t>& indexes,
+  Task<const shm::SharedRegion*> TakeShared(size_t node, std::span<const Item> items, std::vector<size_t>& indexes,
                                        std::vector<size_t>& shared);
   Task<void> PutOnNode(size_t node, uint32_t ns, std::span<const KvPutItem> items, const std::vector<size_t>& indexes,
                        std::vector<std::vector<Result<KvPutResult>>>& replies);
@@ -91,7 +91,7 @@ class KvClientCore {
                          std::vector<bool>& unreachable);
   // The same through a shared region; false if the node no longer maps it (use TCP).
   Task<bool> ShmGetFromNode(size_t node, uint32_t ns, std::span<const KvKey> keys, const std::vector<size_t>& indexes,
-                            std::span<const KvGetItem> targets, const SharedRegion& region,
+                            std::span<const KvGetItem> targets, const shm::SharedRegion& region,
                             std::vector<Result<bool>>& results, std::vector<bool>& unreachable);
   // Exists or ttl, from the first replica of each key that answers.
   Task<std::vector<Result<kv::KvOutcome>>> OnFirstReplica(uint32_t method, const KvNamespace& ns,
@@ -106,7 +106,7 @@ class KvClientCore {
   NetAddress meta_;
   std::vector<Node> nodes_;
   TimePoint refreshed_;
-  std::vector<std::unique_ptr<SharedRegion>> regions_;
+  std::vector<std::unique_ptr<shm::SharedRegion>> regions_;
 };
 
 }  // namespace cerulean::client

@@ -144,37 +144,6 @@ Result<KvPutRequest> DecodeKvPutRequest(std::span<const std::byte> bytes) {
   return m;
 }
 
-void Encode(const KvShmRegisterRequest& m, rpc::WireWriter& w) {
-  w.U64(m.region);
-  w.U32(m.pid);
-  w.U32(static_cast<uint32_t>(m.fd));
-  w.U64(m.bytes);
-  w.String(m.name);
-}
-
-Result<KvShmRegisterRequest> DecodeKvShmRegisterRequest(std::span<const std::byte> bytes) {
-  rpc::WireReader r(bytes);
-  KvShmRegisterRequest m;
-  ASSIGN_OR_RETURN(m.region, r.U64());
-  ASSIGN_OR_RETURN(m.pid, r.U32());
-  ASSIGN_OR_RETURN(uint32_t fd, r.U32());
-  m.fd = static_cast<int32_t>(fd);
-  ASSIGN_OR_RETURN(m.bytes, r.U64());
-  ASSIGN_OR_RETURN(m.name, r.String(256));
-  RETURN_IF_ERROR(r.ExpectEnd());
-  return m;
-}
-
-void Encode(const KvShmUnregisterRequest& m, rpc::WireWriter& w) { w.U64(m.region); }
-
-Result<KvShmUnregisterRequest> DecodeKvShmUnregisterRequest(std::span<const std::byte> bytes) {
-  rpc::WireReader r(bytes);
-  KvShmUnregisterRequest m;
-  ASSIGN_OR_RETURN(m.region, r.U64());
-  RETURN_IF_ERROR(r.ExpectEnd());
-  return m;
-}
-
 void Encode(const KvShmGetRequest& m, rpc::WireWriter& w) {
   w.U32(m.ns);
   w.U64(m.region);

@@ -22,7 +22,8 @@ inline constexpr uint32_t kKvUnpinMethod = rpc::MethodId(kKvService, 6);
 inline constexpr uint32_t kKvStatsMethod = rpc::MethodId(kKvService, 7);
 inline constexpr uint32_t kKvExpireMethod = rpc::MethodId(kKvService, 8);
 inline constexpr uint32_t kKvTtlMethod = rpc::MethodId(kKvService, 9);
-// The same-host path (docs/protocols/kv_cache.md, "Same-host shared memory").
+// The same-host path (docs/protocols/kv_cache.md, "Same-host shared memory"). Register and
+// unregister take shm::RegisterRequest and shm::UnregisterRequest (shm/shm_messages.h).
 inline constexpr uint32_t kKvShmRegisterMethod = rpc::MethodId(kKvService, 10);
 inline constexpr uint32_t kKvShmUnregisterMethod = rpc::MethodId(kKvService, 11);
 inline constexpr uint32_t kKvShmGetMethod = rpc::MethodId(kKvService, 12);
@@ -100,18 +101,6 @@ struct KvGetResponse {
   std::vector<KvGetEntry> entries;
 };
 
-// A client's shared-memory region: the memfd `fd` of process `pid`, named `name` (the node
-// opens /proc/<pid>/fd/<fd> and maps it only if the link names that memfd).
-struct KvShmRegisterRequest {
-  uint64_t region = 0;  // the client's id for it
-  uint32_t pid = 0;
-  int32_t fd = -1;
-  uint64_t bytes = 0;
-  std::string name;
-};
-struct KvShmUnregisterRequest {
-  uint64_t region = 0;
-};
 // A place in a region: `bytes` bytes at `offset`.
 struct KvShmSpan {
   uint64_t offset = 0;
@@ -162,10 +151,6 @@ void Encode(const KvOutcomesResponse& m, rpc::WireWriter& w);
 Result<KvOutcomesResponse> DecodeKvOutcomesResponse(std::span<const std::byte> bytes);
 void Encode(const KvGetResponse& m, rpc::WireWriter& w);
 Result<KvGetResponse> DecodeKvGetResponse(std::span<const std::byte> bytes);
-void Encode(const KvShmRegisterRequest& m, rpc::WireWriter& w);
-Result<KvShmRegisterRequest> DecodeKvShmRegisterRequest(std::span<const std::byte> bytes);
-void Encode(const KvShmUnregisterRequest& m, rpc::WireWriter& w);
-Result<KvShmUnregisterRequest> DecodeKvShmUnregisterRequest(std::span<const std::byte> bytes);
 void Encode(const KvShmGetRequest& m, rpc::WireWriter& w);
 Result<KvShmGetRequest> DecodeKvShmGetRequest(std::span<const std::byte> bytes);
 void Encode(const KvShmPutRequest& m, rpc::WireWriter& w);

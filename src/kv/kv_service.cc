@@ -195,12 +195,12 @@ Task<Status> KvService::Stats(rpc::RpcContext& context) {
 }
 
 Task<Status> KvService::ShmRegister(rpc::RpcContext& context) {
-  CO_ASSIGN_OR_RETURN(KvShmRegisterRequest request, DecodeKvShmRegisterRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(shm::RegisterRequest request, shm::DecodeRegisterRequest(context.request_message.span()));
   co_return regions_.Register(request);
 }
 
 Task<Status> KvService::ShmUnregister(rpc::RpcContext& context) {
-  CO_ASSIGN_OR_RETURN(KvShmUnregisterRequest request, DecodeKvShmUnregisterRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(shm::UnregisterRequest request, shm::DecodeUnregisterRequest(context.request_message.span()));
   regions_.Unregister(request.region);
   co_return Status::Ok();
 }
@@ -208,7 +208,7 @@ Task<Status> KvService::ShmUnregister(rpc::RpcContext& context) {
 Task<Status> KvService::ShmGet(rpc::RpcContext& context) {
   CO_ASSIGN_OR_RETURN(KvShmGetRequest request, DecodeKvShmGetRequest(context.request_message.span()));
   CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<ShmRegion> region, regions_.Find(request.region));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<shm::ShmRegion> region, regions_.Find(request.region));
   KvGetResponse response;
   response.entries.resize(request.keys.size());
   uint64_t total = 0;
@@ -270,7 +270,7 @@ Task<Status> KvService::ShmGet(rpc::RpcContext& context) {
 Task<Status> KvService::ShmPut(rpc::RpcContext& context) {
   CO_ASSIGN_OR_RETURN(KvShmPutRequest request, DecodeKvShmPutRequest(context.request_message.span()));
   CO_RETURN_IF_ERROR(co_await EnsureNamespace(request.ns));
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<ShmRegion> region, regions_.Find(request.region));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<shm::ShmRegion> region, regions_.Find(request.region));
   std::vector<std::span<const std::byte>> values;
   values.reserve(request.entries.size());
   for (size_t i = 0; i < request.entries.size(); i++) {

@@ -9,7 +9,7 @@
 
 #include "kv/kv_messages.h"
 #include "kv/kv_store.h"
-#include "kv/shm_regions.h"
+#include "shm/shm_regions.h"
 #include "rpc/rpc_context.h"
 #include "rpc/service_registry.h"
 
@@ -47,7 +47,7 @@ class KvService {
 
   KvStore& store_;
   NamespaceLookup lookup_;
-  ShmRegions regions_;
+  shm::ShmRegions regions_;
   uint64_t shm_bytes_ = 0;
 };
 

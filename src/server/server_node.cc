@@ -122,7 +122,7 @@ Task<Status> ServerNode::StartStorage(const std::string& directory) {
   auto opened = co_await storage::ExtentStore::Open(env_, directory, options_.store);
   if (!opened.ok()) co_return opened.status();
   store_ = std::move(*opened);
-  storage::RegisterStorageService(registry_, *store_, *peers_);
+  storage::RegisterStorageService(registry_, *store_, *peers_, shared_regions_);
   std::unique_ptr<kv::SsdTier> ssd;
   if (options_.kv_ssd.capacity_bytes != 0) {
     kv::SsdTierOptions ssd_options = options_.kv_ssd;

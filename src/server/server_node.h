@@ -16,6 +16,7 @@
 #include "rpc/service_registry.h"
 #include "runtime/cancellation.h"
 #include "runtime/task_group.h"
+#include "shm/shm_regions.h"
 #include "storage/extent_store.h"
 
 namespace cerulean::server {
@@ -70,6 +71,7 @@ class ServerNode {
   std::unique_ptr<rpc::RpcClient> peers_;  // chain forwarding, meta's calls to storage, heartbeats
   std::unique_ptr<meta::MetaNode> meta_;
   std::unique_ptr<storage::ExtentStore> store_;
+  shm::ShmRegions shared_regions_;  // same-host clients' memory that object reads land in
   std::unique_ptr<kv::KvStore> kv_store_;
   std::unique_ptr<kv::KvService> kv_service_;
   std::string node_id_;

@@ -44,7 +44,7 @@ class StorageNode {
     peers_ = std::make_unique<rpc::RpcClient>(env_, rpc::RpcClientOptions{
         .connect_timeout = std::chrono::milliseconds(200), .reconnect_backoff_max = std::chrono::milliseconds(50)});
     registry_ = std::make_unique<rpc::ServiceRegistry>();
-    RegisterStorageService(*registry_, *store_, *peers_);
+    RegisterStorageService(*registry_, *store_, *peers_, shared_regions_);
     server_ = std::make_unique<rpc::RpcServer>(env_, *registry_, rpc::RpcServerOptions{.drain_timeout = std::chrono::seconds(1)});
     CHECK(server_->Listen(address_).ok());
     tasks_ = std::make_unique<TaskGroup>(env_);
@@ -86,6 +86,7 @@ class StorageNode {
   SimEnv& env_;
   NetAddress address_;
   std::unique_ptr<ExtentStore> store_;
+  shm::ShmRegions shared_regions_;
   std::unique_ptr<rpc::RpcClient> peers_;
   std::unique_ptr<rpc::ServiceRegistry> registry_;
   std::unique_ptr<rpc::RpcServer> server_;

@@ -632,7 +632,7 @@ Task<Status> ExtentStore::WriteTailHint(Extent& extent) {
 }
 
 Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, uint64_t offset_in_payload,
-                                           uint64_t length) {
+                                           uint64_t length, std::span<std::byte> landing) {
   const TimePoint start = env_.Now();
   Extent* extent = Find(id);
   if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
@@ -643,17 +643,22 @@ Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, 
   if (offset_in_payload > kRecordPayloadBytesMax || length > kRecordPayloadBytesMax) {
     co_return Status::OutOfRange(fmt::format("range [{}, +{}) is larger than any record", offset_in_payload, length));
   }
+  if (!landing.empty() && (reinterpret_cast<uintptr_t>(landing.data()) % kBlockBytes != 0 ||
+                           landing.size() < ReadLandingBytes(length))) {
+    co_return Status::InvalidArgument(fmt::format("a read of {} bytes needs {} bytes of 4 KiB-aligned memory to land in",
+                                                  length, ReadLandingBytes(length)));
+  }
   // Holding a reference keeps the extent alive if it is deleted while this read is on disk.
   std::shared_ptr<Extent> keep = extents_.at(id);
-  auto result = co_await ReadRecord(*keep, record_offset, offset_in_payload, length);
+  auto result = co_await ReadRecord(*keep, record_offset, offset_in_payload, length, landing);
   read_latency_ns_.Record(static_cast<uint64_t>((env_.Now() - start).count()));
   co_return result;
 }
 
 Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
-                                                 uint64_t length) {
+                                                 uint64_t length, std::span<std::byte> landing) {
   if (auto facts = record_cache_.Find(extent.cache_key, record_offset)) {
-    co_return co_await ReadSmallRecord(extent, record_offset, *facts, offset_in_payload, length);
+    co_return co_await ReadSmallRecord(extent, record_offset, *facts, offset_in_payload, length, landing);
   }
   const uint64_t payload_start = record_offset + kBlockBytes;
   const uint64_t first_sub_block = offset_in_payload / kSubBlockBytes;
@@ -679,8 +684,15 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
     if (*got != kBlockBytes) co_return CountDataLoss(Status::DataLoss("short read of a record header"), extent.id, record_offset);
   }
   if (speculative_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
-  PooledBuffer data = PooledBuffer::Allocate(covered_to - data_from);
-  auto got = co_await extent.file->Read(data_from, data.span().first(speculative_to - data_from));
+  PooledBuffer pooled;
+  std::span<std::byte> data;
+  if (landing.empty()) {
+    pooled = PooledBuffer::Allocate(covered_to - data_from);
+    data = pooled.span();
+  } else {
+    data = landing.first(covered_to - data_from);  // ReadLandingBytes covers it
+  }
+  auto got = co_await extent.file->Read(data_from, data.first(speculative_to - data_from));
   if (speculative_to > extent.committed_length) {
     co_return CutBySeal(extent.id, record_offset, extent.committed_length);
   }
@@ -690,7 +702,7 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   const std::byte* header_peek = first_sub_block == 0 ? data.data() : header_block.data();
   const uint64_t needed_to = std::min(covered_to, payload_start + RoundUpToBlock(PayloadBytesOf(header_peek)));
   if (needed_to > data_to) {
-    auto rest = co_await extent.file->Read(data_to, data.span().subspan(data_to - data_from, needed_to - data_to));
+    auto rest = co_await extent.file->Read(data_to, data.subspan(data_to - data_from, needed_to - data_to));
     if (needed_to > extent.committed_length) {
       co_return CutBySeal(extent.id, record_offset, extent.committed_length);
     }
@@ -704,7 +716,7 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   RecordCache::Facts facts;
   std::optional<uint32_t> result_crc;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
-                                         data.span().first(data_to - data_from).subspan(sub_blocks_at),
+                                         data.first(data_to - data_from).subspan(sub_blocks_at),
                                          first_sub_block, &bad_offset, &facts, &result_crc);
   if (!start_in_sub_blocks.ok()) {
     if (start_in_sub_blocks.status().code() == StatusCode::kOutOfRange) co_return start_in_sub_blocks.status();
@@ -714,14 +726,15 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   ReadResult result;
   result.length = length;
   result.offset = sub_blocks_at + *start_in_sub_blocks;
-  result.buffer = std::move(data);
+  result.buffer = std::move(pooled);
+  if (!landing.empty()) result.landed = data;
   result.crc = result_crc;
   co_return result;
 }
 
 Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t record_offset,
                                                       RecordCache::Facts facts, uint64_t offset_in_payload,
-                                                      uint64_t length) {
+                                                      uint64_t length, std::span<std::byte> landing) {
   if (offset_in_payload + length > facts.payload_bytes) {
     co_return OutsideRecord(offset_in_payload, length, facts.payload_bytes);
   }
@@ -735,15 +748,21 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   result.length = length;
   if (facts.payload_bytes == 0) co_return result;
   // The whole payload (one sub-block at most), checked against the CRC its header held.
-  result.buffer = PooledBuffer::Allocate(padded);
-  auto got = co_await extent.file->Read(payload_start, result.buffer.span());
+  std::span<std::byte> payload;
+  if (landing.empty()) {
+    result.buffer = PooledBuffer::Allocate(padded);
+    payload = result.buffer.span();
+  } else {
+    payload = result.landed = landing.first(padded);
+  }
+  auto got = co_await extent.file->Read(payload_start, payload);
   // A Seal may have cut the record while the read was on the disk: that is not damage.
   if (payload_start + padded > extent.committed_length) {
     co_return CutBySeal(extent.id, record_offset, extent.committed_length);
   }
   if (!got.ok()) co_return CountDataLoss(got.status(), extent.id, payload_start);
   if (*got != padded) co_return CountDataLoss(Status::DataLoss("short read"), extent.id, payload_start);
-  const uint32_t crc = Crc32c(result.buffer.span().first(facts.payload_bytes));
+  const uint32_t crc = Crc32c(payload.first(facts.payload_bytes));
   if (crc != facts.payload_crc) {
     co_return CountDataLoss(Status::DataLoss(fmt::format("payload checksum {:#010x}, computed {:#010x}",
                                                          facts.payload_crc, crc)),

@@ -64,16 +64,26 @@ struct AppendResult {
   uint64_t extent_length = 0;  // the extent's committed length after this record
 };
 
-// Verified bytes, in a pooled buffer that may be handed on (to an rpc response) without a copy.
+// Verified bytes, in a pooled buffer that may be handed on (to an rpc response) without a copy,
+// or in the memory the caller asked the read to land in.
 struct ReadResult {
   PooledBuffer buffer;
-  size_t offset = 0;
+  std::span<std::byte> landed;  // the caller's memory that holds the bytes, if it gave some
+  size_t offset = 0;            // of the bytes in `buffer` or `landed`
   size_t length = 0;
   // The CRC32C of bytes(), when the checksums verified on the way give it for free: a whole
   // record, or a range on sub-block boundaries. Lets a response skip another pass.
   std::optional<uint32_t> crc;
-  std::span<const std::byte> bytes() const { return buffer.span().subspan(offset, length); }
+  std::span<const std::byte> bytes() const {
+    return (landed.empty() ? std::span<const std::byte>(buffer.span()) : landed).subspan(offset, length);
+  }
 };
+
+// The memory a read of `length` bytes needs when it lands in the caller's: the record's header
+// block and the 64 KiB sub-blocks that cover the range.
+inline uint64_t ReadLandingBytes(uint64_t length) {
+  return kBlockBytes + RoundUpToBlock(length) + 2 * kSubBlockBytes;
+}
 
 struct ExtentInfo {
   uint64_t extent_id = 0;
@@ -113,8 +123,10 @@ class ExtentStore {
   Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer&& payload, AppendOptions options = {});
   // `length` bytes from `offset_in_payload` within the record at `record_offset`. Only
   // committed records can be read. DataLoss, naming extent and offset, if a checksum fails.
+  // With a `landing` (4 KiB-aligned, at least ReadLandingBytes(length)), the disk reads go
+  // straight into it, and the verified bytes are there: a same-host client's shared memory.
   Task<Result<ReadResult>> Read(uint64_t extent_id, uint64_t record_offset, uint64_t offset_in_payload,
-                                uint64_t length);
+                                uint64_t length, std::span<std::byte> landing = {});
   // Whole committed records from `from_offset` (a record boundary) on, at most `bytes_max` bytes
   // of them (but at least one record if `bytes_max` > 0), as they are on disk, each verified.
   // For re-replication.
@@ -167,10 +179,10 @@ class ExtentStore {
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Status> SealBusy(Extent& extent, uint64_t length);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
-                                      uint64_t length);
+                                      uint64_t length, std::span<std::byte> landing);
   // ReadRecord for a record whose length and CRC are in the record cache: the payload only.
   Task<Result<ReadResult>> ReadSmallRecord(Extent& extent, uint64_t record_offset, RecordCache::Facts facts,
-                                           uint64_t offset_in_payload, uint64_t length);
+                                           uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);
   Status CountDataLoss(Status status, uint64_t extent_id, uint64_t offset);
   std::string ExtentPath(uint64_t extent_id) const;
   std::string SealPath(uint64_t extent_id) const;

@@ -138,6 +138,75 @@ Result<ReadResponse> DecodeReadResponse(std::span<const std::byte> bytes) {
   return m;
 }
 
+void Encode(const ReadSharedRequest& m, WireWriter& w) {
+  w.U64(m.region);
+  w.U32(static_cast<uint32_t>(m.ranges.size()));
+  for (const SharedReadRange& shared : m.ranges) {
+    w.U64(shared.range.extent_id);
+    w.U64(shared.range.record_offset);
+    w.U64(shared.range.offset_in_payload);
+    w.U64(shared.range.length);
+    w.U64(shared.at);
+    w.U64(shared.room);
+  }
+}
+
+Result<ReadSharedRequest> DecodeReadSharedRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ReadSharedRequest m;
+  ASSIGN_OR_RETURN(m.region, r.U64());
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kReadRangesMax) {
+    return Status::InvalidArgument(fmt::format("{} ranges in one read; the limit is {}", count, kReadRangesMax));
+  }
+  if (r.remaining() != size_t{count} * 48) return Status::InvalidArgument("read request length disagrees with its range count");
+  m.ranges.resize(count);
+  for (SharedReadRange& shared : m.ranges) {
+    ASSIGN_OR_RETURN(shared.range.extent_id, r.U64());
+    ASSIGN_OR_RETURN(shared.range.record_offset, r.U64());
+    ASSIGN_OR_RETURN(shared.range.offset_in_payload, r.U64());
+    ASSIGN_OR_RETURN(shared.range.length, r.U64());
+    ASSIGN_OR_RETURN(shared.at, r.U64());
+    ASSIGN_OR_RETURN(shared.room, r.U64());
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
+void Encode(const ReadSharedResponse& m, WireWriter& w) {
+  w.U32(static_cast<uint32_t>(m.outcomes.size()));
+  for (const SharedReadOutcome& outcome : m.outcomes) {
+    w.U16(static_cast<uint16_t>(outcome.code));
+    w.U64(outcome.offset);
+    w.U64(outcome.length);
+    w.U8(outcome.crc.has_value() ? 1 : 0);
+    w.U32(outcome.crc.value_or(0));
+  }
+}
+
+Result<ReadSharedResponse> DecodeReadSharedResponse(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ASSIGN_OR_RETURN(uint32_t count, r.U32());
+  if (count > kReadRangesMax || r.remaining() != size_t{count} * 23) {
+    return Status::InvalidArgument("read response length disagrees with its outcome count");
+  }
+  ReadSharedResponse m;
+  m.outcomes.resize(count);
+  for (SharedReadOutcome& outcome : m.outcomes) {
+    ASSIGN_OR_RETURN(uint16_t code, r.U16());
+    if (code > kStatusCodeMax) return Status::InvalidArgument(fmt::format("unknown status code {}", code));
+    outcome.code = static_cast<StatusCode>(code);
+    ASSIGN_OR_RETURN(outcome.offset, r.U64());
+    ASSIGN_OR_RETURN(outcome.length, r.U64());
+    ASSIGN_OR_RETURN(uint8_t crc_known, r.U8());
+    ASSIGN_OR_RETURN(uint32_t crc, r.U32());
+    if (crc_known > 1) return Status::InvalidArgument("a CRC flag other than 0 or 1");
+    if (crc_known == 1) outcome.crc = crc;
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return m;
+}
+
 void Encode(const SealRequest& m, WireWriter& w) {
   w.U64(m.extent_id);
   w.U64(m.length);

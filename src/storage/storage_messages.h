@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ inline constexpr uint32_t kDeleteExtentMethod = rpc::MethodId(kStorageService, 6
 inline constexpr uint32_t kStorageStatsMethod = rpc::MethodId(kStorageService, 7);
 inline constexpr uint32_t kReadRecordsMethod = rpc::MethodId(kStorageService, 8);
 inline constexpr uint32_t kReplicateMethod = rpc::MethodId(kStorageService, 9);
+// The same-host read path (docs/protocols/storage_service.md, "Reads into shared memory").
+// Register and unregister take shm::RegisterRequest and shm::UnregisterRequest.
+inline constexpr uint32_t kShmRegisterMethod = rpc::MethodId(kStorageService, 10);
+inline constexpr uint32_t kShmUnregisterMethod = rpc::MethodId(kStorageService, 11);
+inline constexpr uint32_t kReadSharedMethod = rpc::MethodId(kStorageService, 12);
 
 // Ranges per read call, and bytes per read response.
 inline constexpr uint32_t kReadRangesMax = 1024;
@@ -73,6 +79,33 @@ struct ReadOutcome {
 
 struct ReadResponse {
   std::vector<ReadOutcome> outcomes;
+};
+
+// A read whose bytes land in the caller's registered shared region instead of a response
+// payload: range i is read from disk into region bytes [at[i], at[i] + room[i]) (4 KiB-aligned,
+// room at least ReadLandingBytes(length)) and verified there.
+struct SharedReadRange {
+  ReadRange range;
+  uint64_t at = 0;
+  uint64_t room = 0;
+};
+
+struct ReadSharedRequest {
+  uint64_t region = 0;
+  std::vector<SharedReadRange> ranges;
+};
+
+// Where each range's verified bytes begin in the region (`at` plus the header and the part of
+// the first sub-block before the range), and their CRC32C when verifying gave it for free.
+struct SharedReadOutcome {
+  StatusCode code = StatusCode::kOk;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  std::optional<uint32_t> crc;
+};
+
+struct ReadSharedResponse {
+  std::vector<SharedReadOutcome> outcomes;
 };
 
 struct SealRequest {
@@ -144,6 +177,10 @@ void Encode(const ReadRequest& m, rpc::WireWriter& w);
 Result<ReadRequest> DecodeReadRequest(std::span<const std::byte> bytes);
 void Encode(const ReadResponse& m, rpc::WireWriter& w);
 Result<ReadResponse> DecodeReadResponse(std::span<const std::byte> bytes);
+void Encode(const ReadSharedRequest& m, rpc::WireWriter& w);
+Result<ReadSharedRequest> DecodeReadSharedRequest(std::span<const std::byte> bytes);
+void Encode(const ReadSharedResponse& m, rpc::WireWriter& w);
+Result<ReadSharedResponse> DecodeReadSharedResponse(std::span<const std::byte> bytes);
 void Encode(const SealRequest& m, rpc::WireWriter& w);
 Result<SealRequest> DecodeSealRequest(std::span<const std::byte> bytes);
 void Encode(const ExtentRequest& m, rpc::WireWriter& w);

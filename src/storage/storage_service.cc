@@ -138,6 +138,60 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+Task<Status> ShmRegister(shm::ShmRegions& regions, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(shm::RegisterRequest request, shm::DecodeRegisterRequest(context.request_message.span()));
+  co_return regions.Register(request);
+}
+
+Task<Status> ShmUnregister(shm::ShmRegions& regions, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(shm::UnregisterRequest request, shm::DecodeUnregisterRequest(context.request_message.span()));
+  regions.Unregister(request.region);
+  co_return Status::Ok();
+}
+
+Task<Result<ReadResult>> ReadLanding(ExtentStore& store, ReadRange range, std::span<std::byte> landing) {
+  co_return co_await store.Read(range.extent_id, range.record_offset, range.offset_in_payload, range.length, landing);
+}
+
+// The disk reads go straight into the client's region and are verified there: no copy on this
+// node, no socket for the bytes.
+Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(ReadSharedRequest request, DecodeReadSharedRequest(context.request_message.span()));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<shm::ShmRegion> region, regions.Find(request.region));
+  std::vector<std::span<std::byte>> landings;
+  landings.reserve(request.ranges.size());
+  for (const SharedReadRange& shared : request.ranges) {
+    CO_ASSIGN_OR_RETURN(std::span<std::byte> landing, region->At(shared.at, shared.room));
+    landings.push_back(landing);
+  }
+  std::vector<Task<Result<ReadResult>>> reads;
+  reads.reserve(request.ranges.size());
+  for (size_t i = 0; i < request.ranges.size(); i++) reads.push_back(ReadLanding(store, request.ranges[i].range, landings[i]));
+  // `region` stays mapped until every read has landed, even if the client unregisters it.
+  std::vector<Result<ReadResult>> results = co_await WhenAll(std::move(reads));
+  static Counter& shared_bytes =
+      DefaultMetrics().GetCounter("cerulean_storage_shared_read_bytes_total", "Bytes read into same-host clients' shared memory");
+  ReadSharedResponse response;
+  response.outcomes.reserve(results.size());
+  for (size_t i = 0; i < results.size(); i++) {
+    if (!results[i].ok()) {
+      response.outcomes.push_back({.code = results[i].status().code()});
+      continue;
+    }
+    const ReadResult& result = *results[i];
+    const uint64_t offset = result.length == 0 ? request.ranges[i].at
+                                               : static_cast<uint64_t>(result.bytes().data() - landings[i].data()) + request.ranges[i].at;
+    // The client checks the bytes as it copies them out: their CRC, from verifying when that
+    // gave it, else computed here.
+    const uint32_t crc = result.crc ? *result.crc : Crc32c(result.bytes());
+    response.outcomes.push_back({.code = StatusCode::kOk, .offset = offset, .length = result.length, .crc = crc});
+    shared_bytes.Increment(result.length);
+  }
+  rpc::WireWriter writer(context.response_message);
+  Encode(response, writer);
+  co_return Status::Ok();
+}
+
 Task<Status> Seal(ExtentStore& store, rpc::RpcContext& context) {
   auto request = DecodeSealRequest(context.request_message.span());
   if (!request.ok()) co_return request.status();
@@ -246,9 +300,11 @@ Task<Status> Replicate(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContex
 
 }  // namespace
 
-void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, rpc::RpcClient& peers) {
+void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, rpc::RpcClient& peers,
+                            shm::ShmRegions& regions) {
   ExtentStore* s = &store;
   rpc::RpcClient* p = &peers;
+  shm::ShmRegions* r = &regions;
   registry.Register(kCreateExtentMethod, "storage.create_extent", [s](rpc::RpcContext& c) { return CreateExtent(*s, c); });
   // The store checks an append's payload CRC while it computes the record's checksums.
   registry.Register(kAppendMethod, "storage.append", [s, p](rpc::RpcContext& c) { return Append(*s, *p, c); },
@@ -260,6 +316,9 @@ void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, 
   registry.Register(kStorageStatsMethod, "storage.stats", [s](rpc::RpcContext& c) { return Stats(*s, c); });
   registry.Register(kReadRecordsMethod, "storage.read_records", [s](rpc::RpcContext& c) { return ReadRecords(*s, c); });
   registry.Register(kReplicateMethod, "storage.replicate", [s, p](rpc::RpcContext& c) { return Replicate(*s, *p, c); });
+  registry.Register(kShmRegisterMethod, "storage.shm_register", [r](rpc::RpcContext& c) { return ShmRegister(*r, c); });
+  registry.Register(kShmUnregisterMethod, "storage.shm_unregister", [r](rpc::RpcContext& c) { return ShmUnregister(*r, c); });
+  registry.Register(kReadSharedMethod, "storage.read_shared", [s, r](rpc::RpcContext& c) { return ReadShared(*s, *r, c); });
 }
 
 }  // namespace cerulean::storage

@@ -15,6 +15,7 @@
 #include "runtime/task_group.h"
 #include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
+#include "shm/shared_region.h"
 #include "storage/storage_messages.h"
 
 namespace cerulean::storage {
@@ -34,7 +35,8 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     EXPECT_TRUE(store.ok()) << store.status();
     rpc::ServiceRegistry registry;
     rpc::RpcClient peers(env);
-    RegisterStorageService(registry, **store, peers);
+    shm::ShmRegions regions;
+    RegisterStorageService(registry, **store, peers, regions);
     rpc::RpcServer server(env, registry);
     EXPECT_TRUE(server.Listen({"127.0.0.1", 0}).ok());
     TaskGroup serving(env);
@@ -141,6 +143,87 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     too_many.ranges.resize(kReadRangesMax + 1);
     auto bad_read = co_await channel.Call(kReadMethod, rpc::EncodeMessage(too_many).span());
     EXPECT_EQ(bad_read.status().code(), StatusCode::kInvalidArgument);
+
+    co_await client.Close();
+    co_await server.Shutdown();
+    co_await serving.Join();
+    co_await peers.Close();
+    co_await (*store)->Close();
+  });
+}
+
+TEST_F(StorageServiceTest, ReadsLandInARegisteredSharedRegion) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    auto store = co_await ExtentStore::Open(env, directory_, {});
+    EXPECT_TRUE(store.ok()) << store.status();
+    rpc::ServiceRegistry registry;
+    rpc::RpcClient peers(env);
+    shm::ShmRegions regions;
+    RegisterStorageService(registry, **store, peers, regions);
+    rpc::RpcServer server(env, registry);
+    EXPECT_TRUE(server.Listen({"127.0.0.1", 0}).ok());
+    TaskGroup serving(env);
+    serving.Spawn(server.Serve());
+    rpc::RpcClient client(env);
+    rpc::RpcChannel channel = client.Channel(server.address());
+
+    EXPECT_TRUE((co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 3}).span())).ok());
+    std::vector<std::byte> payload(300'000);
+    for (size_t i = 0; i < payload.size(); i++) payload[i] = std::byte((i * 7 + i / 4096) & 0xFF);
+    iovec piece{payload.data(), payload.size()};
+    auto appended = co_await channel.Call(kAppendMethod, rpc::EncodeMessage(AppendRequest{.extent_id = 3}).span(), {&piece, 1});
+    EXPECT_TRUE(appended.ok()) << appended.status();
+    const uint64_t record = DecodeAppendResponse(appended->message.span())->record_offset;
+
+    auto region = shm::SharedRegion::Create(0x5eed, 4 * ReadLandingBytes(payload.size()));
+    EXPECT_TRUE(region.ok());
+    const uint64_t slot = ReadLandingBytes(payload.size());
+    ReadSharedRequest read{.region = (*region)->id(),
+                           .ranges = {{.range = {3, record, 0, payload.size()}, .at = 0, .room = slot},
+                                      {.range = {3, record, 70'001, 100'000}, .at = slot, .room = slot},
+                                      {.range = {4, record, 0, 1}, .at = 2 * slot, .room = slot},
+                                      {.range = {3, record, 0, payload.size()}, .at = 3 * slot, .room = 8192}}};
+    auto unregistered = co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(read).span());
+    EXPECT_EQ(unregistered.status().code(), StatusCode::kNotFound) << "a region the node never mapped";
+    auto registered = co_await channel.Call(kShmRegisterMethod, rpc::EncodeMessage((*region)->Registration()).span());
+    EXPECT_TRUE(registered.ok()) << registered.status();
+
+    auto answer = co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(read).span());
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    auto response = DecodeReadSharedResponse(answer->message.span());
+    EXPECT_TRUE(response.ok() && response->outcomes.size() == 4);
+    if (response.ok() && response->outcomes.size() == 4) {
+      const auto& outcomes = response->outcomes;
+      const std::byte* base = (*region)->bytes().data();
+      EXPECT_EQ(outcomes[0].code, StatusCode::kOk);
+      EXPECT_EQ(outcomes[0].length, payload.size());
+      EXPECT_EQ(std::memcmp(base + outcomes[0].offset, payload.data(), payload.size()), 0);
+      EXPECT_EQ(outcomes[0].crc, Crc32c(std::span<const std::byte>(payload)));
+      EXPECT_EQ(outcomes[1].code, StatusCode::kOk);
+      EXPECT_GE(outcomes[1].offset, slot);
+      EXPECT_EQ(std::memcmp(base + outcomes[1].offset, payload.data() + 70'001, 100'000), 0) << "an unaligned range";
+      EXPECT_EQ(outcomes[1].crc, Crc32c(std::span<const std::byte>(payload).subspan(70'001, 100'000)));
+      EXPECT_EQ(outcomes[2].code, StatusCode::kNotFound);
+      EXPECT_EQ(outcomes[3].code, StatusCode::kInvalidArgument) << "too little room to land in";
+    }
+    // Room outside the region, and a malformed request: refused whole, the server serves on.
+    ReadSharedRequest outside{.region = (*region)->id(),
+                              .ranges = {{.range = {3, record, 0, 10}, .at = 4 * slot - 4096, .room = slot}}};
+    auto refused = co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(outside).span());
+    EXPECT_EQ(refused.status().code(), StatusCode::kOutOfRange);
+    std::byte junk[5] = {};
+    EXPECT_EQ((co_await channel.Call(kReadSharedMethod, junk)).status().code(), StatusCode::kInvalidArgument);
+    shm::RegisterRequest elsewhere = (*region)->Registration();
+    elsewhere.region = 0x07e4;
+    elsewhere.fd = 0;  // this process's fd 0 is no memfd of that name
+    EXPECT_EQ((co_await channel.Call(kShmRegisterMethod, rpc::EncodeMessage(elsewhere).span())).status().code(),
+              StatusCode::kFailedPrecondition);
+
+    auto unregistered_now = co_await channel.Call(kShmUnregisterMethod,
+                                                  rpc::EncodeMessage(shm::UnregisterRequest{.region = (*region)->id()}).span());
+    EXPECT_TRUE(unregistered_now.ok());
+    EXPECT_EQ((co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(read).span())).status().code(),
+              StatusCode::kNotFound);
 
     co_await client.Close();
     co_await server.Shutdown();

@@ -1,4 +1,4 @@
-#include "kv/shm_regions.h"
+#include "shm/shm_regions.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 
 #include "base/check.h"
 
-namespace cerulean::kv {
+namespace cerulean::shm {
 namespace {
 
 // A memfd of this process, named as clients name theirs.
@@ -21,12 +21,12 @@ struct Memfd {
 };
 
 TEST(ShmRegionsTest, MapsAClientsMemfdAndBoundsEveryAccess) {
-  Memfd memfd("cerulean-kv-00000000000000aa", 1 << 20);
+  Memfd memfd("cerulean-shm-00000000000000aa", 1 << 20);
   void* client_view = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.fd, 0);
   ASSERT_NE(client_view, MAP_FAILED);
   ShmRegions regions;
-  const KvShmRegisterRequest request{.region = 0xaa, .pid = static_cast<uint32_t>(getpid()), .fd = memfd.fd,
-                                     .bytes = 1 << 20, .name = "cerulean-kv-00000000000000aa"};
+  const RegisterRequest request{.region = 0xaa, .pid = static_cast<uint32_t>(getpid()), .fd = memfd.fd,
+                                     .bytes = 1 << 20, .name = "cerulean-shm-00000000000000aa"};
   ASSERT_TRUE(regions.Register(request).ok());
   EXPECT_TRUE(regions.Register(request).ok()) << "a retried registration";
   EXPECT_EQ(regions.size(), 1u);
@@ -44,24 +44,24 @@ TEST(ShmRegionsTest, MapsAClientsMemfdAndBoundsEveryAccess) {
 }
 
 TEST(ShmRegionsTest, RefusesWhatIsNotThatMemfd) {
-  Memfd memfd("cerulean-kv-00000000000000bb", 4096);
+  Memfd memfd("cerulean-shm-00000000000000bb", 4096);
   ShmRegions regions;
-  KvShmRegisterRequest request{.region = 0xbb, .pid = static_cast<uint32_t>(getpid()), .fd = memfd.fd,
-                               .bytes = 4096, .name = "cerulean-kv-00000000000000bb"};
-  KvShmRegisterRequest other_name = request;
-  other_name.name = "cerulean-kv-00000000000000cc";  // as if another process's fd had this number
+  RegisterRequest request{.region = 0xbb, .pid = static_cast<uint32_t>(getpid()), .fd = memfd.fd,
+                               .bytes = 4096, .name = "cerulean-shm-00000000000000bb"};
+  RegisterRequest other_name = request;
+  other_name.name = "cerulean-shm-00000000000000cc";  // as if another process's fd had this number
   EXPECT_EQ(regions.Register(other_name).code(), StatusCode::kFailedPrecondition);
-  KvShmRegisterRequest no_such_fd = request;
+  RegisterRequest no_such_fd = request;
   no_such_fd.fd = 100000;
   EXPECT_EQ(regions.Register(no_such_fd).code(), StatusCode::kFailedPrecondition);
-  KvShmRegisterRequest too_big = request;
+  RegisterRequest too_big = request;
   too_big.bytes = 8192;
   EXPECT_EQ(regions.Register(too_big).code(), StatusCode::kInvalidArgument);
-  KvShmRegisterRequest not_ours = request;
+  RegisterRequest not_ours = request;
   not_ours.name = "something-else";
   EXPECT_EQ(regions.Register(not_ours).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(regions.size(), 0u);
 }
 
 }  // namespace
-}  // namespace cerulean::kv
+}  // namespace cerulean::shm

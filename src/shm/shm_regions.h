@@ -1,9 +1,9 @@
 // ShmRegions: the shared-memory regions same-host clients registered with this node
-// (docs/protocols/kv_cache.md, "Same-host shared memory"). A client makes a memfd, maps it, and
+// (docs/protocols/shared_memory.md). A client makes a memfd, maps it, and
 // names it here by (pid, fd, name); the node opens /proc/<pid>/fd/<fd>, checks that the link is
 // that very memfd (a process on another host with the same pid has no such file), and maps it
-// too. Gets then copy values straight into the region and puts copy out of it: one memcpy each,
-// no socket. Regions of processes that have exited are unmapped at the next registration.
+// too. The KV cache then copies values into and out of it, and object reads land in it straight
+// from the disk: no socket carries the bytes. Regions of processes that have exited are unmapped at the next registration.
 // Single-threaded (the node's shard).
 #pragma once
 
@@ -11,12 +11,16 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 
 #include "base/result.h"
-#include "kv/kv_messages.h"
+#include "shm/shm_messages.h"
 
-namespace cerulean::kv {
+namespace cerulean::shm {
+
+// Every client region's memfd name starts so; the rest is its id in hex.
+inline constexpr std::string_view kRegionNamePrefix = "cerulean-shm-";
 
 class ShmRegion {
  public:
@@ -43,7 +47,7 @@ class ShmRegions {
 
   // FailedPrecondition when the region cannot be reached from here (another host, another
   // pid namespace, or not that memfd): the client then stays on TCP.
-  Status Register(const KvShmRegisterRequest& request);
+  Status Register(const RegisterRequest& request);
   void Unregister(uint64_t region);
   // The region, kept alive while a request uses it; NotFound if it is not registered.
   Result<std::shared_ptr<ShmRegion>> Find(uint64_t region) const;
@@ -55,4 +59,4 @@ class ShmRegions {
   std::unordered_map<uint64_t, std::shared_ptr<ShmRegion>> regions_;
 };
 
-}  // namespace cerulean::kv
+}  // namespace cerulean::shm

@@ -1,4 +1,6 @@
-#include "client/shared_region.h"
+#include "shm/shared_region.h"
+
+#include "shm/shm_regions.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -8,12 +10,12 @@
 
 #include <fmt/format.h>
 
-namespace cerulean::client {
+namespace cerulean::shm {
 
 Result<std::unique_ptr<SharedRegion>> SharedRegion::Create(uint64_t id, size_t bytes) {
   if (bytes == 0) return Status::InvalidArgument("a shared region of 0 bytes");
   // The name carries the id, so a node can tell this memfd from another process's fd number.
-  std::string name = fmt::format("cerulean-kv-{:016x}", id);
+  std::string name = fmt::format("{}{:016x}", kRegionNamePrefix, id);
   const int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
   if (fd < 0) return Status::Internal(fmt::format("memfd_create: {}", std::strerror(errno)));
   if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
@@ -42,8 +44,8 @@ std::optional<uint64_t> SharedRegion::OffsetOf(std::span<const std::byte> span) 
   return start - base;
 }
 
-kv::KvShmRegisterRequest SharedRegion::Registration() const {
+RegisterRequest SharedRegion::Registration() const {
   return {.region = id_, .pid = static_cast<uint32_t>(getpid()), .fd = fd_, .bytes = size_, .name = name_};
 }
 
-}  // namespace cerulean::client
+}  // namespace cerulean::shm

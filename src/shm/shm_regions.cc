@@ -1,4 +1,4 @@
-#include "kv/shm_regions.h"
+#include "shm/shm_regions.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-namespace cerulean::kv {
+namespace cerulean::shm {
 
 ShmRegion::~ShmRegion() { munmap(base_, bytes_); }
 
@@ -23,14 +23,14 @@ Result<std::span<std::byte>> ShmRegion::At(uint64_t offset, uint64_t bytes) cons
   return std::span<std::byte>(base_ + offset, bytes);
 }
 
-Status ShmRegions::Register(const KvShmRegisterRequest& request) {
+Status ShmRegions::Register(const RegisterRequest& request) {
   ReapExited();
   if (regions_.contains(request.region)) return Status::Ok();  // a retried registration
   if (regions_.size() >= kRegionsMax) {
     return Status::ResourceExhausted(fmt::format("this node has {} shared regions registered already", regions_.size()));
   }
-  if (request.bytes == 0 || request.fd < 0 || request.pid == 0 || !request.name.starts_with("cerulean-kv-")) {
-    return Status::InvalidArgument("a shared region needs a pid, a memfd, a size and a cerulean-kv- name");
+  if (request.bytes == 0 || request.fd < 0 || request.pid == 0 || !request.name.starts_with(kRegionNamePrefix)) {
+    return Status::InvalidArgument(fmt::format("a shared region needs a pid, a memfd, a size and a {} name", kRegionNamePrefix));
   }
   const std::string path = fmt::format("/proc/{}/fd/{}", request.pid, request.fd);
   // The link must be this memfd: "/memfd:<name> (deleted)".
@@ -73,4 +73,4 @@ void ShmRegions::ReapExited() {
   });
 }
 
-}  // namespace cerulean::kv
+}  // namespace cerulean::shm

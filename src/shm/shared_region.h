@@ -1,7 +1,7 @@
-// SharedRegion: memory a KV client shares with the storage nodes on its host: a memfd, mapped
-// here and, once registered, by each same-host node (kv/shm_regions.h). Values a get asks for
-// are copied into it by the node, and values a put names are copied out of it: no socket
-// carries them. Move-only; unmapped and closed when destroyed (a node's mapping keeps the
+// SharedRegion: memory a client shares with the storage nodes on its host: a memfd, mapped
+// here and, once registered, by each same-host node (shm/shm_regions.h). KV values a get asks
+// for are copied into it by the node, and values a put names are copied out of it; object reads
+// land in it from the node's disk. No socket carries those bytes. Move-only; unmapped and closed when destroyed (a node's mapping keeps the
 // memory until the node unmaps it).
 #pragma once
 
@@ -13,9 +13,9 @@
 #include <string>
 
 #include "base/result.h"
-#include "kv/kv_messages.h"
+#include "shm/shm_messages.h"
 
-namespace cerulean::client {
+namespace cerulean::shm {
 
 class SharedRegion {
  public:
@@ -30,7 +30,7 @@ class SharedRegion {
   // Where `span` starts in the region, if it lies wholly inside it.
   std::optional<uint64_t> OffsetOf(std::span<const std::byte> span) const;
   // What a node needs to map it.
-  kv::KvShmRegisterRequest Registration() const;
+  RegisterRequest Registration() const;
 
  private:
   SharedRegion(uint64_t id, int fd, std::byte* base, size_t size, std::string name)
@@ -43,4 +43,4 @@ class SharedRegion {
   std::string name_;
 };
 
-}  // namespace cerulean::client
+}  // namespace cerulean::shm
