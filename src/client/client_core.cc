@@ -68,6 +68,13 @@ Task<Status> ForEachParallel(size_t count, size_t parallel, std::function<Task<S
   co_return first_error;
 }
 
+// Whether a meta method can change what a listing returns.
+bool ChangesListings(uint32_t method) {
+  return method == meta::kCommitPutMethod || method == meta::kDeleteObjectMethod ||
+         method == meta::kSetObjectPropertiesMethod || method == meta::kCommitBlocksMethod ||
+         method == meta::kCreateContainerMethod || method == meta::kDeleteContainerMethod;
+}
+
 // Worth retrying elsewhere: the chain or the replica, not the request, was at fault.
 bool Retryable(const Status& status) {
   switch (status.code()) {
@@ -110,7 +117,7 @@ ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, c
 }
 
 ClientCore::ClientCore(Env& env, const ClientOptions& options)
-    : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}) {
+    : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}), background_(env) {
   if (options.shared_memory_reads) {
     shared_reads_ = std::make_unique<SharedReads>(env, rpc_, options.piece_bytes,
                                                   std::max<size_t>(options.parallel_pieces, kBatchParallelMin));
@@ -135,13 +142,17 @@ Task<Result<std::unique_ptr<ClientCore>>> ClientCore::Open(Env& env, const Clien
 }
 
 Task<void> ClientCore::Close() {
+  co_await background_.Join();
   if (shared_reads_ != nullptr) co_await shared_reads_->Close();
   co_await rpc_.Close();
   if (embedded_ != nullptr) co_await embedded_->Stop();
 }
 
 Task<Result<rpc::CallResult>> ClientCore::CallMeta(uint32_t method, rpc::MessageBuffer message) {
-  co_return co_await meta_channel_->Call(method, message.span(), {}, {.timeout = options_.timeout});
+  Result<rpc::CallResult> answer = co_await meta_channel_->Call(method, message.span(), {}, {.timeout = options_.timeout});
+  // Counted once the write is done (or failed): a page read ahead before then may lack it.
+  if (ChangesListings(method)) mutations_++;
+  co_return answer;
 }
 
 Task<Status> ClientCore::CreateContainer(const std::string& name, const ContainerOptions& options) {
@@ -466,6 +477,24 @@ Task<Result<ObjectInfo>> ClientCore::SetProperties(const std::string& container,
   co_return ToObjectInfo(container, name, response.record);
 }
 
+Task<void> ClientCore::ReadAhead(std::shared_ptr<ListReadAhead> ahead) {
+  ahead->answer = co_await CallMeta(meta::kListObjectsMethod, rpc::EncodeMessage(ahead->request));
+  ahead->arrived.Set();
+}
+
+Task<Result<rpc::CallResult>> ClientCore::ListCall(const meta::ListObjectsRequest& request) {
+  std::shared_ptr<ListReadAhead> ahead = std::move(list_read_ahead_);
+  list_read_ahead_.reset();
+  if (ahead != nullptr && ahead->mutations == mutations_ && ahead->request.container == request.container &&
+      ahead->request.prefix == request.prefix && ahead->request.delimiter == request.delimiter &&
+      ahead->request.start_after == request.start_after && ahead->request.max_results == request.max_results) {
+    (void)co_await ahead->arrived.Wait();
+    // A page read ahead before one of this client's own writes must not hide it.
+    if (ahead->mutations == mutations_) co_return std::move(ahead->answer);
+  }
+  co_return co_await CallMeta(meta::kListObjectsMethod, rpc::EncodeMessage(request));
+}
+
 Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, const ListOptions& options) {
   meta::ListObjectsRequest request;
   request.container = container;
@@ -473,7 +502,17 @@ Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, cons
   request.delimiter = options.delimiter;
   request.start_after = options.start_after;
   request.max_results = options.page_size;
-  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kListObjectsMethod, rpc::EncodeMessage(request)));
+  CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await ListCall(request));
+  // The next page is asked for before this one is decoded.
+  CO_ASSIGN_OR_RETURN(meta::ListContinuation more, meta::PeekListContinuation(answer.message.span()));
+  if (more.truncated) {
+    auto ahead = std::make_shared<ListReadAhead>(env_);
+    ahead->request = request;
+    ahead->request.start_after = std::move(more.next_start_after);
+    ahead->mutations = mutations_;
+    list_read_ahead_ = ahead;
+    background_.Spawn(ReadAhead(std::move(ahead)));
+  }
   CO_ASSIGN_OR_RETURN(meta::ListObjectsResponse response, meta::DecodeListObjectsResponse(answer.message.span()));
   ObjectPage page;
   page.objects.reserve(response.objects.size());

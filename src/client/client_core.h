@@ -15,6 +15,8 @@
 #include "client/shared_reads.h"
 #include "meta/meta_messages.h"
 #include "rpc/rpc_client.h"
+#include "runtime/event.h"
+#include "runtime/task_group.h"
 #include "server/server_node.h"
 #include "storage/extent_format.h"
 
@@ -48,6 +50,16 @@ struct Layout {
 };
 
 ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record);
+
+// The page after the one a listing last returned, asked for as soon as that one arrived, so that
+// meta finds it while the client decodes and the caller reads the earlier one.
+struct ListReadAhead {
+  explicit ListReadAhead(Env& env) : arrived(env) {}
+  meta::ListObjectsRequest request;  // what it answers
+  uint64_t mutations = 0;            // the client's writes when it was asked for
+  Result<rpc::CallResult> answer = Status::Unknown("not arrived");
+  Event arrived;
+};
 
 class ClientCore {
  public:
@@ -103,6 +115,10 @@ class ClientCore {
  private:
   ClientCore(Env& env, const ClientOptions& options);
   Task<Result<rpc::CallResult>> CallMeta(uint32_t method, rpc::MessageBuffer message);
+  // The listing call for `request`: the read-ahead's answer if it asked for exactly that since
+  // this client last wrote, else a call now.
+  Task<Result<rpc::CallResult>> ListCall(const meta::ListObjectsRequest& request);
+  Task<void> ReadAhead(std::shared_ptr<ListReadAhead> ahead);
   Task<Status> ReadPiece(const Layout& layout, const meta::Piece& piece, uint64_t offset_in_piece,
                          std::span<std::byte> into);
   Task<Status> RefreshLocation(uint64_t extent_id, meta::ExtentLocation& location);
@@ -117,6 +133,10 @@ class ClientCore {
   std::unique_ptr<SharedReads> shared_reads_;  // with options_.shared_memory_reads
   std::map<std::string, std::pair<TimePoint, Layout>> layouts_;  // with layout_cache_ttl
   uint64_t next_replica_ = 0;  // spreads reads over replicas
+  // Listings read one page ahead; a write by this client makes the page read ahead stale.
+  std::shared_ptr<ListReadAhead> list_read_ahead_;
+  uint64_t mutations_ = 0;
+  TaskGroup background_;
 };
 
 }  // namespace cerulean::client

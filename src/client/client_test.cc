@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -235,6 +236,47 @@ TEST(ClientTest, ContentHeadersAndPropertiesUpdates) {
   EXPECT_EQ(*client.Get("props", "o"), "hello");
   EXPECT_EQ(client.SetProperties("props", "o", metadata, {.if_match = "\"other\""}).status().code(),
             StatusCode::kFailedPrecondition);
+}
+
+TEST(ClientTest, ListingsReadAheadButNeverHideTheClientsOwnWrites) {
+  testing::TestDirectory directory("client-list-read-ahead");
+  auto opened = Client::Open({.embedded_directory = directory / "data"});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Client& client = **opened;
+  ASSERT_TRUE(client.CreateContainer("walk").ok());
+  for (int i = 0; i < 10; i++) ASSERT_TRUE(client.Put("walk", fmt::format("a{}", i), std::string_view("x")).ok());
+
+  const auto walk = [&](const std::function<void(int page)>& between_pages) {
+    std::vector<std::string> names;
+    ListOptions options{.page_size = 3};
+    for (int page = 0;; page++) {
+      auto listed = client.ListPage("walk", options);
+      EXPECT_TRUE(listed.ok()) << listed.status();
+      if (!listed.ok()) break;
+      // A name with "!" has content type text/plain (set between pages below).
+      for (const ObjectInfo& object : listed->objects) {
+        names.push_back(object.name + (object.content_type == "text/plain" ? "!" : ""));
+      }
+      if (!listed->truncated) break;
+      options.start_after = listed->next_start_after;
+      between_pages(page);
+    }
+    return names;
+  };
+  // Every page read ahead: each name once, in order.
+  EXPECT_EQ(walk([](int) {}), (std::vector<std::string>{"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"}));
+  // Writes of this client between pages land in the pages after, although those were asked for
+  // before the writes.
+  const auto changed = walk([&](int page) {
+    if (page == 0) {
+      EXPECT_TRUE(client.Put("walk", "a2x", std::string_view("y")).ok());
+      EXPECT_TRUE(client.Delete("walk", "a4").ok());
+    }
+    if (page == 1) {
+      EXPECT_TRUE(client.SetProperties("walk", "a7", {.content_type = "text/plain"}).ok());
+    }
+  });
+  EXPECT_EQ(changed, (std::vector<std::string>{"a0", "a1", "a2", "a2x", "a3", "a5", "a6", "a7!", "a8", "a9"}));
 }
 
 uint64_t SharedReadBytes() {

@@ -641,7 +641,11 @@ Result<ListObjectsRequest> DecodeListObjectsRequest(std::span<const std::byte> b
   return m;
 }
 
+// Where the listing goes on comes first: a client can ask for the next page before it decodes
+// this one.
 void Encode(const ListObjectsResponse& m, WireWriter& w) {
+  w.Bool(m.truncated);
+  w.String(m.next_start_after);
   w.U32(static_cast<uint32_t>(m.objects.size()));
   for (const auto& [name, record] : m.objects) {
     w.String(name);
@@ -649,14 +653,23 @@ void Encode(const ListObjectsResponse& m, WireWriter& w) {
   }
   w.U32(static_cast<uint32_t>(m.common_prefixes.size()));
   for (const std::string& prefix : m.common_prefixes) w.String(prefix);
-  w.Bool(m.truncated);
-  w.String(m.next_start_after);
+}
+
+Result<ListContinuation> PeekListContinuation(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  ListContinuation m;
+  ASSIGN_OR_RETURN(m.truncated, r.Bool());
+  ASSIGN_OR_RETURN(m.next_start_after, r.String(kNameBytesMax));
+  return m;
 }
 
 Result<ListObjectsResponse> DecodeListObjectsResponse(std::span<const std::byte> bytes) {
   WireReader r(bytes);
   ListObjectsResponse m;
+  ASSIGN_OR_RETURN(m.truncated, r.Bool());
+  ASSIGN_OR_RETURN(m.next_start_after, r.String(kNameBytesMax));
   ASSIGN_OR_RETURN(uint32_t objects, ReadCount(r));
+  m.objects.reserve(objects);
   for (uint32_t i = 0; i < objects; i++) {
     ASSIGN_OR_RETURN(std::string name, r.String(kNameBytesMax));
     ASSIGN_OR_RETURN(ObjectRecord record, ReadObjectSummary(r));
@@ -667,8 +680,6 @@ Result<ListObjectsResponse> DecodeListObjectsResponse(std::span<const std::byte>
     ASSIGN_OR_RETURN(std::string prefix, r.String(kNameBytesMax));
     m.common_prefixes.push_back(std::move(prefix));
   }
-  ASSIGN_OR_RETURN(m.truncated, r.Bool());
-  ASSIGN_OR_RETURN(m.next_start_after, r.String(kNameBytesMax));
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;
 }

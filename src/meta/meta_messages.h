@@ -105,6 +105,12 @@ struct ListObjectsResponse {
   std::string next_start_after;
 };
 
+// The head of an encoded ListObjectsResponse: whether and where the listing goes on.
+struct ListContinuation {
+  bool truncated = false;
+  std::string next_start_after;
+};
+
 // Where an extent lives: enough for a client to append to it or read it.
 struct ExtentLocation {
   uint64_t extent_id = 0;
@@ -293,5 +299,6 @@ void Encode(const ListObjectsRequest& m, rpc::WireWriter& w);
 Result<ListObjectsRequest> DecodeListObjectsRequest(std::span<const std::byte> bytes);
 void Encode(const ListObjectsResponse& m, rpc::WireWriter& w);
 Result<ListObjectsResponse> DecodeListObjectsResponse(std::span<const std::byte> bytes);
+Result<ListContinuation> PeekListContinuation(std::span<const std::byte> bytes);
 
 }  // namespace cerulean::meta

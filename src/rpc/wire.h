@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,15 +31,16 @@ class MessageBuffer {
     if (this == &other) return *this;
     heap_ = std::move(other.heap_);
     size_ = other.size_;
-    if (heap_.empty()) {
+    capacity_ = other.capacity_;
+    if (heap_ == nullptr) {
       data_ = inline_;
       std::memcpy(inline_, other.inline_, size_);
     } else {
-      data_ = heap_.data();
+      data_ = heap_.get();
     }
-    other.heap_.clear();
     other.data_ = other.inline_;
     other.size_ = 0;
+    other.capacity_ = kInlineBytes;
     return *this;
   }
 
@@ -58,23 +60,31 @@ class MessageBuffer {
   // Makes room for `count` more bytes and returns where they go.
   std::byte* Grow(size_t count) {
     const size_t needed = size_ + count;
-    const size_t capacity = heap_.empty() ? kInlineBytes : heap_.size();
-    if (needed > capacity) {
-      std::vector<std::byte> bigger(std::max(needed, 2 * capacity));
-      std::memcpy(bigger.data(), data_, size_);
-      heap_ = std::move(bigger);
-      data_ = heap_.data();
-    }
+    if (needed > capacity_) Reallocate(std::max(needed, 2 * capacity_));
     std::byte* destination = data_ + size_;
     size_ = needed;
     return destination;
   }
+  // Room for `bytes` in all without another allocation: for a message whose size is known.
+  void Reserve(size_t bytes) {
+    if (bytes > capacity_) Reallocate(bytes);
+  }
 
  private:
+  void Reallocate(size_t capacity) {
+    // Not value-initialized: only the bytes in use are copied, none is zeroed.
+    std::unique_ptr<std::byte[]> bigger(new std::byte[capacity]);
+    std::memcpy(bigger.get(), data_, size_);
+    heap_ = std::move(bigger);
+    data_ = heap_.get();
+    capacity_ = capacity;
+  }
+
   std::byte inline_[kInlineBytes];
-  std::vector<std::byte> heap_;
-  std::byte* data_ = inline_;  // inline_ or heap_.data()
+  std::unique_ptr<std::byte[]> heap_;
+  std::byte* data_ = inline_;  // inline_ or heap_.get()
   size_t size_ = 0;
+  size_t capacity_ = kInlineBytes;
 };
 
 class WireWriter {
