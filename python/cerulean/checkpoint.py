@@ -192,8 +192,13 @@ def load(uri, *, client=None, trusted=False, range_bytes=8 << 20):
     try:
         batch = []
         for view, offset, nbytes in views:
-            for start in range(0, nbytes, range_bytes):
-                batch.append((offset + start, view[start:start + range_bytes]))
+            # Ranges end at multiples of range_bytes in the object, where save's blocks (and so
+            # the object's pieces) end: no range reads parts of two pieces.
+            start = 0
+            while start < nbytes:
+                end = min(nbytes, (offset + start) // range_bytes * range_bytes + range_bytes - offset)
+                batch.append((offset + start, view[start:end]))
+                start = end
         for i in range(0, len(batch), 64):
             chunk = batch[i:i + 64]
             counts = core.batch_get_into([(container, name, offset, view) for offset, view in chunk])

@@ -112,18 +112,26 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
   *bad_offset = record_offset + kBlockBytes + verify_from;
   if (verify_to - verify_from > data.size()) return Status::DataLoss("record extends past the committed length");
   RETURN_IF_ERROR(VerifySubBlocks(*header, static_cast<uint32_t>(first_sub_block), data.first(verify_to - verify_from)));
-  // A range that is exactly the verified sub-blocks has their combined CRC as its own.
-  if (offset_in_payload == verify_from && offset_in_payload + length == verify_to) {
-    if (length == header->payload_bytes) {
-      *range_crc = header->payload_crc;
-    } else {
-      uint32_t crc = 0;
-      for (uint64_t at = verify_from; at < verify_to; at += kSubBlockBytes) {
-        const uint64_t bytes = std::min<uint64_t>(kSubBlockBytes, verify_to - at);
-        crc = Crc32cCombine(crc, header->sub_block_crcs[at / kSubBlockBytes], bytes);
+  // The range's own CRC, for the response: whole sub-blocks inside it give theirs, verified just
+  // now; only the parts of sub-blocks at its two ends are computed, at most 128 KiB of bytes.
+  if (length == header->payload_bytes) {
+    *range_crc = header->payload_crc;
+  } else {
+    uint32_t crc = 0;
+    const uint64_t end = offset_in_payload + length;
+    for (uint64_t at = offset_in_payload; at < end;) {
+      const uint64_t sub_block = at / kSubBlockBytes;
+      const uint64_t sub_block_start = sub_block * kSubBlockBytes;
+      const uint64_t sub_block_end = std::min<uint64_t>(sub_block_start + kSubBlockBytes, header->payload_bytes);
+      const uint64_t to = std::min(end, sub_block_end);
+      if (at == sub_block_start && to == sub_block_end) {
+        crc = Crc32cCombine(crc, header->sub_block_crcs[sub_block], to - at);
+      } else {
+        crc = Crc32c(data.data() + (at - verify_from), to - at, crc);
       }
-      *range_crc = crc;
+      at = to;
     }
+    *range_crc = crc;
   }
   return static_cast<size_t>(offset_in_payload - verify_from);
 }
@@ -768,7 +776,9 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
                                                          facts.payload_crc, crc)),
                             extent.id, payload_start);
   }
-  if (offset_in_payload == 0 && length == facts.payload_bytes) result.crc = crc;
+  result.crc = offset_in_payload == 0 && length == facts.payload_bytes
+                   ? crc
+                   : Crc32c(payload.subspan(offset_in_payload, length));  // at most 64 KiB
   co_return result;
 }
 
