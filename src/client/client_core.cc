@@ -102,7 +102,7 @@ ObjectInfo MakeObjectInfo(std::string container, std::string name, Record&& reco
   info.etag = std::forward<Record>(record).etag;
   info.content_type = std::forward<Record>(record).content_type;
   info.headers = std::forward<Record>(record).headers;
-  info.metadata = FromMeta(record.metadata);
+  info.metadata = std::forward<Record>(record).metadata;  // the same type on both sides
   info.created_unix_ns = record.created_unix_ns;
   info.modified_unix_ns = record.modified_unix_ns;
   info.crc32c = record.crc32c;
@@ -114,6 +114,10 @@ ObjectInfo MakeObjectInfo(std::string container, std::string name, Record&& reco
 
 ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record) {
   return MakeObjectInfo(container, name, record);
+}
+
+ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, meta::ObjectRecord&& record) {
+  return MakeObjectInfo(container, name, std::move(record));
 }
 
 ClientCore::ClientCore(Env& env, const ClientOptions& options)
@@ -311,7 +315,7 @@ Task<Result<ObjectInfo>> ClientCore::Commit(const std::string& container, const 
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kCommitPutMethod, rpc::EncodeMessage(request)));
   CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
   layouts_.erase(container + '\0' + name);
-  co_return ToObjectInfo(container, name, response.record);
+  co_return ToObjectInfo(container, name, std::move(response.record));
 }
 
 Task<Result<Layout>> ClientCore::GetLayout(const std::string& container, const std::string& name,
@@ -453,7 +457,7 @@ Task<Result<ObjectInfo>> ClientCore::Head(const std::string& container, const st
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
                       co_await CallMeta(meta::kHeadObjectMethod, rpc::EncodeMessage(ObjectRequestOf(container, name, conditions))));
   CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
-  co_return ToObjectInfo(container, name, response.record);
+  co_return ToObjectInfo(container, name, std::move(response.record));
 }
 
 Task<Status> ClientCore::Delete(const std::string& container, const std::string& name, const ReadConditions& conditions) {
@@ -474,7 +478,7 @@ Task<Result<ObjectInfo>> ClientCore::SetProperties(const std::string& container,
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer,
                       co_await CallMeta(meta::kSetObjectPropertiesMethod, rpc::EncodeMessage(request)));
   CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
-  co_return ToObjectInfo(container, name, response.record);
+  co_return ToObjectInfo(container, name, std::move(response.record));
 }
 
 Task<void> ClientCore::ReadAhead(std::shared_ptr<ListReadAhead> ahead) {
@@ -567,7 +571,7 @@ Task<Result<ObjectInfo>> ClientCore::CommitBlocks(const std::string& container, 
   CO_ASSIGN_OR_RETURN(rpc::CallResult answer, co_await CallMeta(meta::kCommitBlocksMethod, rpc::EncodeMessage(request)));
   CO_ASSIGN_OR_RETURN(meta::ObjectResponse response, meta::DecodeObjectResponse(answer.message.span()));
   layouts_.erase(container + '\0' + name);
-  co_return ToObjectInfo(container, name, response.record);
+  co_return ToObjectInfo(container, name, std::move(response.record));
 }
 
 Task<Result<BlockList>> ClientCore::ListBlocks(const std::string& container, const std::string& name,

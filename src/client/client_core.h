@@ -50,6 +50,7 @@ struct Layout {
 };
 
 ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, const meta::ObjectRecord& record);
+ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, meta::ObjectRecord&& record);
 
 // The page after the one a listing last returned, asked for as soon as that one arrived, so that
 // meta finds it while the client decodes and the caller reads the earlier one.

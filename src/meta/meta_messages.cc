@@ -21,14 +21,19 @@ Result<T> BadMessageIfNot(Result<T> result) {
   return Status::InvalidArgument(std::string(result.status().message()));
 }
 
+// Records are decoded in place, from a view of the message.
+std::string_view RecordView(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
 Result<ContainerRecord> ReadContainerRecord(WireReader& r) {
-  ASSIGN_OR_RETURN(std::string bytes, r.String(kRecordBytesMax));
-  return BadMessageIfNot(DecodeContainerRecord(bytes));
+  ASSIGN_OR_RETURN(std::span<const std::byte> bytes, r.Bytes(kRecordBytesMax));
+  return BadMessageIfNot(DecodeContainerRecord(RecordView(bytes)));
 }
 
 Result<ObjectRecord> ReadObjectRecord(WireReader& r) {
-  ASSIGN_OR_RETURN(std::string bytes, r.String(kRecordBytesMax));
-  return BadMessageIfNot(DecodeObjectRecord(bytes));
+  ASSIGN_OR_RETURN(std::span<const std::byte> bytes, r.Bytes(kRecordBytesMax));
+  return BadMessageIfNot(DecodeObjectRecord(RecordView(bytes)));
 }
 
 // A listed object: its record without the piece list, which a listing does not need and which
