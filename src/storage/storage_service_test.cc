@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/check.h"
 #include "base/crc32c.h"
 #include <unistd.h>
 
@@ -23,6 +24,38 @@ namespace {
 
 using cerulean::testing::RunOnLoop;
 
+// A store on the real disk with the storage service in front of it, and a client of it.
+struct ServedStore {
+  explicit ServedStore(Env& env) : peers(env), server(env, registry), serving(env), client(env) {}
+
+  static Task<std::unique_ptr<ServedStore>> Start(Env& env, const std::string& directory) {
+    auto node = std::make_unique<ServedStore>(env);
+    auto store = co_await ExtentStore::Open(env, directory, {});
+    CHECK(store.ok()) << store.status();
+    node->store = std::move(*store);
+    RegisterStorageService(node->registry, *node->store, node->peers, node->regions);
+    CHECK(node->server.Listen({"127.0.0.1", 0}).ok());
+    node->serving.Spawn(node->server.Serve());
+    co_return node;
+  }
+
+  Task<void> Stop() {
+    co_await client.Close();
+    co_await server.Shutdown();
+    co_await serving.Join();
+    co_await peers.Close();
+    co_await store->Close();
+  }
+
+  std::unique_ptr<ExtentStore> store;
+  rpc::ServiceRegistry registry;
+  rpc::RpcClient peers;
+  shm::ShmRegions regions;
+  rpc::RpcServer server;
+  TaskGroup serving;
+  rpc::RpcClient client;
+};
+
 class StorageServiceTest : public ::testing::Test {
  protected:
   cerulean::testing::TestDirectory temporary_{"storage-service"};
@@ -31,18 +64,8 @@ class StorageServiceTest : public ::testing::Test {
 
 TEST_F(StorageServiceTest, EveryMethodOverRpc) {
   RunOnLoop([&](Env& env) -> Task<void> {
-    auto store = co_await ExtentStore::Open(env, directory_, {});
-    EXPECT_TRUE(store.ok()) << store.status();
-    rpc::ServiceRegistry registry;
-    rpc::RpcClient peers(env);
-    shm::ShmRegions regions;
-    RegisterStorageService(registry, **store, peers, regions);
-    rpc::RpcServer server(env, registry);
-    EXPECT_TRUE(server.Listen({"127.0.0.1", 0}).ok());
-    TaskGroup serving(env);
-    serving.Spawn(server.Serve());
-    rpc::RpcClient client(env);
-    rpc::RpcChannel channel = client.Channel(server.address());
+    auto node = co_await ServedStore::Start(env, directory_);
+    rpc::RpcChannel channel = node->client.Channel(node->server.address());
 
     auto created = co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 7}).span());
     EXPECT_TRUE(created.ok()) << created.status();
@@ -144,28 +167,14 @@ TEST_F(StorageServiceTest, EveryMethodOverRpc) {
     auto bad_read = co_await channel.Call(kReadMethod, rpc::EncodeMessage(too_many).span());
     EXPECT_EQ(bad_read.status().code(), StatusCode::kInvalidArgument);
 
-    co_await client.Close();
-    co_await server.Shutdown();
-    co_await serving.Join();
-    co_await peers.Close();
-    co_await (*store)->Close();
+    co_await node->Stop();
   });
 }
 
 TEST_F(StorageServiceTest, ReadsLandInARegisteredSharedRegion) {
   RunOnLoop([&](Env& env) -> Task<void> {
-    auto store = co_await ExtentStore::Open(env, directory_, {});
-    EXPECT_TRUE(store.ok()) << store.status();
-    rpc::ServiceRegistry registry;
-    rpc::RpcClient peers(env);
-    shm::ShmRegions regions;
-    RegisterStorageService(registry, **store, peers, regions);
-    rpc::RpcServer server(env, registry);
-    EXPECT_TRUE(server.Listen({"127.0.0.1", 0}).ok());
-    TaskGroup serving(env);
-    serving.Spawn(server.Serve());
-    rpc::RpcClient client(env);
-    rpc::RpcChannel channel = client.Channel(server.address());
+    auto node = co_await ServedStore::Start(env, directory_);
+    rpc::RpcChannel channel = node->client.Channel(node->server.address());
 
     EXPECT_TRUE((co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 3}).span())).ok());
     std::vector<std::byte> payload(300'000);
@@ -225,11 +234,7 @@ TEST_F(StorageServiceTest, ReadsLandInARegisteredSharedRegion) {
     EXPECT_EQ((co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(read).span())).status().code(),
               StatusCode::kNotFound);
 
-    co_await client.Close();
-    co_await server.Shutdown();
-    co_await serving.Join();
-    co_await peers.Close();
-    co_await (*store)->Close();
+    co_await node->Stop();
   });
 }
 
