@@ -51,11 +51,12 @@ struct ClientOptions {
   // Object layouts are cached this long (0: every get asks meta). Use it only for objects that
   // are not overwritten while cached, such as a training set.
   std::chrono::milliseconds layout_cache_ttl{0};
-  // Reads from storage nodes on this host land in memory the client shares with them (a memfd
-  // they map), straight from their disks: no socket carries the bytes. Nodes elsewhere, or that
-  // cannot map it, are read by TCP. The region holds max(parallel_pieces, 16) pieces' reads;
-  // its pages are faulted in as reads use them.
-  bool shared_memory_reads = true;
+  // Reads from and appends to storage nodes on this host go through memory the client shares
+  // with them (a memfd they map): they read from their disks straight into it and write to
+  // their disks straight from it, and no socket carries the bytes. Nodes elsewhere, or that
+  // cannot map it, are reached by TCP. The region holds max(parallel_pieces, 16) pieces; its
+  // pages are faulted in as transfers use them.
+  bool shared_memory = true;
 };
 
 using UserMetadata = std::vector<std::pair<std::string, std::string>>;

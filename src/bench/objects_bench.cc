@@ -157,6 +157,7 @@ struct Figures {
   double get_cold = 0;
   double get_again = 0;
   double get_tcp = 0;     // the same GET without the same-host shared memory
+  double put_r1_tcp = 0;  // and the R = 1 PUT
   double empty_puts = 0;  // ops/s
   double heads = 0;
 };
@@ -188,7 +189,7 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
     auto opened_r1 = Client::Open({.meta_address = cluster.meta_address(), .replicas = 1});
     auto opened_r3 = Client::Open({.meta_address = cluster.meta_address(), .replicas = 3});
     // The same reads without the same-host shared memory: what a client on another host gets.
-    auto opened_tcp = Client::Open({.meta_address = cluster.meta_address(), .shared_memory_reads = false});
+    auto opened_tcp = Client::Open({.meta_address = cluster.meta_address(), .replicas = 1, .shared_memory = false});
     CHECK(opened_r1.ok() && opened_r3.ok() && opened_tcp.ok());
     Client& r1 = **opened_r1;
     Client& tcp = **opened_tcp;
@@ -207,6 +208,10 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
       auto start = std::chrono::steady_clock::now();
       CHECK(r1.Put("bench", "big-r1", bytes).ok());
       f.put_r1 = static_cast<double>(bytes.size()) / Seconds(std::chrono::steady_clock::now() - start);
+      start = std::chrono::steady_clock::now();
+      CHECK(tcp.Put("bench", "big-tcp", bytes).ok());
+      f.put_r1_tcp = static_cast<double>(bytes.size()) / Seconds(std::chrono::steady_clock::now() - start);
+      CHECK(tcp.Delete("bench", "big-tcp").ok());
       start = std::chrono::steady_clock::now();
       CHECK(r3.Put("bench", "big-r3", bytes).ok());
       f.put_r3 = static_cast<double>(bytes.size()) / Seconds(std::chrono::steady_clock::now() - start);
@@ -290,6 +295,8 @@ BenchReport RunObjectsBench(const ObjectsBenchOptions& options) {
       median_or_none(iperf, 1 / kGB), "report");
   add("put_" + size + "_R1", "throughput", median_of(&Figures::put_r1) / kGB, "GB/s", "fio_write_1M_qd16",
       median_or_none(fio_write, 1 / kGB), "ratio >= 0.70");
+  add("put_" + size + "_R1_tcp", "throughput", median_of(&Figures::put_r1_tcp) / kGB, "GB/s", "fio_write_1M_qd16",
+      median_or_none(fio_write, 1 / kGB), "report");
   add("put_" + size + "_R3", "throughput", median_of(&Figures::put_r3) / kGB, "GB/s", "fio_write_1M_qd16/3",
       median_or_none(fio_write, 1 / kGB / 3), "ratio >= 0.70");
   add(fmt::format("put_0B_{}_inflight", options.in_flight), "throughput", median_of(&Figures::empty_puts), "ops/s", "",

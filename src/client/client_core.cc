@@ -122,8 +122,8 @@ ObjectInfo ToObjectInfo(const std::string& container, const std::string& name, m
 
 ClientCore::ClientCore(Env& env, const ClientOptions& options)
     : env_(env), options_(options), rpc_(env, {.connections_per_peer = 2}), background_(env) {
-  if (options.shared_memory_reads) {
-    shared_reads_ = std::make_unique<SharedReads>(env, rpc_, options.piece_bytes,
+  if (options.shared_memory) {
+    shared_memory_ = std::make_unique<SharedMemoryPath>(env, rpc_, options.piece_bytes,
                                                   std::max<size_t>(options.parallel_pieces, kBatchParallelMin));
   }
 }
@@ -147,7 +147,7 @@ Task<Result<std::unique_ptr<ClientCore>>> ClientCore::Open(Env& env, const Clien
 
 Task<void> ClientCore::Close() {
   co_await background_.Join();
-  if (shared_reads_ != nullptr) co_await shared_reads_->Close();
+  if (shared_memory_ != nullptr) co_await shared_memory_->Close();
   co_await rpc_.Close();
   if (embedded_ != nullptr) co_await embedded_->Stop();
 }
@@ -242,8 +242,17 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
     const meta::ExtentLocation extent = session->extents[session->next++ % session->extents.size()];
     auto chain = ChainOf(extent);
     if (!chain.ok()) co_return chain.status();
-    Result<storage::AppendResponse> appended = co_await storage::AppendToChain(
-        rpc_, *chain, extent.extent_id, std::span<const iovec>(&payload, 1), session->owner, options_.timeout, crc);
+    std::optional<Result<storage::AppendResponse>> shared;
+    if (shared_memory_ != nullptr) {
+      shared = co_await shared_memory_->Append(*chain, extent.extent_id, data, session->owner, crc, options_.timeout);
+    }
+    Result<storage::AppendResponse> appended = Status::Unknown("not appended");
+    if (shared) {
+      appended = std::move(*shared);
+    } else {
+      appended = co_await storage::AppendToChain(rpc_, *chain, extent.extent_id, std::span<const iovec>(&payload, 1),
+                                                 session->owner, options_.timeout, crc);
+    }
     if (appended.ok() && appended->payload_crc != crc) {
       // The head stored other bytes than these (changed on the way): never reference them.
       appended = Status::DataLoss(fmt::format("extent {:016x} stored a piece whose CRC {:08x} is not the sent {:08x}",
@@ -374,7 +383,7 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
       // also be the CRC the writer computed, end to end, with no second pass here.
       uint32_t received_crc = 0;
       std::optional<Status> shared;
-      if (shared_reads_ != nullptr) shared = co_await shared_reads_->Read(*address, range, into, options_.timeout, &received_crc);
+      if (shared_memory_ != nullptr) shared = co_await shared_memory_->Read(*address, range, into, options_.timeout, &received_crc);
       Status read;
       if (shared) {
         read = std::move(*shared);

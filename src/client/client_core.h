@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cerulean/client.h"
-#include "client/shared_reads.h"
+#include "client/shared_memory_path.h"
 #include "meta/meta_messages.h"
 #include "rpc/rpc_client.h"
 #include "runtime/event.h"
@@ -131,7 +131,7 @@ class ClientCore {
   NetAddress meta_;
   std::optional<rpc::RpcChannel> meta_channel_;  // saves the peer lookup on every metadata call
   std::unique_ptr<server::ServerNode> embedded_;
-  std::unique_ptr<SharedReads> shared_reads_;  // with options_.shared_memory_reads
+  std::unique_ptr<SharedMemoryPath> shared_memory_;  // with options_.shared_memory
   std::map<std::string, std::pair<TimePoint, Layout>> layouts_;  // with layout_cache_ttl
   uint64_t next_replica_ = 0;  // spreads reads over replicas
   // Listings read one page ahead; a write by this client makes the page read ahead stale.

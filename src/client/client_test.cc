@@ -285,6 +285,12 @@ uint64_t SharedReadBytes() {
       .value();
 }
 
+uint64_t SharedAppendBytes() {
+  return DefaultMetrics()
+      .GetCounter("cerulean_storage_shared_append_bytes_total", "Bytes appended from same-host clients' shared memory")
+      .value();
+}
+
 // Flips one byte of `needle`'s first copy in the extent files under `directory`; false if none
 // holds it.
 bool CorruptOnDisk(const std::filesystem::path& directory, std::string_view needle) {
@@ -305,20 +311,27 @@ bool CorruptOnDisk(const std::filesystem::path& directory, std::string_view need
   return false;
 }
 
-TEST(ClientTest, SameHostReadsLandInSharedMemoryAndFailLikeTcpOnCorruptBytes) {
+TEST(ClientTest, SameHostReadsAndAppendsGoThroughSharedMemoryAndFailLikeTcpOnCorruptBytes) {
   testing::TestDirectory directory("client-shared-reads");
   server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 3, .replicas = 1,
                                 .capacity_bytes_per_node = 8ull << 30});
   auto opened_shared = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20});
   auto opened_tcp = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20,
-                                  .shared_memory_reads = false});
+                                  .shared_memory = false});
   ASSERT_TRUE(opened_shared.ok() && opened_tcp.ok());
   Client& shared = **opened_shared;
   Client& tcp = **opened_tcp;
   ASSERT_TRUE(shared.CreateContainer("data").ok());
   const size_t size = (3 << 20) + 777;
   const std::string data = RandomBytes(size, 7);
+  const uint64_t appended_before = SharedAppendBytes();
   ASSERT_TRUE(shared.Put("data", "object", data).ok());
+  EXPECT_EQ(SharedAppendBytes() - appended_before, size) << "every piece through shared memory";
+  ASSERT_TRUE(tcp.Put("data", "by-tcp", data).ok());
+  EXPECT_EQ(SharedAppendBytes() - appended_before, size) << "none of the TCP client's";
+  EXPECT_TRUE(*tcp.Get("data", "object") == data);
+  EXPECT_TRUE(*shared.Get("data", "by-tcp") == data);
+  ASSERT_TRUE(tcp.Delete("data", "by-tcp").ok());
 
   // Whole, and ranges on and off the 64 KiB sub-blocks and across pieces: the same bytes both
   // ways, and only the shared client's come through shared memory.

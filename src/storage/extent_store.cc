@@ -404,6 +404,22 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer&& paylo
 }
 
 Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payload, AppendOptions options) {
+  return AppendFrom(id, payload.span(), payload.capacity(), options);
+}
+
+Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, std::span<std::byte> payload, size_t room,
+                                               AppendOptions options) {
+  if (reinterpret_cast<uintptr_t>(payload.data()) % kBlockBytes != 0 || room < RoundUpToBlock(payload.size())) {
+    return [](std::span<std::byte> bytes) -> Task<Result<AppendResult>> {
+      co_return Status::InvalidArgument(fmt::format("a payload of {} bytes to append from lent memory must be 4 KiB-aligned "
+                                                    "with room for its padding", bytes.size()));
+    }(payload);
+  }
+  return AppendFrom(id, payload, room, options);
+}
+
+Task<Result<AppendResult>> ExtentStore::AppendFrom(uint64_t id, std::span<std::byte> payload, size_t room,
+                                                   AppendOptions options) {
   const TimePoint start = env_.Now();
   if (closed_) co_return Status::FailedPrecondition("extent store closed");
   if (payload.size() > kRecordPayloadBytesMax) {
@@ -446,7 +462,7 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
   item.record_bytes = record_bytes;
   item.sequence = extent->next_sequence++;
   item.header_block = PooledBuffer::Allocate(kBlockBytes);
-  item.facts = EncodeRecord(id, item.sequence, item.offset, options.owner, payload.span(), item.header_block.data());
+  item.facts = EncodeRecord(id, item.sequence, item.offset, options.owner, payload, item.header_block.data());
   if (options.expected_payload_crc && *options.expected_payload_crc != item.facts.payload_crc) {
     extent->next_sequence--;  // nothing between here and the increment: the record never was
     co_return Status::DataLoss(fmt::format("extent {:016x}: the payload's CRC is {:#010x}, not the {:#010x} it was sent "
@@ -456,7 +472,7 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payloa
   // Zero the padding in place: the payload goes to disk as it is, without a copy.
   const size_t padded = RoundUpToBlock(payload.size());
   if (padded > payload.size()) {
-    CHECK(payload.capacity() >= padded);
+    CHECK(room >= padded);
     std::memset(payload.data() + payload.size(), 0, padded - payload.size());
   }
   item.payload = payload.data();

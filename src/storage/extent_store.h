@@ -122,6 +122,10 @@ class ExtentStore {
   Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer& payload, AppendOptions options = {});
   // The same, owning the payload for the duration of the call.
   Task<Result<AppendResult>> Append(uint64_t extent_id, PooledBuffer&& payload, AppendOptions options = {});
+  // The same, from memory the caller lends: 4 KiB-aligned, with `room` bytes in all, at least the
+  // payload padded to 4 KiB (InvalidArgument otherwise). A same-host client's shared memory.
+  Task<Result<AppendResult>> Append(uint64_t extent_id, std::span<std::byte> payload, size_t room,
+                                    AppendOptions options = {});
   // `length` bytes from `offset_in_payload` within the record at `record_offset`. Only
   // committed records can be read. DataLoss, naming extent and offset, if a checksum fails.
   // With a `landing` (4 KiB-aligned, at least ReadLandingBytes(length)), the disk reads go
@@ -179,6 +183,8 @@ class ExtentStore {
   // A side file's values: nothing if it does not verify, NotFound if it is absent.
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Status> SealBusy(Extent& extent, uint64_t length);
+  Task<Result<AppendResult>> AppendFrom(uint64_t extent_id, std::span<std::byte> payload, size_t room,
+                                        AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length, std::span<std::byte> landing);
   // ReadRecord for a record whose length and CRC are in the record cache: the payload only.

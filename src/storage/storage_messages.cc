@@ -138,6 +138,33 @@ Result<ReadResponse> DecodeReadResponse(std::span<const std::byte> bytes) {
   return m;
 }
 
+void Encode(const AppendSharedRequest& m, WireWriter& w) {
+  const rpc::MessageBuffer append = rpc::EncodeMessage(m.append);
+  w.Bytes(append.span());
+  w.U64(m.region);
+  w.U64(m.at);
+  w.U64(m.bytes);
+  w.U64(m.room);
+  w.U32(m.payload_crc);
+}
+
+Result<AppendSharedRequest> DecodeAppendSharedRequest(std::span<const std::byte> bytes) {
+  WireReader r(bytes);
+  AppendSharedRequest m;
+  ASSIGN_OR_RETURN(std::span<const std::byte> append, r.Bytes(4096));
+  ASSIGN_OR_RETURN(m.append, DecodeAppendRequest(append));
+  ASSIGN_OR_RETURN(m.region, r.U64());
+  ASSIGN_OR_RETURN(m.at, r.U64());
+  ASSIGN_OR_RETURN(m.bytes, r.U64());
+  ASSIGN_OR_RETURN(m.room, r.U64());
+  ASSIGN_OR_RETURN(m.payload_crc, r.U32());
+  RETURN_IF_ERROR(r.ExpectEnd());
+  if (m.bytes > kRecordPayloadBytesMax || m.room < m.bytes) {
+    return Status::InvalidArgument(fmt::format("an append of {} bytes with {} bytes of room", m.bytes, m.room));
+  }
+  return m;
+}
+
 void Encode(const ReadSharedRequest& m, WireWriter& w) {
   w.U64(m.region);
   w.U32(static_cast<uint32_t>(m.ranges.size()));

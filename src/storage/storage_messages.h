@@ -23,11 +23,12 @@ inline constexpr uint32_t kDeleteExtentMethod = rpc::MethodId(kStorageService, 6
 inline constexpr uint32_t kStorageStatsMethod = rpc::MethodId(kStorageService, 7);
 inline constexpr uint32_t kReadRecordsMethod = rpc::MethodId(kStorageService, 8);
 inline constexpr uint32_t kReplicateMethod = rpc::MethodId(kStorageService, 9);
-// The same-host read path (docs/protocols/storage_service.md, "Reads into shared memory").
+// The same-host path (docs/protocols/storage_service.md, "Same-host reads and appends").
 // Register and unregister take shm::RegisterRequest and shm::UnregisterRequest.
 inline constexpr uint32_t kShmRegisterMethod = rpc::MethodId(kStorageService, 10);
 inline constexpr uint32_t kShmUnregisterMethod = rpc::MethodId(kStorageService, 11);
 inline constexpr uint32_t kReadSharedMethod = rpc::MethodId(kStorageService, 12);
+inline constexpr uint32_t kAppendSharedMethod = rpc::MethodId(kStorageService, 13);
 
 // Ranges per read call, and bytes per read response.
 inline constexpr uint32_t kReadRangesMax = 1024;
@@ -79,6 +80,19 @@ struct ReadOutcome {
 
 struct ReadResponse {
   std::vector<ReadOutcome> outcomes;
+};
+
+// An append whose payload is in the caller's registered shared region instead of the request:
+// `bytes` bytes at `at` (4 KiB-aligned), with `room` bytes there for the node to pad them to
+// 4 KiB. The node writes them to disk from there and forwards them down the chain; the response
+// is an AppendResponse.
+struct AppendSharedRequest {
+  AppendRequest append;
+  uint64_t region = 0;
+  uint64_t at = 0;
+  uint64_t bytes = 0;
+  uint64_t room = 0;
+  uint32_t payload_crc = 0;  // the client's, checked as the node computes the record's
 };
 
 // A read whose bytes land in the caller's registered shared region instead of a response
@@ -177,6 +191,8 @@ void Encode(const ReadRequest& m, rpc::WireWriter& w);
 Result<ReadRequest> DecodeReadRequest(std::span<const std::byte> bytes);
 void Encode(const ReadResponse& m, rpc::WireWriter& w);
 Result<ReadResponse> DecodeReadResponse(std::span<const std::byte> bytes);
+void Encode(const AppendSharedRequest& m, rpc::WireWriter& w);
+Result<AppendSharedRequest> DecodeAppendSharedRequest(std::span<const std::byte> bytes);
 void Encode(const ReadSharedRequest& m, rpc::WireWriter& w);
 Result<ReadSharedRequest> DecodeReadSharedRequest(std::span<const std::byte> bytes);
 void Encode(const ReadSharedResponse& m, rpc::WireWriter& w);

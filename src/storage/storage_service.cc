@@ -20,9 +20,9 @@ Task<Status> CreateExtent(ExtentStore& store, rpc::RpcContext& context) {
   co_return co_await store.Create(request->extent_id, request->durability, request->chain_version);
 }
 
-Task<void> AppendLocally(ExtentStore& store, uint64_t extent_id, PooledBuffer& payload, AppendOptions options,
-                         Result<AppendResult>* out) {
-  *out = co_await store.Append(extent_id, payload, options);
+Task<void> AppendLocally(ExtentStore& store, uint64_t extent_id, std::span<std::byte> payload, size_t room,
+                         AppendOptions options, Result<AppendResult>* out) {
+  *out = co_await store.Append(extent_id, payload, room, options);
 }
 
 Task<void> Forward(rpc::RpcClient& peers, NetAddress successor, std::span<const std::byte> message,
@@ -30,9 +30,12 @@ Task<void> Forward(rpc::RpcClient& peers, NetAddress successor, std::span<const 
   *out = co_await peers.Call(std::move(successor), kAppendMethod, message, payload, options);
 }
 
-Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& context) {
-  auto request = DecodeAppendRequest(context.request_message.span());
-  if (!request.ok()) co_return request.status();
+// The record's payload is `payload` (with `room` bytes to pad it in place): the request's, or
+// the client's shared memory. `expected_crc` is checked as the store computes the record's
+// checksums; `forward_crc` travels down the chain with the bytes.
+Task<Status> AppendAndForward(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& context,
+                              const AppendRequest* request, std::span<std::byte> payload, size_t room,
+                              std::optional<uint32_t> expected_crc, uint32_t forward_crc) {
   std::vector<NetAddress> successors;
   for (const std::string& text : request->successors) {
     auto address = NetAddress::Parse(text);
@@ -46,35 +49,29 @@ Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& 
     if (!info.ok()) co_return info.status();
     offset = info->next_offset;
   }
-  // The rpc layer left the payload's CRC to the store, which checks it while it computes the
-  // record's checksums: one pass over the bytes instead of two.
-  std::optional<uint32_t> expected_crc;
-  if (!context.request_payload_verified) expected_crc = context.request_payload_crc;
   const AppendOptions options{.owner = request->owner, .expected_offset = offset,
                               .chain_version = request->chain_version, .expected_payload_crc = expected_crc,
                               .cancel = context.cancel};
-  // The payload arrived 4 KiB-aligned in a pooled buffer: it goes to disk, and down the chain,
-  // from there.
+  // The payload goes to disk, and down the chain, from where it is: no copy on this node.
   Result<AppendResult> appended = Status::Unknown("not run");
   if (successors.empty()) {
-    co_await AppendLocally(store, request->extent_id, context.request_payload, options, &appended);
+    co_await AppendLocally(store, request->extent_id, payload, room, options, &appended);
   } else {
     AppendRequest next = *request;
     next.expected_offset = offset;
     next.successors.erase(next.successors.begin());
     rpc::MessageBuffer forward_message = rpc::EncodeMessage(next);
-    iovec piece{context.request_payload.data(), context.request_payload.size()};
-    const std::span<const iovec> payload =
+    iovec piece{payload.data(), payload.size()};
+    const std::span<const iovec> forward_payload =
         piece.iov_len == 0 ? std::span<const iovec>() : std::span<const iovec>(&piece, 1);
     const TimePoint now = context.env->Now();
     const Duration timeout = context.deadline == TimePoint::Max() ? kForwardTimeoutDefault : context.deadline - now;
     Result<rpc::CallResult> forwarded = Status::Unknown("not run");
     // Locally and down the chain at once; both finish before the payload can go away.
     std::vector<Task<void>> both;
-    both.push_back(AppendLocally(store, request->extent_id, context.request_payload, options, &appended));
-    both.push_back(Forward(peers, successors[0], forward_message.span(), payload,
-                           {.timeout = timeout, .cancel = context.cancel,
-                            .payload_crc = context.request_payload_crc}, &forwarded));
+    both.push_back(AppendLocally(store, request->extent_id, payload, room, options, &appended));
+    both.push_back(Forward(peers, successors[0], forward_message.span(), forward_payload,
+                           {.timeout = timeout, .cancel = context.cancel, .payload_crc = forward_crc}, &forwarded));
     co_await WhenAll(std::move(both));
     if (appended.ok() && !forwarded.ok()) {
       co_return Status(forwarded.status().code(),
@@ -98,6 +95,32 @@ Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& 
                         .extent_length = appended->extent_length},
          writer);
   co_return Status::Ok();
+}
+
+Task<Status> Append(ExtentStore& store, rpc::RpcClient& peers, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(AppendRequest request, DecodeAppendRequest(context.request_message.span()));
+  // The payload arrived 4 KiB-aligned in a pooled buffer. The rpc layer left its CRC to the
+  // store, which checks it while it computes the record's checksums: one pass, not two.
+  std::optional<uint32_t> expected_crc;
+  if (!context.request_payload_verified) expected_crc = context.request_payload_crc;
+  co_return co_await AppendAndForward(store, peers, context, &request, context.request_payload.span(),
+                                      context.request_payload.capacity(), expected_crc, context.request_payload_crc);
+}
+
+// A same-host client's append: the payload is in its shared region, written to disk (and sent
+// down the chain) from there; no socket carried it to this node.
+Task<Status> AppendShared(ExtentStore& store, rpc::RpcClient& peers, shm::ShmRegions& regions, rpc::RpcContext& context) {
+  CO_ASSIGN_OR_RETURN(AppendSharedRequest request, DecodeAppendSharedRequest(context.request_message.span()));
+  if (context.request_payload.size() != 0) co_return Status::InvalidArgument("a shared append carries no payload");
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<shm::ShmRegion> region, regions.Find(request.region));
+  CO_ASSIGN_OR_RETURN(std::span<std::byte> memory, region->At(request.at, request.room));
+  // `region` stays mapped until the append is durable (and forwarded), even if unregistered.
+  Status appended = co_await AppendAndForward(store, peers, context, &request.append, memory.first(request.bytes),
+                                              request.room, request.payload_crc, request.payload_crc);
+  static Counter& shared_bytes = DefaultMetrics().GetCounter("cerulean_storage_shared_append_bytes_total",
+                                                             "Bytes appended from same-host clients' shared memory");
+  if (appended.ok()) shared_bytes.Increment(request.bytes);
+  co_return appended;
 }
 
 Task<Result<ReadResult>> ReadOne(ExtentStore& store, ReadRange range) {
@@ -319,6 +342,8 @@ void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, 
   registry.Register(kShmRegisterMethod, "storage.shm_register", [r](rpc::RpcContext& c) { return ShmRegister(*r, c); });
   registry.Register(kShmUnregisterMethod, "storage.shm_unregister", [r](rpc::RpcContext& c) { return ShmUnregister(*r, c); });
   registry.Register(kReadSharedMethod, "storage.read_shared", [s, r](rpc::RpcContext& c) { return ReadShared(*s, *r, c); });
+  registry.Register(kAppendSharedMethod, "storage.append_shared",
+                    [s, p, r](rpc::RpcContext& c) { return AppendShared(*s, *p, *r, c); });
 }
 
 }  // namespace cerulean::storage

@@ -238,5 +238,63 @@ TEST_F(StorageServiceTest, ReadsLandInARegisteredSharedRegion) {
   });
 }
 
+TEST_F(StorageServiceTest, AppendsComeFromARegisteredSharedRegion) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    auto node = co_await ServedStore::Start(env, directory_);
+    rpc::RpcChannel channel = node->client.Channel(node->server.address());
+    EXPECT_TRUE((co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 5}).span())).ok());
+    auto region = shm::SharedRegion::Create(0xa99e, 1 << 20);
+    EXPECT_TRUE(region.ok());
+    std::span<std::byte> memory = (*region)->bytes();
+    const size_t bytes = 100'001;
+    for (size_t i = 0; i < bytes; i++) memory[8192 + i] = std::byte((i * 31 + 7) & 0xFF);
+    const uint32_t crc = Crc32c(memory.subspan(8192, bytes));
+    AppendSharedRequest append{.append = {.extent_id = 5}, .region = (*region)->id(), .at = 8192, .bytes = bytes,
+                               .room = 200'000, .payload_crc = crc};
+    auto unregistered = co_await channel.Call(kAppendSharedMethod, rpc::EncodeMessage(append).span());
+    EXPECT_EQ(unregistered.status().code(), StatusCode::kNotFound);
+    EXPECT_TRUE((co_await channel.Call(kShmRegisterMethod, rpc::EncodeMessage((*region)->Registration()).span())).ok());
+
+    auto appended = co_await channel.Call(kAppendSharedMethod, rpc::EncodeMessage(append).span());
+    EXPECT_TRUE(appended.ok()) << appended.status();
+    auto response = DecodeAppendResponse(appended->message.span());
+    EXPECT_TRUE(response.ok() && response->payload_bytes == bytes && response->payload_crc == crc);
+    std::vector<std::byte> back(bytes);
+    ReadRequest read{.ranges = {{5, response->record_offset, 0, bytes}}};
+    auto answer = co_await channel.Call(kReadMethod, rpc::EncodeMessage(read).span(), {}, {.response_payload = back});
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(std::memcmp(back.data(), memory.data() + 8192, bytes), 0) << "the record holds the region's bytes";
+
+    // Bytes that are not what the client's CRC says: DataLoss, nothing stored. Bad places and
+    // room: refused whole.
+    const auto length_of_extent = [&]() -> Task<uint64_t> {
+      auto length = co_await channel.Call(kExtentLengthMethod, rpc::EncodeMessage(ExtentRequest{.extent_id = 5}).span());
+      co_return length.ok() ? DecodeExtentLengthResponse(length->message.span())->length : 0;
+    };
+    const uint64_t length_before = co_await length_of_extent();
+    AppendSharedRequest changed = append;
+    changed.payload_crc ^= 1;
+    EXPECT_EQ((co_await channel.Call(kAppendSharedMethod, rpc::EncodeMessage(changed).span())).status().code(),
+              StatusCode::kDataLoss);
+    EXPECT_EQ(co_await length_of_extent(), length_before);
+    AppendSharedRequest unaligned = append;
+    unaligned.at = 8193;
+    EXPECT_EQ((co_await channel.Call(kAppendSharedMethod, rpc::EncodeMessage(unaligned).span())).status().code(),
+              StatusCode::kInvalidArgument);
+    AppendSharedRequest outside = append;
+    outside.at = (1 << 20) - 4096;
+    EXPECT_EQ((co_await channel.Call(kAppendSharedMethod, rpc::EncodeMessage(outside).span())).status().code(),
+              StatusCode::kOutOfRange);
+    AppendSharedRequest cramped = append;
+    cramped.room = bytes;  // no room to pad to 4 KiB
+    EXPECT_EQ((co_await channel.Call(kAppendSharedMethod, rpc::EncodeMessage(cramped).span())).status().code(),
+              StatusCode::kInvalidArgument);
+    std::byte junk[7] = {};
+    EXPECT_EQ((co_await channel.Call(kAppendSharedMethod, junk)).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(co_await length_of_extent(), length_before);
+    co_await node->Stop();
+  });
+}
+
 }  // namespace
 }  // namespace cerulean::storage
