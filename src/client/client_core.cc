@@ -7,6 +7,7 @@
 #include "base/crc32c.h"
 #include "base/logging.h"
 #include "storage/chain_client.h"
+#include "runtime/sleep.h"
 #include "runtime/when_all.h"
 
 namespace cerulean::client {
@@ -525,6 +526,10 @@ Task<Result<ObjectPage>> ClientCore::ListPage(const std::string& container, cons
     ahead->mutations = mutations_;
     list_read_ahead_ = ahead;
     background_.Spawn(ReadAhead(std::move(ahead)));
+    // Let its request reach the socket before this page is decoded: the call queues its frame
+    // (one pass of the loop), the connection's writer prepares the write (another), and the
+    // loop submits it before the third. Meta then finds the next page while we decode.
+    for (int pass = 0; pass < 3; pass++) co_await Yield(env_);
   }
   CO_ASSIGN_OR_RETURN(meta::ListObjectsResponse response, meta::DecodeListObjectsResponse(answer.message.span()));
   ObjectPage page;
