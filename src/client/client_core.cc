@@ -236,7 +236,8 @@ Task<Result<meta::ExtentLocation>> ClientCore::FreshExtent(PutSession& session) 
 }
 
 Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data) {
-  const uint32_t crc = Crc32c(data);
+  // Computed by the first attempt: while copying the piece into shared memory, or on its own.
+  std::optional<uint32_t> computed_crc;
   const iovec payload{const_cast<std::byte*>(data.data()), data.size()};
   Status last = Status::Unavailable("no attempt made");
   for (uint32_t attempt = 0; attempt < options_.append_attempts; attempt++) {
@@ -245,15 +246,18 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
     if (!chain.ok()) co_return chain.status();
     std::optional<Result<storage::AppendResponse>> shared;
     if (shared_memory_ != nullptr) {
-      shared = co_await shared_memory_->Append(*chain, extent.extent_id, data, session->owner, crc, options_.timeout);
+      shared = co_await shared_memory_->Append(*chain, extent.extent_id, data, session->owner, computed_crc,
+                                               options_.timeout);
     }
     Result<storage::AppendResponse> appended = Status::Unknown("not appended");
     if (shared) {
       appended = std::move(*shared);
     } else {
+      if (!computed_crc) computed_crc = Crc32c(data);
       appended = co_await storage::AppendToChain(rpc_, *chain, extent.extent_id, std::span<const iovec>(&payload, 1),
-                                                 session->owner, options_.timeout, crc);
+                                                 session->owner, options_.timeout, *computed_crc);
     }
+    const uint32_t crc = computed_crc.value_or(0);  // set by either path once the bytes were sent
     if (appended.ok() && appended->payload_crc != crc) {
       // The head stored other bytes than these (changed on the way): never reference them.
       appended = Status::DataLoss(fmt::format("extent {:016x} stored a piece whose CRC {:08x} is not the sent {:08x}",

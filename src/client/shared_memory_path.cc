@@ -125,16 +125,28 @@ Task<std::optional<Status>> SharedMemoryPath::Read(const NetAddress& replica, co
 
 Task<std::optional<Result<storage::AppendResponse>>> SharedMemoryPath::Append(
     const storage::Chain& chain, uint64_t extent_id, std::span<const std::byte> data, storage::OwnerId owner,
-    uint32_t crc, Duration timeout) {
+    std::optional<uint32_t>& crc, Duration timeout) {
   if (chain.replicas.empty() || chain.replicas.size() > storage::kChainLengthMax) co_return std::nullopt;
   std::optional<size_t> taken = TakeSlot(storage::RoundUpToBlock(data.size()));
   if (!taken) co_return std::nullopt;
   Slot slot(*this, *taken);
-  // The node checks the bytes against `crc` as it computes the record's checksums.
-  if (!data.empty()) std::memcpy(slot.data(), data.data(), data.size());
+  // The node checks the slot's bytes against `crc` as it computes the record's checksums.
+  // Computed here, it is the CRC of the caller's bytes (a chunk at a time, copied while cached),
+  // so that a copy gone wrong is caught too.
+  if (crc) {
+    if (!data.empty()) std::memcpy(slot.data(), data.data(), data.size());
+  } else {
+    uint32_t data_crc = 0;
+    for (size_t done = 0; done < data.size(); done += kCopyChunkBytes) {
+      const size_t chunk = std::min(kCopyChunkBytes, data.size() - done);
+      data_crc = Crc32c(data.data() + done, chunk, data_crc);
+      std::memcpy(slot.data() + done, data.data() + done, chunk);
+    }
+    crc = data_crc;
+  }
   storage::AppendSharedRequest request{.append = {.extent_id = extent_id, .chain_version = chain.version, .owner = owner},
                                        .region = region_->id(), .at = slot.offset(), .bytes = data.size(),
-                                       .room = slot_bytes_, .payload_crc = crc};
+                                       .room = slot_bytes_, .payload_crc = *crc};
   for (size_t i = 1; i < chain.replicas.size(); i++) request.append.successors.push_back(chain.replicas[i].ToString());
   rpc::MessageBuffer message = rpc::EncodeMessage(request);
   std::optional<Result<rpc::CallResult>> answer = co_await CallSharing(chain.replicas[0], storage::kAppendSharedMethod,

@@ -42,12 +42,14 @@ class SharedMemoryPath {
   // read's status, and in *crc the CRC32C of the bytes, checked against the copy.
   Task<std::optional<Status>> Read(const NetAddress& replica, const storage::ReadRange& range,
                                    std::span<std::byte> into, Duration timeout, uint32_t* crc);
-  // Appends `data` (whose CRC32C is `crc`) to the extent on `chain` through the shared region,
-  // as storage::AppendToChain does by TCP. Nothing when the head does not share the region, no
-  // slot is free or the data is larger than a slot: the caller appends by TCP instead.
+  // Appends `data` to the extent on `chain` through the shared region, as
+  // storage::AppendToChain does by TCP. `crc` is the data's CRC32C if known; if not, it is
+  // computed as the data is copied into the region (each chunk's CRC, then its copy from the
+  // cache: one pass over the caller's memory, not two) and set. Nothing when the head does not share the region, no slot is free or the data
+  // is larger than a slot: the caller appends by TCP instead.
   Task<std::optional<Result<storage::AppendResponse>>> Append(const storage::Chain& chain, uint64_t extent_id,
                                                                std::span<const std::byte> data, storage::OwnerId owner,
-                                                               uint32_t crc, Duration timeout);
+                                                               std::optional<uint32_t>& crc, Duration timeout);
   // Unregisters the region from the nodes that mapped it (they would unmap it once this
   // process exits; this frees it now).
   Task<void> Close();
