@@ -73,7 +73,10 @@ def main():
     parser.add_argument("--binary", default="build/release/cerulean")
     parser.add_argument("--native", default="build/release/bench/python/python_bench_native_reads")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--resnet-samples", type=int, default=4000)
+    # An epoch long enough that starting the DataLoader's workers (a fork and a client each) weighs
+    # little in it: at 4,000 samples (~0.45 s a pass here) DataLoader measured 0.73-0.88x of the
+    # native reads, at 16,000 0.91-0.93x (docs/BENCHMARKS.md, "python").
+    parser.add_argument("--resnet-samples", type=int, default=16000)
     parser.add_argument("--unet-samples", type=int, default=8)
     parser.add_argument("--out", default="bench-python-loader.jsonl")
     args = parser.parse_args()
