@@ -501,11 +501,8 @@ Task<void> ClientCore::ReadAhead(std::shared_ptr<ListReadAhead> ahead) {
 }
 
 Task<Result<rpc::CallResult>> ClientCore::ListCall(const meta::ListObjectsRequest& request) {
-  std::shared_ptr<ListReadAhead> ahead = std::move(list_read_ahead_);
-  list_read_ahead_.reset();
-  if (ahead != nullptr && ahead->mutations == mutations_ && ahead->request.container == request.container &&
-      ahead->request.prefix == request.prefix && ahead->request.delimiter == request.delimiter &&
-      ahead->request.start_after == request.start_after && ahead->request.max_results == request.max_results) {
+  std::shared_ptr<ListReadAhead> ahead = std::move(list_read_ahead_);  // used once at most
+  if (ahead != nullptr && ahead->mutations == mutations_ && ahead->request == request) {
     (void)co_await ahead->arrived.Wait();
     // A page read ahead before one of this client's own writes must not hide it.
     if (ahead->mutations == mutations_) co_return std::move(ahead->answer);

@@ -102,7 +102,6 @@ Task<std::optional<Status>> SharedMemoryPath::Read(const NetAddress& replica, co
   if (outcome.length != range.length || into.size() != range.length) {
     co_return Status::Internal("the replica returned another length than asked");
   }
-  if (!outcome.crc) co_return Status::Internal("the replica sent no CRC of the bytes it read");
   if (outcome.offset < slot.offset() || outcome.offset - slot.offset() > slot_bytes_ ||
       outcome.length > slot_bytes_ - (outcome.offset - slot.offset())) {
     co_return Status::Internal("the replica placed the bytes outside the slot it was given");
@@ -114,11 +113,10 @@ Task<std::optional<Status>> SharedMemoryPath::Read(const NetAddress& replica, co
     copied_crc = Crc32c(from + done, chunk, copied_crc);
     std::memcpy(into.data() + done, from + done, chunk);
   }
-  if (copied_crc != *outcome.crc) {
+  if (copied_crc != outcome.crc) {
     co_return Status::DataLoss(fmt::format("bytes of extent {:016x} at {} read through shared memory fail their CRC",
                                            range.extent_id, range.record_offset));
   }
-  bytes_read_ += into.size();
   if (crc != nullptr) *crc = copied_crc;
   co_return Status::Ok();
 }
@@ -156,9 +154,7 @@ Task<std::optional<Result<storage::AppendResponse>>> SharedMemoryPath::Append(
     if (SlotMayBeInUse(answer->status())) slot.Lose();
     co_return Result<storage::AppendResponse>(answer->status());
   }
-  auto response = storage::DecodeAppendResponse((*answer)->message.span());
-  if (response.ok()) bytes_appended_ += data.size();
-  co_return response;
+  co_return storage::DecodeAppendResponse((*answer)->message.span());
 }
 
 Task<void> SharedMemoryPath::Close() {

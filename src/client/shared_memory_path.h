@@ -54,10 +54,6 @@ class SharedMemoryPath {
   // process exits; this frees it now).
   Task<void> Close();
 
-  // Bytes that came and went through the region, for tests and stats.
-  uint64_t bytes_read() const { return bytes_read_; }
-  uint64_t bytes_appended() const { return bytes_appended_; }
-
  private:
   enum class Sharing { kUnknown, kYes, kNo };
   // A slot of the region, returned to the free list when this goes away unless lost (a call
@@ -98,8 +94,6 @@ class SharedMemoryPath {
   bool region_failed_ = false;
   std::vector<size_t> free_slots_;  // LIFO: the slots whose pages are already faulted in first
   std::map<std::string, Sharing> nodes_;
-  uint64_t bytes_read_ = 0;
-  uint64_t bytes_appended_ = 0;
 };
 
 }  // namespace cerulean::client

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/crc32c.h"
+#include "shm/shm_handlers.h"
 
 namespace cerulean::kv {
 namespace {
@@ -47,8 +48,8 @@ void KvService::Register(rpc::ServiceRegistry& registry) {
   registry.Register(kKvStatsMethod, "kv.stats", [this](rpc::RpcContext& c) { return Stats(c); });
   registry.Register(kKvExpireMethod, "kv.expire", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kExpire); });
   registry.Register(kKvTtlMethod, "kv.ttl", [this](rpc::RpcContext& c) { return Keys(c, KeyOp::kTtl); });
-  registry.Register(kKvShmRegisterMethod, "kv.shm_register", [this](rpc::RpcContext& c) { return ShmRegister(c); });
-  registry.Register(kKvShmUnregisterMethod, "kv.shm_unregister", [this](rpc::RpcContext& c) { return ShmUnregister(c); });
+  registry.Register(kKvShmRegisterMethod, "kv.shm_register", [this](rpc::RpcContext& c) { return shm::HandleRegister(regions_, c); });
+  registry.Register(kKvShmUnregisterMethod, "kv.shm_unregister", [this](rpc::RpcContext& c) { return shm::HandleUnregister(regions_, c); });
   registry.Register(kKvShmGetMethod, "kv.shm_get", [this](rpc::RpcContext& c) { return ShmGet(c); });
   registry.Register(kKvShmPutMethod, "kv.shm_put", [this](rpc::RpcContext& c) { return ShmPut(c); });
 }
@@ -191,17 +192,6 @@ Task<Status> KvService::Stats(rpc::RpcContext& context) {
                            .demoted = stats.demoted, .promoted = stats.promoted, .ssd_evicted = stats.ssd_evicted,
                            .shm_regions = regions_.size(), .shm_bytes = shm_bytes_};
   Respond(context, response);
-  co_return Status::Ok();
-}
-
-Task<Status> KvService::ShmRegister(rpc::RpcContext& context) {
-  CO_ASSIGN_OR_RETURN(shm::RegisterRequest request, shm::DecodeRegisterRequest(context.request_message.span()));
-  co_return regions_.Register(request);
-}
-
-Task<Status> KvService::ShmUnregister(rpc::RpcContext& context) {
-  CO_ASSIGN_OR_RETURN(shm::UnregisterRequest request, shm::DecodeUnregisterRequest(context.request_message.span()));
-  regions_.Unregister(request.region);
   co_return Status::Ok();
 }
 

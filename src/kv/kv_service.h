@@ -35,8 +35,6 @@ class KvService {
   Task<Status> Get(rpc::RpcContext& context);
   Task<Status> Keys(rpc::RpcContext& context, KeyOp op);
   Task<Status> Stats(rpc::RpcContext& context);
-  Task<Status> ShmRegister(rpc::RpcContext& context);
-  Task<Status> ShmUnregister(rpc::RpcContext& context);
   Task<Status> ShmGet(rpc::RpcContext& context);
   Task<Status> ShmPut(rpc::RpcContext& context);
   // The value Get found, read from the SSD tier if it is there; nothing if it left meanwhile.

@@ -95,6 +95,7 @@ struct ListObjectsRequest {
   std::string delimiter;
   std::string start_after;
   uint32_t max_results = 1000;
+  bool operator==(const ListObjectsRequest&) const = default;
 };
 
 // Listed objects carry their records without piece lists (sizes, ETags, times, metadata).

@@ -94,8 +94,9 @@ Status Busy(uint64_t extent_id) {
 Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, uint64_t record_offset,
                            uint64_t offset_in_payload, uint64_t length, std::span<const std::byte> data,
                            uint64_t first_sub_block, uint64_t* bad_offset, RecordCache::Facts* facts,
-                           std::optional<uint32_t>* range_crc) {
+                           uint32_t* range_crc) {
   *bad_offset = record_offset;
+  *range_crc = 0;
   auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(header_block, kBlockBytes));
   if (!header.ok()) return header.status();
   if (header->record_offset != record_offset || header->extent_id != extent_id) {
@@ -738,7 +739,7 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   const size_t sub_blocks_at = first_sub_block == 0 ? kBlockBytes : 0;
   uint64_t bad_offset = 0;
   RecordCache::Facts facts;
-  std::optional<uint32_t> result_crc;
+  uint32_t result_crc = 0;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
                                          data.first(data_to - data_from).subspan(sub_blocks_at),
                                          first_sub_block, &bad_offset, &facts, &result_crc);

@@ -71,10 +71,10 @@ struct ReadResult {
   std::span<std::byte> landed;  // the caller's memory that holds the bytes, if it gave some
   size_t offset = 0;            // of the bytes in `buffer` or `landed`
   size_t length = 0;
-  // The CRC32C of bytes(), from the checksums verified on the way: the whole record's, or the
-  // sub-blocks' inside the range combined with the CRC of the partial sub-blocks at its ends.
-  // Lets a response skip another pass over the bytes.
-  std::optional<uint32_t> crc;
+  // The CRC32C of bytes() (0 for none), from the checksums verified on the way: the whole
+  // record's, or the sub-blocks' inside the range combined with the CRC of the partial
+  // sub-blocks at its ends. Lets a response skip another pass over the bytes.
+  uint32_t crc = 0;
   std::span<const std::byte> bytes() const {
     return (landed.empty() ? std::span<const std::byte>(buffer.span()) : landed).subspan(offset, length);
   }

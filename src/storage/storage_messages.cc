@@ -206,15 +206,14 @@ void Encode(const ReadSharedResponse& m, WireWriter& w) {
     w.U16(static_cast<uint16_t>(outcome.code));
     w.U64(outcome.offset);
     w.U64(outcome.length);
-    w.U8(outcome.crc.has_value() ? 1 : 0);
-    w.U32(outcome.crc.value_or(0));
+    w.U32(outcome.crc);
   }
 }
 
 Result<ReadSharedResponse> DecodeReadSharedResponse(std::span<const std::byte> bytes) {
   WireReader r(bytes);
   ASSIGN_OR_RETURN(uint32_t count, r.U32());
-  if (count > kReadRangesMax || r.remaining() != size_t{count} * 23) {
+  if (count > kReadRangesMax || r.remaining() != size_t{count} * 22) {
     return Status::InvalidArgument("read response length disagrees with its outcome count");
   }
   ReadSharedResponse m;
@@ -225,10 +224,7 @@ Result<ReadSharedResponse> DecodeReadSharedResponse(std::span<const std::byte> b
     outcome.code = static_cast<StatusCode>(code);
     ASSIGN_OR_RETURN(outcome.offset, r.U64());
     ASSIGN_OR_RETURN(outcome.length, r.U64());
-    ASSIGN_OR_RETURN(uint8_t crc_known, r.U8());
-    ASSIGN_OR_RETURN(uint32_t crc, r.U32());
-    if (crc_known > 1) return Status::InvalidArgument("a CRC flag other than 0 or 1");
-    if (crc_known == 1) outcome.crc = crc;
+    ASSIGN_OR_RETURN(outcome.crc, r.U32());
   }
   RETURN_IF_ERROR(r.ExpectEnd());
   return m;

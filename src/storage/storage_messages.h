@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,12 +109,12 @@ struct ReadSharedRequest {
 };
 
 // Where each range's verified bytes begin in the region (`at` plus the header and the part of
-// the first sub-block before the range), and their CRC32C when verifying gave it for free.
+// the first sub-block before the range), and their CRC32C.
 struct SharedReadOutcome {
   StatusCode code = StatusCode::kOk;
   uint64_t offset = 0;
   uint64_t length = 0;
-  std::optional<uint32_t> crc;
+  uint32_t crc = 0;
 };
 
 struct ReadSharedResponse {

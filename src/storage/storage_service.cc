@@ -6,6 +6,7 @@
 
 #include "base/metrics.h"
 #include "runtime/when_all.h"
+#include "shm/shm_handlers.h"
 #include "storage/storage_messages.h"
 
 namespace cerulean::storage {
@@ -123,8 +124,8 @@ Task<Status> AppendShared(ExtentStore& store, rpc::RpcClient& peers, shm::ShmReg
   co_return appended;
 }
 
-Task<Result<ReadResult>> ReadOne(ExtentStore& store, ReadRange range) {
-  co_return co_await store.Read(range.extent_id, range.record_offset, range.offset_in_payload, range.length);
+Task<Result<ReadResult>> ReadOne(ExtentStore& store, ReadRange range, std::span<std::byte> landing = {}) {
+  co_return co_await store.Read(range.extent_id, range.record_offset, range.offset_in_payload, range.length, landing);
 }
 
 Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
@@ -138,8 +139,8 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
   // straight from the buffers they were read into.
   ReadResponse response;
   response.outcomes.reserve(results.size());
-  // The payload's CRC, combined from the ranges' own when each has one: no pass over the bytes.
-  std::optional<uint32_t> payload_crc = 0;
+  // The payload's CRC, combined from the ranges' own: no pass over the bytes.
+  uint32_t payload_crc = 0;
   for (Result<ReadResult>& result : results) {
     if (!result.ok()) {
       response.outcomes.push_back({.code = result.status().code()});
@@ -147,11 +148,7 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
     }
     response.outcomes.push_back({.code = StatusCode::kOk, .length = result->length});
     if (result->length == 0) continue;
-    if (payload_crc && result->crc) {
-      payload_crc = Crc32cCombine(*payload_crc, *result->crc, result->length);
-    } else {
-      payload_crc.reset();
-    }
+    payload_crc = Crc32cCombine(payload_crc, result->crc, result->length);
     context.response_payload.push_back({const_cast<std::byte*>(result->bytes().data()), result->length});
     context.response_payload_owners.push_back(std::move(result->buffer));
   }
@@ -159,21 +156,6 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
   rpc::WireWriter writer(context.response_message);
   Encode(response, writer);
   co_return Status::Ok();
-}
-
-Task<Status> ShmRegister(shm::ShmRegions& regions, rpc::RpcContext& context) {
-  CO_ASSIGN_OR_RETURN(shm::RegisterRequest request, shm::DecodeRegisterRequest(context.request_message.span()));
-  co_return regions.Register(request);
-}
-
-Task<Status> ShmUnregister(shm::ShmRegions& regions, rpc::RpcContext& context) {
-  CO_ASSIGN_OR_RETURN(shm::UnregisterRequest request, shm::DecodeUnregisterRequest(context.request_message.span()));
-  regions.Unregister(request.region);
-  co_return Status::Ok();
-}
-
-Task<Result<ReadResult>> ReadLanding(ExtentStore& store, ReadRange range, std::span<std::byte> landing) {
-  co_return co_await store.Read(range.extent_id, range.record_offset, range.offset_in_payload, range.length, landing);
 }
 
 // The disk reads go straight into the client's region and are verified there: no copy on this
@@ -189,7 +171,7 @@ Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcCo
   }
   std::vector<Task<Result<ReadResult>>> reads;
   reads.reserve(request.ranges.size());
-  for (size_t i = 0; i < request.ranges.size(); i++) reads.push_back(ReadLanding(store, request.ranges[i].range, landings[i]));
+  for (size_t i = 0; i < request.ranges.size(); i++) reads.push_back(ReadOne(store, request.ranges[i].range, landings[i]));
   // `region` stays mapped until every read has landed, even if the client unregisters it.
   std::vector<Result<ReadResult>> results = co_await WhenAll(std::move(reads));
   static Counter& shared_bytes =
@@ -204,10 +186,8 @@ Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcCo
     const ReadResult& result = *results[i];
     const uint64_t offset = result.length == 0 ? request.ranges[i].at
                                                : static_cast<uint64_t>(result.bytes().data() - landings[i].data()) + request.ranges[i].at;
-    // The client checks the bytes as it copies them out: their CRC, from verifying when that
-    // gave it, else computed here.
-    const uint32_t crc = result.crc ? *result.crc : Crc32c(result.bytes());
-    response.outcomes.push_back({.code = StatusCode::kOk, .offset = offset, .length = result.length, .crc = crc});
+    // The client checks the bytes against their CRC as it copies them out.
+    response.outcomes.push_back({.code = StatusCode::kOk, .offset = offset, .length = result.length, .crc = result.crc});
     shared_bytes.Increment(result.length);
   }
   rpc::WireWriter writer(context.response_message);
@@ -339,8 +319,8 @@ void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, 
   registry.Register(kStorageStatsMethod, "storage.stats", [s](rpc::RpcContext& c) { return Stats(*s, c); });
   registry.Register(kReadRecordsMethod, "storage.read_records", [s](rpc::RpcContext& c) { return ReadRecords(*s, c); });
   registry.Register(kReplicateMethod, "storage.replicate", [s, p](rpc::RpcContext& c) { return Replicate(*s, *p, c); });
-  registry.Register(kShmRegisterMethod, "storage.shm_register", [r](rpc::RpcContext& c) { return ShmRegister(*r, c); });
-  registry.Register(kShmUnregisterMethod, "storage.shm_unregister", [r](rpc::RpcContext& c) { return ShmUnregister(*r, c); });
+  registry.Register(kShmRegisterMethod, "storage.shm_register", [r](rpc::RpcContext& c) { return shm::HandleRegister(*r, c); });
+  registry.Register(kShmUnregisterMethod, "storage.shm_unregister", [r](rpc::RpcContext& c) { return shm::HandleUnregister(*r, c); });
   registry.Register(kReadSharedMethod, "storage.read_shared", [s, r](rpc::RpcContext& c) { return ReadShared(*s, *r, c); });
   registry.Register(kAppendSharedMethod, "storage.append_shared",
                     [s, p, r](rpc::RpcContext& c) { return AppendShared(*s, *p, *r, c); });
