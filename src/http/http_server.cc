@@ -15,13 +15,20 @@ namespace {
 
 constexpr size_t kBufferBytes = 256 << 10;
 
-std::string HttpDate() {
+// The Date header's text, formatted once a second per thread (each shard serves its own
+// connections) instead of once a response.
+std::string_view HttpDate() {
+  thread_local std::time_t formatted_at = -1;
+  thread_local char text[64];
+  thread_local size_t length = 0;
   const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[64];
-  const size_t length = std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return std::string(text, length);
+  if (now != formatted_at) {
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    length = std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    formatted_at = now;
+  }
+  return std::string_view(text, length);
 }
 
 }  // namespace
@@ -102,6 +109,7 @@ class HttpConnection {
       exchange_ = &exchange;
       co_await handler_.Handle(exchange);
       exchange_ = nullptr;
+      if (!broken_ && head_pending_) (void)co_await FlushHead();  // a response whose body never came
       if (broken_) co_return;
       if (!exchange.responded()) {
         LOG_WARN("{}: {} {} got no response from its handler", options_.name, request.method, request.target);
@@ -165,22 +173,34 @@ class HttpConnection {
     }
   }
 
-  Task<Status> WriteHead(int status, HttpHeaders& headers, uint64_t content_length, bool close) {
-    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, ReasonPhrase(status));
-    for (const auto& [name, value] : headers) head += fmt::format("{}: {}\r\n", name, value);
-    head += fmt::format("Content-Length: {}\r\nDate: {}\r\nServer: Cerulean\r\n", content_length, HttpDate());
-    if (close) head += "Connection: close\r\n";
-    head += "\r\n";
-    iovec part{head.data(), head.size()};
-    Status sent = co_await stream_.Write(std::span(&part, 1), {});
-    if (!sent.ok()) broken_ = true;
-    co_return sent;
+  // Formats the response head and holds it: it goes out with the body's first bytes, in one
+  // gather write (a small response is one send and one wake-up of the client, not two), or
+  // with FlushHead once no body follows.
+  void PrepareHead(int status, HttpHeaders& headers, uint64_t content_length, bool close) {
+    fmt::memory_buffer& head = head_;
+    head.clear();
+    fmt::format_to(std::back_inserter(head), "HTTP/1.1 {} {}\r\n", status, ReasonPhrase(status));
+    for (const auto& [name, value] : headers) fmt::format_to(std::back_inserter(head), "{}: {}\r\n", name, value);
+    fmt::format_to(std::back_inserter(head), "Content-Length: {}\r\nDate: {}\r\nServer: Cerulean\r\n", content_length,
+                   HttpDate());
+    if (close) head.append(std::string_view("Connection: close\r\n"));
+    head.append(std::string_view("\r\n"));
+    head_pending_ = true;
   }
 
+  Task<Status> FlushHead() { co_return co_await WriteBytes({}); }
+
+  // The held head, if any, then `bytes`.
   Task<Status> WriteBytes(std::span<const std::byte> bytes) {
-    if (bytes.empty()) co_return Status::Ok();
-    iovec part{const_cast<std::byte*>(bytes.data()), bytes.size()};
-    Status sent = co_await stream_.Write(std::span(&part, 1), {});
+    iovec parts[2];
+    size_t count = 0;
+    if (head_pending_) {
+      parts[count++] = iovec{head_.data(), head_.size()};
+      head_pending_ = false;
+    }
+    if (!bytes.empty()) parts[count++] = iovec{const_cast<std::byte*>(bytes.data()), bytes.size()};
+    if (count == 0) co_return Status::Ok();
+    Status sent = co_await stream_.Write(std::span(parts, count), {});
     if (!sent.ok()) broken_ = true;
     co_return sent;
   }
@@ -222,9 +242,8 @@ class HttpConnection {
   Task<Status> SendError(int status, std::string_view message) {
     HttpHeaders headers = {{"Content-Type", "text/plain"}};
     const std::string body = std::string(message) + "\n";
-    Status sent = co_await WriteHead(status, headers, body.size(), /*close=*/true);
-    if (sent.ok()) sent = co_await WriteBytes(std::as_bytes(std::span(body)));
-    co_return sent;
+    PrepareHead(status, headers, body.size(), /*close=*/true);
+    co_return co_await WriteBytes(std::as_bytes(std::span(body)));
   }
 
   Env& env_;
@@ -235,6 +254,8 @@ class HttpConnection {
   std::vector<char> buffer_;
   size_t begin_ = 0, end_ = 0;
   HttpRequestParser parser_;
+  fmt::memory_buffer head_;
+  bool head_pending_ = false;
   std::vector<std::string_view> pending_;
   size_t pending_index_ = 0;
   bool continue_sent_ = false;
@@ -264,8 +285,8 @@ Task<Status> HttpExchange::Respond(int status, HttpHeaders headers, std::string_
   CHECK(!responded_);
   responded_ = true;
   const bool close = close_after_ || !request().keep_alive || connection_.closing();
-  CO_RETURN_IF_ERROR(co_await connection_.WriteHead(status, headers, body.size(), close));
-  if (head_only_) co_return Status::Ok();
+  connection_.PrepareHead(status, headers, body.size(), close);
+  if (head_only_) co_return co_await connection_.FlushHead();
   co_return co_await connection_.WriteBytes(std::as_bytes(std::span(body)));
 }
 
@@ -273,7 +294,9 @@ Task<Status> HttpExchange::BeginResponse(int status, HttpHeaders headers, uint64
   CHECK(!responded_);
   responded_ = true;
   const bool close = close_after_ || !request().keep_alive || connection_.closing();
-  co_return co_await connection_.WriteHead(status, headers, content_length, close);
+  connection_.PrepareHead(status, headers, content_length, close);
+  if (head_only_ || content_length == 0) co_return co_await connection_.FlushHead();
+  co_return Status::Ok();  // the head goes out with the body's first bytes
 }
 
 Task<Status> HttpExchange::Write(std::span<const std::byte> bytes) {
