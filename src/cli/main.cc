@@ -65,6 +65,10 @@ int Main(int argc, char** argv) {
   server->add_option("--kv-dram-mib", config.kv_dram_mib, "Storage: the KV cache's DRAM tier")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 24));
+  server->add_option("--read-cache-mib", config.read_cache_mib,
+                     "Storage: memory for verified bytes of hot records up to 1 MiB, served without a disk read (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 24));
   server->add_option("--kv-ssd-mib", config.kv_ssd_mib, "Storage: the KV cache's SSD tier (0: none)")
       ->capture_default_str()
       ->check(CLI::Validator(
@@ -207,6 +211,7 @@ int Main(int argc, char** argv) {
       if (server->count("--down-after-ms") == 0) config.down_after_ms = from_file.down_after_ms;
       if (server->count("--kv-dram-mib") == 0) config.kv_dram_mib = from_file.kv_dram_mib;
       if (server->count("--kv-ssd-mib") == 0) config.kv_ssd_mib = from_file.kv_ssd_mib;
+      if (server->count("--read-cache-mib") == 0) config.read_cache_mib = from_file.read_cache_mib;
     }
     return RunServer(config);
   }

@@ -131,6 +131,7 @@ int RunServer(const ServerConfig& config) {
   options.down_after = std::chrono::milliseconds(config.down_after_ms);
   options.kv.dram_bytes = config.kv_dram_mib << 20;
   options.kv_ssd.capacity_bytes = config.kv_ssd_mib << 20;
+  options.store.payload_cache.capacity_bytes = config.read_cache_mib << 20;
   options.version = kVersion;
   options.build = kBuild;
   std::unique_ptr<server::ServerNode> node;

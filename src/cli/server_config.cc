@@ -67,6 +67,9 @@ Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig conf
         return wrong_type("0 (no SSD tier) or MiB from 128 to 1073741824");
       }
       config.kv_ssd_mib = value.get<uint64_t>();
+    } else if (key == "read_cache_mib") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > (1u << 24)) return wrong_type("MiB from 0 to 16777216");
+      config.read_cache_mib = value.get<uint64_t>();
     } else if (key == "log_level") {
       if (!value.is_string()) return wrong_type("a string");
       config.log_level = value.get<std::string>();

@@ -38,10 +38,12 @@ struct ServerConfig {
   // A storage node's KV cache: its DRAM tier, and its SSD tier (0: none).
   uint64_t kv_dram_mib = 1024;
   uint64_t kv_ssd_mib = 4096;
+  // A storage node's payload cache: verified bytes of hot records up to 1 MiB (0: none).
+  uint64_t read_cache_mib = 256;
 };
 
 // Reads a JSON object with any of the keys "role", "host", "rpc_port", "resp_port", "s3_port", "azure_port", "tls_cert", "tls_key", "data", "log_level",
-// "shards", "poll_us", "meta", "replicas", "down_after_ms", "kv_dram_mib", "kv_ssd_mib".
+// "shards", "poll_us", "meta", "replicas", "down_after_ms", "kv_dram_mib", "kv_ssd_mib", "read_cache_mib".
 // Unknown keys and wrong types are errors that name the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path, ServerConfig defaults);
 

@@ -16,7 +16,7 @@ std::string WriteTemp(const std::string& text) {
 }
 
 TEST(ServerConfigTest, ReadsEveryKey) {
-  const std::string path = WriteTemp(R"({"host":"0.0.0.0","rpc_port":9000,"data":"/tmp/x","log_level":"debug","shards":2,"poll_us":0})");
+  const std::string path = WriteTemp(R"({"host":"0.0.0.0","rpc_port":9000,"data":"/tmp/x","log_level":"debug","shards":2,"poll_us":0,"read_cache_mib":0})");
   auto config = LoadServerConfig(path, {});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->host, "0.0.0.0");
@@ -25,6 +25,7 @@ TEST(ServerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->log_level, "debug");
   EXPECT_EQ(config->shards, 2u);
   EXPECT_EQ(config->poll_us, 0u);
+  EXPECT_EQ(config->read_cache_mib, 0u);
   std::filesystem::remove(path);
 }
 
@@ -35,6 +36,8 @@ TEST(ServerConfigTest, ClearErrorsNamingTheKey) {
   EXPECT_NE(a.status().message().find("'prot'"), std::string::npos);
   const std::string wrong = WriteTemp(R"({"rpc_port": 70000})");
   EXPECT_NE(LoadServerConfig(wrong, {}).status().message().find("rpc_port"), std::string::npos);
+  const std::string cache = WriteTemp(R"({"read_cache_mib": -1})");
+  EXPECT_NE(LoadServerConfig(cache, {}).status().message().find("read_cache_mib"), std::string::npos);
   const std::string broken = WriteTemp("{not json");
   EXPECT_EQ(LoadServerConfig(broken, {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(LoadServerConfig("/nonexistent/cerulean.json", {}).status().code(), StatusCode::kNotFound);

@@ -65,6 +65,9 @@ Task<Result<bool>> SharedMemoryPath::Shares(const NetAddress& node, Duration tim
 Task<std::optional<Result<rpc::CallResult>>> SharedMemoryPath::CallSharing(const NetAddress& node, uint32_t method,
                                                                            std::span<const std::byte> message,
                                                                            Duration timeout) {
+  // A node in this process takes local calls, which hand the bytes over in memory already:
+  // shared memory would only add a copy.
+  if (rpc_.CallsLocally(node)) co_return std::nullopt;
   Result<rpc::CallResult> answer = Status::Unknown("not called");
   for (int attempt = 0; attempt < 2; attempt++) {
     Result<bool> shares = co_await Shares(node, timeout);

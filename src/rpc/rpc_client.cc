@@ -65,6 +65,11 @@ RpcServer* RpcClient::LocalServer(RpcChannel::Peer& peer) {
   return peer.local;
 }
 
+bool RpcClient::CallsLocally(const NetAddress& peer) {
+  RpcChannel channel = Channel(peer);
+  return LocalServer(*channel.peer_) != nullptr;
+}
+
 std::shared_ptr<ClientConnection> RpcClient::ReadyConnection(RpcChannel::Peer& peer) {
   if (closed_) return nullptr;
   std::shared_ptr<ClientConnection>& connection = peer.connections[peer.next % peer.connections.size()];

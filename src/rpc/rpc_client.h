@@ -58,6 +58,8 @@ class RpcClient {
   Task<Result<CallResult>> Call(NetAddress peer, uint32_t method,
                                 std::span<const std::byte> message,
                                 std::span<const iovec> payload = {}, CallOptions options = {});
+  // Whether calls to `peer` go to a server in this process (docs/protocols/rpc.md, local calls).
+  bool CallsLocally(const NetAddress& peer);
   // Closes every connection, failing calls in flight, and waits for their tasks to end.
   Task<void> Close();
 

@@ -44,10 +44,13 @@ struct RpcContext {
   std::vector<PooledBuffer> response_payload_owners;
   // Anything else that must live until the response is written (a KV value's hold on the
   // memory it is sent from).
-  std::vector<std::shared_ptr<void>> response_payload_holds;
+  std::vector<std::shared_ptr<const void>> response_payload_holds;
   // The response payload's CRC32C, if the handler knows it for these exact bytes (a storage
   // read derives it from the checksums it verified); otherwise the server computes it.
   std::optional<uint32_t> response_payload_crc;
+  // True when the handler has just checked the bytes against that CRC (a storage read verifies
+  // what it read): a local call, with no wire in between, takes it without another pass.
+  bool response_payload_verified = false;
 
   void Reset() {
     request_message.Clear();
@@ -60,6 +63,7 @@ struct RpcContext {
     response_payload_owners.clear();
     response_payload_holds.clear();
     response_payload_crc.reset();
+    response_payload_verified = false;
   }
 };
 

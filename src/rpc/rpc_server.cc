@@ -175,8 +175,10 @@ Task<Result<CallResult>> RpcServer::CallLocal(uint32_t method_id, std::span<cons
     result.message.Assign(context.response_message.span());
     for (const iovec& part : context.response_payload) result.payload_bytes += part.iov_len;
     const std::span<const iovec> parts(context.response_payload);
-    // A CRC the handler derived is checked against the bytes, as a connection would on arrival.
-    result.payload_crc = Crc32c(parts);
+    // A CRC the handler derived is checked against the bytes, as a connection would on arrival,
+    // unless the handler checked them against it just now.
+    const bool verified = context.response_payload_crc && context.response_payload_verified;
+    result.payload_crc = verified ? *context.response_payload_crc : Crc32c(parts);
     if (context.response_payload_crc && *context.response_payload_crc != result.payload_crc) {
       if (--local_calls_in_flight_ == 0) local_calls_idle_.Set();
       co_return Status::DataLoss("the response payload does not match its CRC32C");

@@ -112,6 +112,7 @@ TEST(RpcTest, HealthAndVersion) {
   RunOnLoop([&](Env& env) -> Task<void> {
     TestServer server(env, registry);
     RpcClient client(env, {.local_calls = local});
+    EXPECT_EQ(client.CallsLocally(server.address()), local);
     auto health = co_await client.Call(server.address(), kHealthMethod, {});
     EXPECT_TRUE(health.ok()) << health.status();
     auto decoded = DecodeHealthResponse(health->message.span());

@@ -208,6 +208,7 @@ ExtentStore::ExtentStore(Env& env, std::string directory, ExtentStoreOptions opt
       directory_(std::move(directory)),
       options_(options),
       record_cache_(options.record_cache_entries),
+      payload_cache_(options.payload_cache),
       committers_(env),
       data_loss_(DefaultMetrics().GetCounter("cerulean_storage_data_loss_total",
                                              "Reads or recoveries that found bytes failing their checksum")),
@@ -215,6 +216,10 @@ ExtentStore::ExtentStore(Env& env, std::string directory, ExtentStoreOptions opt
       append_bytes_(DefaultMetrics().GetCounter("cerulean_storage_append_bytes_total", "Payload bytes appended")),
       append_latency_ns_(DefaultMetrics().GetHistogram("cerulean_storage_append_latency_ns", "Append latency")),
       read_latency_ns_(DefaultMetrics().GetHistogram("cerulean_storage_read_latency_ns", "Read latency")),
+      payload_cache_hits_(DefaultMetrics().GetCounter("cerulean_storage_payload_cache_hits_total",
+                                                      "Reads served from the payload cache (no disk read)")),
+      payload_cache_misses_(DefaultMetrics().GetCounter("cerulean_storage_payload_cache_misses_total",
+                                                        "Reads the payload cache could not serve (it is on)")),
       batch_records_(DefaultMetrics().GetHistogram("cerulean_storage_commit_batch_records",
                                                    "Records per group commit")) {}
 
@@ -682,6 +687,18 @@ Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, 
 
 Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                                  uint64_t length, std::span<std::byte> landing) {
+  if (payload_cache_.enabled()) {
+    if (std::shared_ptr<const CachedRecord> cached = payload_cache_.Find(extent.cache_key, record_offset)) {
+      Result<ReadResult> served = ReadCachedRecord(extent, record_offset, cached, offset_in_payload, length, landing);
+      if (served.ok() || served.status().code() != StatusCode::kDataLoss) {
+        payload_cache_hits_.Increment();
+        co_return served;
+      }
+      // The cached copy went bad in memory (counted and logged): dropped, and read from the disk.
+      payload_cache_.Erase(extent.cache_key, record_offset);
+    }
+    payload_cache_misses_.Increment();
+  }
   if (auto facts = record_cache_.Find(extent.cache_key, record_offset)) {
     co_return co_await ReadSmallRecord(extent, record_offset, *facts, offset_in_payload, length, landing);
   }
@@ -751,10 +768,64 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   ReadResult result;
   result.length = length;
   result.offset = sub_blocks_at + *start_in_sub_blocks;
-  result.buffer = std::move(pooled);
-  if (!landing.empty()) result.landed = data;
   result.crc = result_crc;
+  if (!landing.empty()) {
+    result.landed = data;
+    co_return result;
+  }
+  // A whole record read into this node's memory (header block first) is worth keeping. (Bytes
+  // that landed in a client's memory are not: the client may change them.)
+  if (first_sub_block == 0 && data_to >= payload_start + RoundUpToBlock(facts.payload_bytes) &&
+      payload_cache_.Admits(facts.payload_bytes)) {
+    auto cached = std::make_shared<CachedRecord>(CachedRecord{std::move(pooled), /*with_header=*/true, facts});
+    payload_cache_.Insert(extent.cache_key, record_offset, cached);
+    result.cached = std::move(cached);
+    co_return result;
+  }
+  result.buffer = std::move(pooled);
   co_return result;
+}
+
+Result<ReadResult> ExtentStore::ReadCachedRecord(Extent& extent, uint64_t record_offset,
+                                                 const std::shared_ptr<const CachedRecord>& cached,
+                                                 uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing) {
+  const RecordCache::Facts facts = cached->facts;
+  // A Seal cuts at record boundaries, never inside one; a record it cut is not served.
+  if (record_offset + RecordBytes(facts.payload_bytes) > extent.committed_length) {
+    return CutBySeal(extent.id, record_offset, extent.committed_length);
+  }
+  if (offset_in_payload + length > facts.payload_bytes) return OutsideRecord(offset_in_payload, length, facts.payload_bytes);
+  // Verified again, as if read from the disk: memory that went bad since is never served.
+  uint32_t crc = 0;
+  if (cached->with_header) {
+    const uint64_t first_sub_block = offset_in_payload / kSubBlockBytes;
+    uint64_t bad_offset = 0;
+    RecordCache::Facts verified;
+    auto start = VerifyRange(cached->bytes.data(), extent.id, record_offset, offset_in_payload, length,
+                             cached->bytes.span().subspan(kBlockBytes + first_sub_block * kSubBlockBytes),
+                             first_sub_block, &bad_offset, &verified, &crc);
+    if (!start.ok()) return CountDataLoss(start.status(), extent.id, bad_offset);
+  } else {
+    const uint32_t whole = Crc32c(cached->payload());  // one sub-block at most
+    if (whole != facts.payload_crc) {
+      return CountDataLoss(Status::DataLoss(fmt::format("cached payload checksum {:#010x}, computed {:#010x}",
+                                                        facts.payload_crc, whole)),
+                           extent.id, record_offset + kBlockBytes);
+    }
+    crc = offset_in_payload == 0 && length == facts.payload_bytes ? whole
+                                                                  : Crc32c(cached->payload().subspan(offset_in_payload, length));
+  }
+  ReadResult result;
+  result.length = length;
+  result.crc = crc;
+  if (!landing.empty()) {
+    if (length > 0) std::memcpy(landing.data(), cached->payload().data() + offset_in_payload, length);
+    result.landed = landing;
+    return result;
+  }
+  result.offset = cached->payload_at() + offset_in_payload;
+  result.cached = cached;
+  return result;
 }
 
 Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t record_offset,
@@ -796,6 +867,11 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   result.crc = offset_in_payload == 0 && length == facts.payload_bytes
                    ? crc
                    : Crc32c(payload.subspan(offset_in_payload, length));  // at most 64 KiB
+  if (landing.empty() && payload_cache_.Admits(facts.payload_bytes)) {
+    auto cached = std::make_shared<CachedRecord>(CachedRecord{std::move(result.buffer), /*with_header=*/false, facts});
+    payload_cache_.Insert(extent.cache_key, record_offset, cached);
+    result.cached = std::move(cached);
+  }
   co_return result;
 }
 

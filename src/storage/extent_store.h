@@ -13,6 +13,7 @@
 #include "base/buffer_pool.h"
 #include "base/metrics.h"
 #include "storage/extent_format.h"
+#include "storage/payload_cache.h"
 #include "storage/record_cache.h"
 #include "runtime/env.h"
 #include "runtime/event.h"
@@ -37,6 +38,9 @@ struct ExtentStoreOptions {
   // Small records whose length and CRC are kept in memory (24 bytes each), so that reading one
   // fetches its payload only (storage/record_cache.h). 0 turns the cache off.
   size_t record_cache_entries = 1 << 20;
+  // Verified bytes of recently read records kept in memory (storage/payload_cache.h): hot
+  // objects are served without a disk read. Capacity 0, the default, turns it off.
+  PayloadCacheOptions payload_cache;
 };
 
 inline constexpr uint64_t kAnyOffset = UINT64_MAX;
@@ -64,19 +68,22 @@ struct AppendResult {
   uint64_t extent_length = 0;  // the extent's committed length after this record
 };
 
-// Verified bytes, in a pooled buffer that may be handed on (to an rpc response) without a copy,
-// or in the memory the caller asked the read to land in.
+// Verified bytes, in a pooled buffer or a payload cache entry that may be handed on (to an rpc
+// response) without a copy, or in the memory the caller asked the read to land in.
 struct ReadResult {
   PooledBuffer buffer;
+  std::shared_ptr<const CachedRecord> cached;  // holds the bytes instead of `buffer`
   std::span<std::byte> landed;  // the caller's memory that holds the bytes, if it gave some
-  size_t offset = 0;            // of the bytes in `buffer` or `landed`
+  size_t offset = 0;            // of the bytes in `landed`, `cached->bytes` or `buffer`
   size_t length = 0;
   // The CRC32C of bytes() (0 for none), from the checksums verified on the way: the whole
   // record's, or the sub-blocks' inside the range combined with the CRC of the partial
   // sub-blocks at its ends. Lets a response skip another pass over the bytes.
   uint32_t crc = 0;
   std::span<const std::byte> bytes() const {
-    return (landed.empty() ? std::span<const std::byte>(buffer.span()) : landed).subspan(offset, length);
+    if (!landed.empty()) return std::span<const std::byte>(landed).subspan(offset, length);
+    if (cached != nullptr) return cached->bytes.span().subspan(offset, length);
+    return buffer.span().subspan(offset, length);
   }
 };
 
@@ -187,6 +194,9 @@ class ExtentStore {
                                         AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length, std::span<std::byte> landing);
+  // ReadRecord for a record in the payload cache: verified again, no disk read.
+  Result<ReadResult> ReadCachedRecord(Extent& extent, uint64_t record_offset, const std::shared_ptr<const CachedRecord>& cached,
+                                      uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);
   // ReadRecord for a record whose length and CRC are in the record cache: the payload only.
   Task<Result<ReadResult>> ReadSmallRecord(Extent& extent, uint64_t record_offset, RecordCache::Facts facts,
                                            uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);
@@ -204,6 +214,7 @@ class ExtentStore {
   uint64_t used_bytes_ = 0;
   uint64_t recovery_records_scanned_ = 0;
   RecordCache record_cache_;
+  PayloadCache payload_cache_;
   uint64_t next_cache_key_ = 1;  // one per extent incarnation, for record_cache_
   TaskGroup committers_;
   bool closed_ = false;
@@ -212,6 +223,8 @@ class ExtentStore {
   Counter& append_bytes_;
   Histogram& append_latency_ns_;
   Histogram& read_latency_ns_;
+  Counter& payload_cache_hits_;
+  Counter& payload_cache_misses_;
   Histogram& batch_records_;
 };
 

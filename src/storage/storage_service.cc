@@ -150,9 +150,14 @@ Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
     if (result->length == 0) continue;
     payload_crc = Crc32cCombine(payload_crc, result->crc, result->length);
     context.response_payload.push_back({const_cast<std::byte*>(result->bytes().data()), result->length});
-    context.response_payload_owners.push_back(std::move(result->buffer));
+    if (result->cached != nullptr) {
+      context.response_payload_holds.push_back(std::move(result->cached));  // sent from the payload cache
+    } else {
+      context.response_payload_owners.push_back(std::move(result->buffer));
+    }
   }
   context.response_payload_crc = payload_crc;
+  context.response_payload_verified = true;  // every range was verified as it was read
   rpc::WireWriter writer(context.response_message);
   Encode(response, writer);
   co_return Status::Ok();
