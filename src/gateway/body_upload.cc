@@ -1,9 +1,12 @@
 #include "gateway/body_upload.h"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "base/buffer_pool.h"
 #include "base/md5.h"
+#include "runtime/when_all.h"
 
 namespace cerulean::gateway {
 
@@ -17,34 +20,64 @@ std::string ReceivedBody::etag() const {
   return text + "\"";
 }
 
+namespace {
+
+// One piece's worth of body (less at its end) into `piece`, each chunk hashed as it arrives,
+// while it is still in the cache.
+struct Fill {
+  size_t bytes = 0;
+  Status status;
+  bool client_failed = false;
+};
+
+Task<Fill> FillPiece(BodySource& body, std::span<std::byte> piece, Md5& md5, const BodyUploadOptions& options,
+                     uint64_t* received_size) {
+  Fill fill;
+  while (fill.bytes < piece.size()) {
+    Result<size_t> n = co_await body.Read(piece.subspan(fill.bytes));
+    if (!n.ok()) {
+      fill.status = n.status();
+      fill.client_failed = true;
+      break;
+    }
+    if (*n == 0) break;
+    const std::span<const std::byte> chunk = piece.subspan(fill.bytes, *n);
+    fill.bytes += *n;
+    *received_size += *n;
+    if (*received_size > options.size_max) {
+      fill.status = Status::OutOfRange(fmt::format("the body is over {} bytes", options.size_max));
+      fill.client_failed = true;
+      break;
+    }
+    md5.Update(chunk);
+    if (options.observe) options.observe(chunk);
+  }
+  co_return fill;
+}
+
+Task<Fill> AppendFilled(client::ClientCore& objects, ReceivedBody& received, std::span<const std::byte> bytes) {
+  Fill done;
+  auto appended = co_await objects.AppendPiece(received.upload.session, bytes);
+  if (appended.ok()) {
+    received.upload.pieces.push_back(*appended);
+  } else {
+    done.status = appended.status();
+  }
+  co_return done;
+}
+
+}  // namespace
+
 Task<ReceivedBody> ReceiveIntoPieces(client::ClientCore& objects, const std::string& container, const std::string& name,
                                      BodySource& body, const BodyUploadOptions& options) {
   ReceivedBody received;
   Md5 md5;
-  // Pooled, not a fresh zero-filled vector: a small put must not memset 8 MiB.
-  PooledBuffer piece = PooledBuffer::Allocate(options.piece_bytes);
-  while (received.status.ok()) {
-    size_t filled = 0;
-    while (filled < piece.size()) {
-      Result<size_t> n = co_await body.Read(piece.span().subspan(filled));
-      if (!n.ok()) {
-        received.status = n.status();
-        received.client_failed = true;
-        break;
-      }
-      if (*n == 0) break;
-      filled += *n;
-    }
-    if (!received.status.ok() || filled == 0) break;
-    const std::span<const std::byte> bytes = piece.span().first(filled);
-    received.size += filled;
-    if (received.size > options.size_max) {
-      received.status = Status::OutOfRange(fmt::format("the body is over {} bytes", options.size_max));
-      received.client_failed = true;
-      break;
-    }
-    md5.Update(bytes);
-    if (options.observe) options.observe(bytes);
+  // Two pooled pieces (not fresh zero-filled vectors: a small put must not memset 8 MiB): one is
+  // appended to the extents while the next fills from the socket.
+  PooledBuffer pieces[2] = {PooledBuffer::Allocate(options.piece_bytes), PooledBuffer()};
+  size_t current = 0;
+  Fill fill = co_await FillPiece(body, pieces[0].span(), md5, options, &received.size);
+  while (fill.status.ok() && fill.bytes > 0) {
     if (received.upload.session == nullptr) {
       auto session = co_await objects.BeginPut(container, name);
       if (!session.ok()) {
@@ -53,13 +86,26 @@ Task<ReceivedBody> ReceiveIntoPieces(client::ClientCore& objects, const std::str
       }
       received.upload.session = *session;
     }
-    auto appended = co_await objects.AppendPiece(received.upload.session, bytes);
-    if (!appended.ok()) {
-      received.status = appended.status();
+    const std::span<const std::byte> ready = pieces[current].span().first(fill.bytes);
+    if (fill.bytes < pieces[current].size()) {  // the body's end
+      fill = co_await AppendFilled(objects, received, ready);
       break;
     }
-    received.upload.pieces.push_back(*appended);
-    if (filled < piece.size()) break;
+    if (pieces[1 - current].empty()) pieces[1 - current] = PooledBuffer::Allocate(options.piece_bytes);
+    std::vector<Task<Fill>> both;
+    both.push_back(AppendFilled(objects, received, ready));
+    both.push_back(FillPiece(body, pieces[1 - current].span(), md5, options, &received.size));
+    std::vector<Fill> done = co_await WhenAll(std::move(both));
+    if (!done[0].status.ok()) {  // the append's failure is the one to report
+      fill = std::move(done[0]);
+      break;
+    }
+    fill = std::move(done[1]);
+    current = 1 - current;
+  }
+  if (received.status.ok()) {
+    received.status = fill.status;
+    received.client_failed = fill.client_failed;
   }
   received.md5 = md5.Finish();
   co_return received;

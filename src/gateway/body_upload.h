@@ -1,7 +1,9 @@
-// A request body streamed into pieces of a put as it arrives: one piece-sized pooled buffer is
-// filled from the body and appended to extents, then the next, so a gateway holds one piece per
-// upload whatever the object's size. The MD5 (the ETag and Content-MD5) is computed on the way;
-// a gateway may look at every byte too (S3 checks a SHA-256). Nothing is committed here.
+// A request body streamed into pieces of a put as it arrives: a piece-sized pooled buffer is
+// filled from the body and appended to extents while the next fills from the socket, so a
+// gateway holds two pieces per upload whatever the object's size, and the disk and the socket
+// work at the same time. The MD5 (the ETag and Content-MD5) is computed on the way, a chunk at a
+// time as it arrives; a gateway may look at every byte too (S3 checks a SHA-256). Nothing is
+// committed here.
 #pragma once
 
 #include <cstdint>
