@@ -235,9 +235,11 @@ Task<Result<meta::ExtentLocation>> ClientCore::FreshExtent(PutSession& session) 
   co_return std::move(response.extents[0]);
 }
 
-Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data) {
-  // Computed by the first attempt: while copying the piece into shared memory, or on its own.
-  std::optional<uint32_t> computed_crc;
+Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data,
+                                                  std::optional<uint32_t> data_crc) {
+  // The caller's, or computed by the first attempt: while copying the piece into shared memory,
+  // or on its own.
+  std::optional<uint32_t> computed_crc = data_crc;
   const iovec payload{const_cast<std::byte*>(data.data()), data.size()};
   Status last = Status::Unavailable("no attempt made");
   for (uint32_t attempt = 0; attempt < options_.append_attempts; attempt++) {

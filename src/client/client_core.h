@@ -78,7 +78,10 @@ class ClientCore {
   // Appends one piece; on failure tells meta and retries on a fresh extent, up to
   // append_attempts. The failed attempts leave unreferenced bytes, never a second copy in the
   // object.
-  Task<Result<PieceResult>> AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data);
+  // `data_crc`: the CRC32C of `data` if the caller computed it already (a gateway does, a chunk
+  // at a time as the bytes arrive); the node checks the bytes against it.
+  Task<Result<PieceResult>> AppendPiece(std::shared_ptr<PutSession> session, std::span<const std::byte> data,
+                                        std::optional<uint32_t> data_crc = std::nullopt);
   // BeginPut, then every piece of `data`, parallel_pieces at a time. Empty data needs neither.
   Task<Result<UploadResult>> Upload(const std::string& container, const std::string& name,
                                     std::span<const std::byte> data);

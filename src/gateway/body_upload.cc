@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/buffer_pool.h"
+#include "base/crc32c.h"
 #include "base/md5.h"
 #include "runtime/when_all.h"
 
@@ -26,6 +27,7 @@ namespace {
 // while it is still in the cache.
 struct Fill {
   size_t bytes = 0;
+  uint32_t crc = 0;  // of the bytes, for the append
   Status status;
   bool client_failed = false;
 };
@@ -50,14 +52,16 @@ Task<Fill> FillPiece(BodySource& body, std::span<std::byte> piece, Md5& md5, con
       break;
     }
     md5.Update(chunk);
+    fill.crc = Crc32c(chunk, fill.crc);
     if (options.observe) options.observe(chunk);
   }
   co_return fill;
 }
 
-Task<Fill> AppendFilled(client::ClientCore& objects, ReceivedBody& received, std::span<const std::byte> bytes) {
+Task<Fill> AppendFilled(client::ClientCore& objects, ReceivedBody& received, std::span<const std::byte> bytes,
+                        uint32_t crc) {
   Fill done;
-  auto appended = co_await objects.AppendPiece(received.upload.session, bytes);
+  auto appended = co_await objects.AppendPiece(received.upload.session, bytes, crc);
   if (appended.ok()) {
     received.upload.pieces.push_back(*appended);
   } else {
@@ -88,12 +92,12 @@ Task<ReceivedBody> ReceiveIntoPieces(client::ClientCore& objects, const std::str
     }
     const std::span<const std::byte> ready = pieces[current].span().first(fill.bytes);
     if (fill.bytes < pieces[current].size()) {  // the body's end
-      fill = co_await AppendFilled(objects, received, ready);
+      fill = co_await AppendFilled(objects, received, ready, fill.crc);
       break;
     }
     if (pieces[1 - current].empty()) pieces[1 - current] = PooledBuffer::Allocate(options.piece_bytes);
     std::vector<Task<Fill>> both;
-    both.push_back(AppendFilled(objects, received, ready));
+    both.push_back(AppendFilled(objects, received, ready, fill.crc));
     both.push_back(FillPiece(body, pieces[1 - current].span(), md5, options, &received.size));
     std::vector<Fill> done = co_await WhenAll(std::move(both));
     if (!done[0].status.ok()) {  // the append's failure is the one to report
