@@ -13,12 +13,15 @@
 // parallel. With one replica (the default: a cache can be recomputed) entries on a lost node
 // are misses, not errors; with two or three they are still hits.
 //
-// Thread-safe: calls run on the client's own event-loop thread and the methods wait for them.
+// Thread-safe: calls run on the client's own event-loop thread and the methods wait for them;
+// the *Async methods return a std::future instead, so that one caller thread can keep many
+// batches in flight (an inference server's event loop does; threads per batch cost switches).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <span>
 #include <string>
@@ -115,6 +118,10 @@ class KvClient {
   // One result per item: true when found (and scattered into its buffers), false on a miss.
   // InvalidArgument when the buffers do not match the stored pieces.
   std::vector<Result<bool>> BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items);
+  // The same, started at once; `ns`, `items` and the memory they name must stay valid, and the
+  // buffers untouched, until the future is ready.
+  std::future<std::vector<Result<KvPutResult>>> BatchPutAsync(const KvNamespace& ns, std::span<const KvPutItem> items);
+  std::future<std::vector<Result<bool>>> BatchGetAsync(const KvNamespace& ns, std::span<const KvGetItem> items);
   // Presence of each key; with `lease`, what is found is kept from eviction for a while.
   Result<std::vector<bool>> BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease = false);
   // How many keys, from the first, are present: the longest cached prefix.

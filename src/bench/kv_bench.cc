@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -115,36 +116,40 @@ Timed Summarize(std::vector<double>& latencies, size_t ops, uint64_t bytes, doub
 }
 
 // Batches of gets of random preloaded keys for `duration`: one stream of batches per Buffers,
-// each on a thread of its own (the client runs them all on its event loop, concurrently).
+// all kept in flight from this one thread through the client's futures (the client runs them
+// concurrently on its event loop, as an inference server's own loop would): a finished batch is
+// checked and sent again with new keys. Threads per stream would measure thread switches on a
+// machine with fewer cores than streams.
 Timed TimeGets(KvClient& kv, const KvNamespace& ns, const Profile& profile, const Values& values,
                std::vector<Buffers>& streams, Duration duration) {
-  std::vector<std::vector<double>> latencies(streams.size());
-  std::vector<size_t> got(streams.size(), 0);
-  const auto stream = [&](size_t s) {
-    std::mt19937_64 random(7 + s);
-    Buffers& buffers = streams[s];
-    const Stopwatch run;
-    while (!run.Past(duration)) {
-      for (KvGetItem& item : buffers.items) item.key = values.keys[random() % values.keys.size()];
-      const Stopwatch call;
-      auto results = kv.BatchGet(ns, buffers.items);
-      latencies[s].push_back(call.Micros());
-      for (auto& result : results) CHECK(result.ok() && *result) << "kv bench: a preloaded key missed";
-      got[s] += buffers.items.size();
-    }
+  struct InFlight {
+    std::future<std::vector<Result<bool>>> results;
+    Stopwatch started;
   };
-  const Stopwatch run;
-  std::vector<std::thread> threads;
-  for (size_t s = 1; s < streams.size(); s++) threads.emplace_back(stream, s);
-  stream(0);
-  for (std::thread& thread : threads) thread.join();
-  std::vector<double> all;
+  std::mt19937_64 random(7);
+  std::vector<InFlight> flights(streams.size());
+  const auto send = [&](size_t s) {
+    for (KvGetItem& item : streams[s].items) item.key = values.keys[random() % values.keys.size()];
+    flights[s].started = Stopwatch();
+    flights[s].results = kv.BatchGetAsync(ns, streams[s].items);
+  };
+  std::vector<double> latencies;
   size_t total = 0;
-  for (size_t s = 0; s < streams.size(); s++) {
-    all.insert(all.end(), latencies[s].begin(), latencies[s].end());
-    total += got[s];
+  const Stopwatch run;
+  for (size_t s = 0; s < streams.size(); s++) send(s);
+  for (size_t in_flight = streams.size(), s = 0; in_flight > 0; s = (s + 1) % streams.size()) {
+    if (!flights[s].results.valid()) continue;
+    const std::vector<Result<bool>> results = flights[s].results.get();
+    latencies.push_back(flights[s].started.Micros());
+    for (const auto& result : results) CHECK(result.ok() && *result) << "kv bench: a preloaded key missed";
+    total += streams[s].items.size();
+    if (run.Past(duration)) {
+      in_flight--;
+    } else {
+      send(s);
+    }
   }
-  return Summarize(all, total, total * profile.value_bytes(), run.Seconds());
+  return Summarize(latencies, total, total * profile.value_bytes(), run.Seconds());
 }
 
 // One stream of batches, `batch` values each, into `memory` if given.

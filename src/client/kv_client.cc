@@ -20,6 +20,18 @@ class KvClient::Impl {
     return shards.RunAndWait<T>(0, [this, &function](Env&) -> Task<T> { co_return co_await function(*core); });
   }
 
+  // Starts `function(core)` on the client's shard; the future holds its result. `function` is
+  // kept alive until the task it starts ends, so the task may refer to its captures.
+  template <typename T, typename Function>
+  std::future<T> Start(Function function) {
+    auto promise = std::make_shared<std::promise<T>>();
+    std::future<T> future = promise->get_future();
+    shards.Post(0, [this, promise, function = std::move(function)](Env&) mutable -> Task<void> {
+      promise->set_value(co_await function(*core));
+    });
+    return future;
+  }
+
   KvClientOptions options;
   ShardSet shards;
   std::unique_ptr<KvClientCore> core;  // lives on the shard
@@ -60,6 +72,16 @@ Result<KvNamespace> KvClient::OpenNamespace(const KvNamespaceOptions& options) {
 
 std::vector<Result<KvPutResult>> KvClient::BatchPut(const KvNamespace& ns, std::span<const KvPutItem> items) {
   return impl_->Run<std::vector<Result<KvPutResult>>>([&](KvClientCore& core) { return core.BatchPut(ns, items); });
+}
+
+std::future<std::vector<Result<KvPutResult>>> KvClient::BatchPutAsync(const KvNamespace& ns,
+                                                                     std::span<const KvPutItem> items) {
+  return impl_->Start<std::vector<Result<KvPutResult>>>(
+      [&ns, items](KvClientCore& core) { return core.BatchPut(ns, items); });
+}
+
+std::future<std::vector<Result<bool>>> KvClient::BatchGetAsync(const KvNamespace& ns, std::span<const KvGetItem> items) {
+  return impl_->Start<std::vector<Result<bool>>>([&ns, items](KvClientCore& core) { return core.BatchGet(ns, items); });
 }
 
 std::vector<Result<bool>> KvClient::BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items) {
