@@ -86,6 +86,8 @@ void PinThisThread(int core) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+// Both ends run on threads of their own, pinned there: the caller's thread keeps its affinity,
+// which the threads it starts later inherit (a bench's servers and clients, measured next).
 PingPongResult MeasureRawPingPong(size_t message_bytes, size_t warmup_round_trips, size_t round_trips,
                                   int server_core, int client_core) {
   uint16_t port = 0;
@@ -99,24 +101,27 @@ PingPongResult MeasureRawPingPong(size_t message_bytes, size_t warmup_round_trip
     }
     close(fd);
   });
-  PinThisThread(client_core);
-  const int fd = ConnectLoopback(port);
-  NoDelay(fd);
-  std::vector<std::byte> buffer(message_bytes, std::byte{1});
   PingPongResult result;
-  result.latencies_us.reserve(round_trips);
-  for (size_t i = 0; i < warmup_round_trips; i++) {
-    CHECK(WriteFully(fd, buffer.data(), message_bytes) && ReadFully(fd, buffer.data(), message_bytes));
-  }
-  const auto start = Clock::now();
-  for (size_t i = 0; i < round_trips; i++) {
-    const auto before = Clock::now();
-    CHECK(WriteFully(fd, buffer.data(), message_bytes) && ReadFully(fd, buffer.data(), message_bytes));
-    result.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - before).count());
-  }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.ops_per_second = static_cast<double>(round_trips) / seconds;
-  close(fd);
+  std::thread client([&] {
+    PinThisThread(client_core);
+    const int fd = ConnectLoopback(port);
+    NoDelay(fd);
+    std::vector<std::byte> buffer(message_bytes, std::byte{1});
+    result.latencies_us.reserve(round_trips);
+    for (size_t i = 0; i < warmup_round_trips; i++) {
+      CHECK(WriteFully(fd, buffer.data(), message_bytes) && ReadFully(fd, buffer.data(), message_bytes));
+    }
+    const auto start = Clock::now();
+    for (size_t i = 0; i < round_trips; i++) {
+      const auto before = Clock::now();
+      CHECK(WriteFully(fd, buffer.data(), message_bytes) && ReadFully(fd, buffer.data(), message_bytes));
+      result.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - before).count());
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    result.ops_per_second = static_cast<double>(round_trips) / seconds;
+    close(fd);
+  });
+  client.join();
   server.join();
   close(listener);
   std::sort(result.latencies_us.begin(), result.latencies_us.end());
@@ -138,20 +143,25 @@ double MeasureRawStream(size_t chunk_bytes, Duration duration, int receiver_core
     }
     close(fd);
   });
-  PinThisThread(sender_core);
-  const int fd = ConnectLoopback(port);
-  std::vector<std::byte> chunk(chunk_bytes, std::byte{7});
-  // Warm up for a tenth of the time, then measure what the receiver got.
-  const auto warm_until = Clock::now() + duration / 10;
-  while (Clock::now() < warm_until) WriteFully(fd, chunk.data(), chunk.size());
-  const uint64_t received_before = received.load();
-  const auto start = Clock::now();
-  const auto until = start + duration;
-  while (Clock::now() < until) WriteFully(fd, chunk.data(), chunk.size());
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const uint64_t bytes = received.load() - received_before;
-  shutdown(fd, SHUT_WR);
-  close(fd);
+  double seconds = 0;
+  uint64_t bytes = 0;
+  std::thread sender([&] {  // not on the caller's thread, whose affinity stays as it was
+    PinThisThread(sender_core);
+    const int fd = ConnectLoopback(port);
+    std::vector<std::byte> chunk(chunk_bytes, std::byte{7});
+    // Warm up for a tenth of the time, then measure what the receiver got.
+    const auto warm_until = Clock::now() + duration / 10;
+    while (Clock::now() < warm_until) WriteFully(fd, chunk.data(), chunk.size());
+    const uint64_t received_before = received.load();
+    const auto start = Clock::now();
+    const auto until = start + duration;
+    while (Clock::now() < until) WriteFully(fd, chunk.data(), chunk.size());
+    seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    bytes = received.load() - received_before;
+    shutdown(fd, SHUT_WR);
+    close(fd);
+  });
+  sender.join();
   receiver.join();
   close(listener);
   return static_cast<double>(bytes) / seconds;
