@@ -6,35 +6,16 @@
 #include <fmt/format.h>
 
 #include "client/client_core.h"
+#include "client/core_on_shard.h"
 #include "client/etag.h"
-#include "runtime/uring/shard_set.h"
 
 namespace cerulean {
 
 using client::ClientCore;
 
-class Client::Impl {
+class Client::Impl : public client::CoreOnShard<ClientCore, ClientOptions> {
  public:
-  explicit Impl(ClientOptions options) : options(std::move(options)), shards({.shard_count = 1}) {}
-
-  // Runs `function(core)` on the client's shard and waits for it.
-  template <typename T, typename Function>
-  T Run(Function function) {
-    return shards.RunAndWait<T>(0, [this, &function](Env&) -> Task<T> { co_return co_await function(*core); });
-  }
-  template <typename T, typename Function>
-  std::future<T> Start(Function function) {
-    auto promise = std::make_shared<std::promise<T>>();
-    std::future<T> future = promise->get_future();
-    shards.Post(0, [this, promise, function = std::move(function)](Env&) mutable -> Task<void> {
-      promise->set_value(co_await function(*core));
-    });
-    return future;
-  }
-
-  ClientOptions options;
-  ShardSet shards;
-  std::unique_ptr<ClientCore> core;  // lives on the shard
+  using CoreOnShard::CoreOnShard;
 };
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -4,37 +4,16 @@
 
 #include <fmt/format.h>
 
+#include "client/core_on_shard.h"
 #include "client/kv_client_core.h"
-#include "runtime/uring/shard_set.h"
 
 namespace cerulean {
 
 using client::KvClientCore;
 
-class KvClient::Impl {
+class KvClient::Impl : public client::CoreOnShard<KvClientCore, KvClientOptions> {
  public:
-  explicit Impl(KvClientOptions options) : options(std::move(options)), shards({.shard_count = 1}) {}
-
-  template <typename T, typename Function>
-  T Run(Function function) {
-    return shards.RunAndWait<T>(0, [this, &function](Env&) -> Task<T> { co_return co_await function(*core); });
-  }
-
-  // Starts `function(core)` on the client's shard; the future holds its result. `function` is
-  // kept alive until the task it starts ends, so the task may refer to its captures.
-  template <typename T, typename Function>
-  std::future<T> Start(Function function) {
-    auto promise = std::make_shared<std::promise<T>>();
-    std::future<T> future = promise->get_future();
-    shards.Post(0, [this, promise, function = std::move(function)](Env&) mutable -> Task<void> {
-      promise->set_value(co_await function(*core));
-    });
-    return future;
-  }
-
-  KvClientOptions options;
-  ShardSet shards;
-  std::unique_ptr<KvClientCore> core;  // lives on the shard
+  using CoreOnShard::CoreOnShard;
 };
 
 KvClient::KvClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,0 +1,42 @@
+// CoreOnShard: what the public clients (cerulean::Client, cerulean::KvClient) are made of. A
+// protocol core that lives on a shard (event-loop thread) of its own, and the two ways a
+// caller's thread reaches it: Run waits for the call, Start returns a std::future of it.
+#pragma once
+
+#include <future>
+#include <memory>
+#include <utility>
+
+#include "runtime/uring/shard_set.h"
+
+namespace cerulean::client {
+
+template <typename Core, typename Options>
+class CoreOnShard {
+ public:
+  explicit CoreOnShard(Options options) : options(std::move(options)), shards({.shard_count = 1}) {}
+
+  // Runs `function(core)` on the shard and waits for it.
+  template <typename T, typename Function>
+  T Run(Function function) {
+    return shards.RunAndWait<T>(0, [this, &function](Env&) -> Task<T> { co_return co_await function(*core); });
+  }
+
+  // Starts `function(core)` on the shard; the future holds its result. `function` is kept alive
+  // until the task it starts ends, so the task may refer to its captures.
+  template <typename T, typename Function>
+  std::future<T> Start(Function function) {
+    auto promise = std::make_shared<std::promise<T>>();
+    std::future<T> future = promise->get_future();
+    shards.Post(0, [this, promise, function = std::move(function)](Env&) mutable -> Task<void> {
+      promise->set_value(co_await function(*core));
+    });
+    return future;
+  }
+
+  Options options;
+  ShardSet shards;
+  std::unique_ptr<Core> core;  // lives on the shard
+};
+
+}  // namespace cerulean::client
