@@ -23,8 +23,8 @@ std::string ReceivedBody::etag() const {
 
 namespace {
 
-// One piece's worth of body (less at its end) into `piece`, each chunk hashed as it arrives,
-// while it is still in the cache.
+// What one step of the upload did: a fill of a piece (its bytes and their CRC), or an append
+// (its status only). One type, so that the two can run together in WhenAll.
 struct Fill {
   size_t bytes = 0;
   uint32_t crc = 0;  // of the bytes, for the append
@@ -32,6 +32,8 @@ struct Fill {
   bool client_failed = false;
 };
 
+// One piece's worth of body (less at its end) into `piece`, each chunk hashed as it arrives,
+// while it is still in the cache.
 Task<Fill> FillPiece(BodySource& body, std::span<std::byte> piece, Md5& md5, const BodyUploadOptions& options,
                      uint64_t* received_size) {
   Fill fill;

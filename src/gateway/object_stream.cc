@@ -20,10 +20,6 @@ Task<Status> ReadChunk(client::ClientCore& objects, const client::Layout& layout
   co_return Status::Ok();
 }
 
-Task<Status> WriteChunk(http::HttpExchange& exchange, std::span<const std::byte> bytes) {
-  co_return co_await exchange.Write(bytes);
-}
-
 }  // namespace
 
 Task<void> StreamObjectBody(client::ClientCore& objects, http::HttpExchange& exchange, const client::Layout& layout,
@@ -43,11 +39,11 @@ Task<void> StreamObjectBody(client::ClientCore& objects, http::HttpExchange& exc
     const std::span<const std::byte> ready = buffers[current].span().first(chunk_at(at));
     const uint64_t next = at + ready.size();
     if (next == end) {
-      if (!(co_await exchange.Write(ready)).ok()) co_return;
+      (void)co_await exchange.Write(ready);
       co_return;
     }
     std::vector<Task<Status>> both;
-    both.push_back(WriteChunk(exchange, ready));
+    both.push_back(exchange.Write(ready));
     both.push_back(ReadChunk(objects, layout, next, buffers[1 - current].span().first(chunk_at(next))));
     reading = next;
     std::vector<Status> done = co_await WhenAll(std::move(both));

@@ -177,14 +177,13 @@ class HttpConnection {
   // gather write (a small response is one send and one wake-up of the client, not two), or
   // with FlushHead once no body follows.
   void PrepareHead(int status, HttpHeaders& headers, uint64_t content_length, bool close) {
-    fmt::memory_buffer& head = head_;
-    head.clear();
-    fmt::format_to(std::back_inserter(head), "HTTP/1.1 {} {}\r\n", status, ReasonPhrase(status));
-    for (const auto& [name, value] : headers) fmt::format_to(std::back_inserter(head), "{}: {}\r\n", name, value);
-    fmt::format_to(std::back_inserter(head), "Content-Length: {}\r\nDate: {}\r\nServer: Cerulean\r\n", content_length,
+    head_.clear();
+    fmt::format_to(std::back_inserter(head_), "HTTP/1.1 {} {}\r\n", status, ReasonPhrase(status));
+    for (const auto& [name, value] : headers) fmt::format_to(std::back_inserter(head_), "{}: {}\r\n", name, value);
+    fmt::format_to(std::back_inserter(head_), "Content-Length: {}\r\nDate: {}\r\nServer: Cerulean\r\n", content_length,
                    HttpDate());
-    if (close) head.append(std::string_view("Connection: close\r\n"));
-    head.append(std::string_view("\r\n"));
+    if (close) head_.append(std::string_view("Connection: close\r\n"));
+    head_.append(std::string_view("\r\n"));
     head_pending_ = true;
   }
 

@@ -777,13 +777,18 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   // that landed in a client's memory are not: the client may change them.)
   if (first_sub_block == 0 && data_to >= payload_start + RoundUpToBlock(facts.payload_bytes) &&
       payload_cache_.Admits(facts.payload_bytes)) {
-    auto cached = std::make_shared<CachedRecord>(CachedRecord{std::move(pooled), /*with_header=*/true, facts});
-    payload_cache_.Insert(extent.cache_key, record_offset, cached);
-    result.cached = std::move(cached);
+    result.cached = KeepInPayloadCache(extent, record_offset, CachedRecord{std::move(pooled), /*with_header=*/true, facts});
     co_return result;
   }
   result.buffer = std::move(pooled);
   co_return result;
+}
+
+std::shared_ptr<const CachedRecord> ExtentStore::KeepInPayloadCache(const Extent& extent, uint64_t record_offset,
+                                                                    CachedRecord record) {
+  auto kept = std::make_shared<CachedRecord>(std::move(record));
+  payload_cache_.Insert(extent.cache_key, record_offset, kept);
+  return kept;
 }
 
 Result<ReadResult> ExtentStore::ReadCachedRecord(Extent& extent, uint64_t record_offset,
@@ -868,9 +873,7 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
                    ? crc
                    : Crc32c(payload.subspan(offset_in_payload, length));  // at most 64 KiB
   if (landing.empty() && payload_cache_.Admits(facts.payload_bytes)) {
-    auto cached = std::make_shared<CachedRecord>(CachedRecord{std::move(result.buffer), /*with_header=*/false, facts});
-    payload_cache_.Insert(extent.cache_key, record_offset, cached);
-    result.cached = std::move(cached);
+    result.cached = KeepInPayloadCache(extent, record_offset, CachedRecord{std::move(result.buffer), /*with_header=*/false, facts});
   }
   co_return result;
 }

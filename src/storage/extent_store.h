@@ -194,6 +194,8 @@ class ExtentStore {
                                         AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length, std::span<std::byte> landing);
+  // The verified bytes of a whole record, handed to the payload cache; the read sends from them.
+  std::shared_ptr<const CachedRecord> KeepInPayloadCache(const Extent& extent, uint64_t record_offset, CachedRecord record);
   // ReadRecord for a record in the payload cache: verified again, no disk read.
   Result<ReadResult> ReadCachedRecord(Extent& extent, uint64_t record_offset, const std::shared_ptr<const CachedRecord>& cached,
                                       uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);
