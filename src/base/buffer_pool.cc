@@ -1,6 +1,9 @@
 #include "base/buffer_pool.h"
 
+#include <sys/mman.h>
+
 #include <bit>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -12,11 +15,37 @@ namespace {
 constexpr size_t kClassCount =
     std::countr_zero(PooledBuffer::kClassBytesMax) - std::countr_zero(PooledBuffer::kClassBytesMin) + 1;
 
+bool IsMapped(size_t capacity) { return capacity >= PooledBuffer::kMappedBytesMin; }
+
+// `bytes` (a multiple of kHugePageBytes) of anonymous memory at a huge-page boundary, asking for
+// transparent huge pages. Mapping more and trimming both ends is how to get the alignment.
+std::byte* MapHugeAligned(size_t bytes) {
+  constexpr size_t kHuge = PooledBuffer::kHugePageBytes;
+  void* mapped = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(mapped != MAP_FAILED) << "out of memory mapping " << bytes << " bytes";
+  const uintptr_t start = reinterpret_cast<uintptr_t>(mapped);
+  const uintptr_t aligned = (start + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
+  if (aligned > start) munmap(mapped, aligned - start);
+  const uintptr_t tail = aligned + bytes;
+  if (start + bytes + kHuge > tail) munmap(reinterpret_cast<void*>(tail), start + bytes + kHuge - tail);
+  // Advice only: without transparent huge pages the buffer works, in small pages.
+  madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
+  return reinterpret_cast<std::byte*>(aligned);
+}
+
+void FreeMemory(std::byte* data, size_t capacity) {
+  if (IsMapped(capacity)) {
+    munmap(data, capacity);
+  } else {
+    std::free(data);
+  }
+}
+
 struct ThreadBufferCache {
   std::vector<std::byte*> free[kClassCount];
   ~ThreadBufferCache() {
-    for (auto& list : free) {
-      for (std::byte* buffer : list) std::free(buffer);
+    for (size_t index = 0; index < kClassCount; index++) {
+      for (std::byte* buffer : free[index]) FreeMemory(buffer, PooledBuffer::kClassBytesMin << index);
     }
   }
 };
@@ -28,7 +57,18 @@ size_t ClassCapacity(size_t size) {
 }
 
 size_t ClassIndex(size_t capacity) {
-  return std::countr_zero(capacity) - std::countr_zero(PooledBuffer::kClassBytesMin);
+  // (The min is for the compiler, which cannot see that callers keep within the classes.)
+  return std::min<size_t>(std::countr_zero(capacity) - std::countr_zero(PooledBuffer::kClassBytesMin), kClassCount - 1);
+}
+
+// Keeps a free buffer of a size class for reuse, or frees it when the class holds enough.
+void CacheOrFree(std::byte* data, size_t capacity) {
+  auto& list = cache.free[ClassIndex(capacity)];
+  if ((list.size() + 1) * capacity <= PooledBuffer::kCachedBytesPerClassMax) {
+    list.push_back(data);
+  } else {
+    FreeMemory(data, capacity);
+  }
 }
 
 }  // namespace
@@ -38,32 +78,39 @@ PooledBuffer PooledBuffer::Allocate(size_t size) {
   if (size == 0) return buffer;
   buffer.size_ = size;
   if (size > kClassBytesMax) {
-    buffer.capacity_ = (size + kAlignmentBytes - 1) / kAlignmentBytes * kAlignmentBytes;
-  } else {
-    buffer.capacity_ = ClassCapacity(size);
-    auto& list = cache.free[ClassIndex(buffer.capacity_)];
-    if (!list.empty()) {
-      buffer.data_ = list.back();
-      list.pop_back();
-      return buffer;
-    }
+    buffer.capacity_ = (size + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+    buffer.data_ = MapHugeAligned(buffer.capacity_);
+    return buffer;
   }
-  buffer.data_ = static_cast<std::byte*>(std::aligned_alloc(kAlignmentBytes, buffer.capacity_));
-  CHECK(buffer.data_ != nullptr) << "out of memory allocating " << buffer.capacity_ << " bytes";
+  buffer.capacity_ = ClassCapacity(size);
+  auto& list = cache.free[ClassIndex(buffer.capacity_)];
+  if (!list.empty()) {
+    buffer.data_ = list.back();
+    list.pop_back();
+    return buffer;
+  }
+  if (!IsMapped(buffer.capacity_)) {
+    buffer.data_ = static_cast<std::byte*>(std::aligned_alloc(kAlignmentBytes, buffer.capacity_));
+    CHECK(buffer.data_ != nullptr) << "out of memory allocating " << buffer.capacity_ << " bytes";
+    return buffer;
+  }
+  // Classes below a huge page share one: the rest of it goes to the free list. Each part is
+  // unmapped on its own when freed (the kernel splits the huge page; the rest stays contiguous).
+  const size_t mapped_bytes = std::max(buffer.capacity_, kHugePageBytes);
+  buffer.data_ = MapHugeAligned(mapped_bytes);
+  for (size_t at = buffer.capacity_; at < mapped_bytes; at += buffer.capacity_) {
+    CacheOrFree(buffer.data_ + at, buffer.capacity_);
+  }
   return buffer;
 }
 
 void PooledBuffer::Release() {
   if (data_ == nullptr) return;
   if (capacity_ <= kClassBytesMax) {
-    auto& list = cache.free[ClassIndex(capacity_)];
-    if ((list.size() + 1) * capacity_ <= kCachedBytesPerClassMax) {
-      list.push_back(data_);
-      data_ = nullptr;
-      return;
-    }
+    CacheOrFree(data_, capacity_);
+  } else {
+    FreeMemory(data_, capacity_);
   }
-  std::free(data_);
   data_ = nullptr;
 }
 

@@ -2,6 +2,12 @@
 // power-of-two size classes. Payloads of rpc frames and disk records land in these, so that the
 // steady state of a data path neither calls malloc nor page-faults fresh memory. Move-only; the
 // cache is thread-local, so a buffer may be freed on any thread.
+//
+// Buffers of 1 MiB and more are mapped on 2 MiB boundaries with transparent huge pages asked
+// for, so that they are physically contiguous: an O_DIRECT write of a 1 MiB record from 4 KiB
+// pages is 257 segments, over what a virtio disk takes in one request (254), and a request the
+// block layer must split cannot be issued without blocking, so io_uring hands it to a worker
+// thread that serialises the file's writes. (docs/formats/extent.md, "Writes the disk takes whole")
 #pragma once
 
 #include <cstddef>
@@ -16,6 +22,8 @@ class PooledBuffer {
   static constexpr size_t kClassBytesMin = 4096;
   static constexpr size_t kClassBytesMax = 64ull << 20;  // larger buffers are not cached
   static constexpr size_t kCachedBytesPerClassMax = 64ull << 20;
+  static constexpr size_t kHugePageBytes = 2ull << 20;
+  static constexpr size_t kMappedBytesMin = 1ull << 20;  // from here on: huge-page mappings
 
   PooledBuffer() = default;
   // A buffer of `size` bytes (contents unspecified).

@@ -1,11 +1,10 @@
 #include "bench/cpu_placement.h"
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "runtime/uring/block_device.h"
 
 namespace cerulean::bench {
 
@@ -52,14 +51,10 @@ std::optional<int> BusiestCpuOf(const std::string& proc_interrupts, const std::v
 }
 
 std::optional<int> DiskInterruptCpu(const std::string& path) {
-  struct stat status {};
-  if (stat(path.c_str(), &status) != 0) return std::nullopt;
-  std::error_code error;
-  const std::filesystem::path device = std::filesystem::canonical(
-      "/sys/dev/block/" + std::to_string(major(status.st_dev)) + ":" + std::to_string(minor(status.st_dev)), error);
-  if (error) return std::nullopt;
+  std::optional<std::filesystem::path> device = BlockDeviceSysfsPath(path);
+  if (!device) return std::nullopt;
   std::vector<std::string> names;
-  for (const auto& part : device) names.push_back(part.string());
+  for (const auto& part : *device) names.push_back(part.string());
   std::ifstream file("/proc/interrupts");
   std::stringstream text;
   text << file.rdbuf();

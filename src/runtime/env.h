@@ -87,6 +87,14 @@ struct DiskSpace {
   uint64_t available_bytes = 0;
 };
 
+// The largest write the block device under a path takes as one request. A direct write over
+// either limit is split by the block layer, and a split request cannot be issued without
+// blocking: io_uring then hands it to a worker thread, which serialises the file's writes.
+struct DeviceWriteLimits {
+  uint64_t request_bytes_max = 4ull << 20;  // /sys/block/<dev>/queue/max_sectors_kb
+  size_t segments_max = 1024;               // queue/max_segments (physically contiguous runs)
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -115,6 +123,8 @@ class Env {
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
   virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
+  // The defaults when the path is on no block device (tmpfs) or the limits cannot be read.
+  virtual DeviceWriteLimits GetDeviceWriteLimits(const std::string& path) = 0;
   // Makes the directory's entries (files created, renamed, removed in it) durable.
   virtual Task<Status> SyncDirectory(std::string path) = 0;
 

@@ -8,6 +8,8 @@
 #include "base/crc32c.h"
 #include "base/little_endian.h"
 #include "base/logging.h"
+#include "runtime/when_all.h"
+#include "storage/device_writes.h"
 
 namespace cerulean::storage {
 namespace {
@@ -168,6 +170,7 @@ struct ExtentStore::PendingAppend : IntrusiveListNode {
 struct ExtentStore::CommitBatch {
   std::vector<PendingAppend*> items;
   std::vector<iovec> iovecs;
+  DeviceWritePlan plan;  // the iovecs in writes the disk takes whole
   uint64_t first_offset = 0;
   uint64_t end = 0;
   Status status;
@@ -221,7 +224,9 @@ ExtentStore::ExtentStore(Env& env, std::string directory, ExtentStoreOptions opt
       payload_cache_misses_(DefaultMetrics().GetCounter("cerulean_storage_payload_cache_misses_total",
                                                         "Reads the payload cache could not serve (it is on)")),
       batch_records_(DefaultMetrics().GetHistogram("cerulean_storage_commit_batch_records",
-                                                   "Records per group commit")) {}
+                                                   "Records per group commit")),
+      device_writes_(DefaultMetrics().GetCounter("cerulean_storage_commit_writes_total",
+                                                 "Writes issued for group commits (a batch over the disk's limits is several)")) {}
 
 ExtentStore::~ExtentStore() { CHECK(committers_.live() == 0) << "Close() the store first"; }
 
@@ -251,13 +256,15 @@ Task<Result<std::unique_ptr<ExtentStore>>> ExtentStore::Open(Env& env, std::stri
   CO_RETURN_IF_ERROR(co_await store->Recover());
   auto space = env.GetDiskSpace(store->directory_);
   if (!space.ok()) co_return space.status();
+  store->device_limits_ = env.GetDeviceWriteLimits(store->directory_);
   store->capacity_bytes_ = options.capacity_bytes != 0 ? options.capacity_bytes
                                                        : store->used_bytes_ + space->available_bytes;
   if (options.reserve_bytes == ExtentStoreOptions::kReserveAuto) {
     store->options_.reserve_bytes = std::min<uint64_t>(64ull << 20, store->capacity_bytes_ / 20);
   }
-  LOG_INFO("extent store open directory={} extents={} used_bytes={} capacity_bytes={}", store->directory_,
-           store->extents_.size(), store->used_bytes_, store->capacity_bytes_);
+  LOG_INFO("extent store open directory={} extents={} used_bytes={} capacity_bytes={} write_bytes_max={} "
+           "write_segments_max={}", store->directory_, store->extents_.size(), store->used_bytes_,
+           store->capacity_bytes_, store->device_limits_.request_bytes_max, store->device_limits_.segments_max);
   co_return std::move(store);
 }
 
@@ -584,14 +591,36 @@ void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
 }
 
 Task<void> ExtentStore::WriteBatch(Extent& extent, CommitBatch& batch) {
-  // (No co_await inside ?: — g++ 12 miscompiles it.)
-  if (extent.durability == Durability::kSync) {
-    batch.status = co_await extent.file->WriteDurable(batch.first_offset, batch.iovecs);
+  PlanDeviceWrites(batch.first_offset, batch.iovecs, device_limits_, batch.plan);
+  device_writes_.Increment(batch.plan.writes.size());
+  const bool durable = extent.durability == Durability::kSync;
+  if (batch.plan.writes.size() == 1) {
+    batch.status = co_await WriteToDevice(*extent.file, batch.plan.writes[0].offset,
+                                          batch.plan.IovecsOf(batch.plan.writes[0]), durable);
   } else {
-    batch.status = co_await extent.file->Write(batch.first_offset, batch.iovecs);
+    // All at once; each is durable by itself, so the batch is when all are. A crash between them
+    // leaves a hole that recovery cuts at, and none of the batch was acknowledged.
+    std::vector<Task<Status>> writes;
+    for (const DeviceWrite& write : batch.plan.writes) {
+      writes.push_back(WriteToDevice(*extent.file, write.offset, batch.plan.IovecsOf(write), durable));
+    }
+    std::vector<Status> statuses = co_await WhenAll(std::move(writes));
+    batch.status = Status::Ok();
+    for (Status& status : statuses) {
+      if (!status.ok()) {
+        batch.status = std::move(status);
+        break;
+      }
+    }
   }
   batch.written = true;
   extent.commit_wakeup.Set();
+}
+
+Task<Status> ExtentStore::WriteToDevice(File& file, uint64_t offset, std::span<const iovec> data, bool durable) {
+  // (No co_await inside ?: — g++ 12 miscompiles it.)
+  if (durable) co_return co_await file.WriteDurable(offset, data);
+  co_return co_await file.Write(offset, data);
 }
 
 void ExtentStore::FinishBatch(Extent& extent, CommitBatch& batch) {

@@ -183,6 +183,7 @@ class ExtentStore {
   // Takes the next batch of appends from the extent's queue.
   void FormBatch(Extent& extent, CommitBatch& batch);
   Task<void> WriteBatch(Extent& extent, CommitBatch& batch);
+  static Task<Status> WriteToDevice(File& file, uint64_t offset, std::span<const iovec> data, bool durable);
   // Batches complete in offset order: acknowledges this one, or fails it and stops the extent.
   void FinishBatch(Extent& extent, CommitBatch& batch);
   Task<Status> WriteTailHint(Extent& extent);
@@ -211,6 +212,7 @@ class ExtentStore {
   Env& env_;
   std::string directory_;
   ExtentStoreOptions options_;
+  DeviceWriteLimits device_limits_;  // of the data directory's disk: batches are cut to these
   std::map<uint64_t, std::shared_ptr<Extent>> extents_;
   uint64_t capacity_bytes_ = 0;
   uint64_t used_bytes_ = 0;
@@ -228,6 +230,7 @@ class ExtentStore {
   Counter& payload_cache_hits_;
   Counter& payload_cache_misses_;
   Histogram& batch_records_;
+  Counter& device_writes_;
 };
 
 }  // namespace cerulean::storage

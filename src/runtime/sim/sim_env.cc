@@ -53,6 +53,12 @@ Result<DiskSpace> SimEnv::GetDiskSpace(const std::string& path) {
   return DiskSpace{.total_bytes = total, .available_bytes = total - std::min(total, disk.used_bytes())};
 }
 
+DeviceWriteLimits SimEnv::GetDeviceWriteLimits(const std::string& path) {
+  (void)path;
+  // Small, so that simulated batches are cut into several writes, which a crash may tear apart.
+  return {.request_bytes_max = 64 << 10, .segments_max = 8};
+}
+
 Result<std::vector<std::string>> SimEnv::ListDirectory(const std::string& path) {
   return world_.disk(host_).ListDirectory(path);
 }

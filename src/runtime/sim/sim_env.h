@@ -33,6 +33,7 @@ class SimEnv final : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
+  DeviceWriteLimits GetDeviceWriteLimits(const std::string& path) override;
   // Directory entries are durable at once in the simulated disk, so there is nothing to do.
   Task<Status> SyncDirectory(std::string path) override;
   Task<void> RunBlocking(std::function<void()> work) override;

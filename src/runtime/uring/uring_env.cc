@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "runtime/uring/block_device.h"
 #include "runtime/uring/blocking_pool.h"
 #include "runtime/uring/uring_file.h"
 #include "runtime/uring/uring_op.h"
@@ -131,6 +132,10 @@ Result<DiskSpace> UringEnv::GetDiskSpace(const std::string& path) {
   if (statvfs(path.c_str(), &info) != 0) return Status::FromErrno(errno, "statvfs " + path);
   return DiskSpace{.total_bytes = uint64_t{info.f_blocks} * info.f_frsize,
                    .available_bytes = uint64_t{info.f_bavail} * info.f_frsize};
+}
+
+DeviceWriteLimits UringEnv::GetDeviceWriteLimits(const std::string& path) {
+  return ReadDeviceWriteLimits(path);
 }
 
 namespace {

@@ -31,6 +31,7 @@ class UringEnv final : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
+  DeviceWriteLimits GetDeviceWriteLimits(const std::string& path) override;
   Task<Status> SyncDirectory(std::string path) override;
   Task<void> RunBlocking(std::function<void()> work) override;
 
