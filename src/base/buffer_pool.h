@@ -50,6 +50,9 @@ class PooledBuffer {
   size_t size() const { return size_; }
   // Usable bytes (>= size, a multiple of 4 KiB): room to pad in place for O_DIRECT.
   size_t capacity() const { return capacity_; }
+  // How far the memory may run physically contiguous: a huge page for mapped buffers (when the
+  // kernel grants one), a page otherwise. What the block layer counts segments by.
+  size_t contiguous_run_bytes() const { return capacity_ >= kMappedBytesMin ? kHugePageBytes : kAlignmentBytes; }
   bool empty() const { return size_ == 0; }
   std::span<std::byte> span() { return {data_, size_}; }
   std::span<const std::byte> span() const { return {data_, size_}; }

@@ -2,20 +2,15 @@
 
 #include <algorithm>
 
-#include "base/buffer_pool.h"
+#include "base/check.h"
 
 namespace cerulean::storage {
 namespace {
 
 constexpr size_t kPageBytes = 4096;
 
-size_t RunBytesOf(size_t buffer_bytes) {
-  return buffer_bytes >= PooledBuffer::kMappedBytesMin ? PooledBuffer::kHugePageBytes : kPageBytes;
-}
-
 // How many bytes from `base` fit in `segments` runs.
-size_t BytesWithinSegments(const void* base, size_t segments, size_t buffer_bytes) {
-  const size_t run = RunBytesOf(buffer_bytes);
+size_t BytesWithinSegments(const void* base, size_t segments, size_t run) {
   const uintptr_t start = reinterpret_cast<uintptr_t>(base);
   const uintptr_t end = (start / run + segments) * run;  // the end of the segments-th run
   return end - start;
@@ -23,14 +18,15 @@ size_t BytesWithinSegments(const void* base, size_t segments, size_t buffer_byte
 
 }  // namespace
 
-size_t SegmentsOf(const void* base, size_t length, size_t buffer_bytes) {
+size_t SegmentsOf(const void* base, size_t length, size_t run) {
   if (length == 0) return 0;
-  const size_t run = RunBytesOf(buffer_bytes);
   const uintptr_t start = reinterpret_cast<uintptr_t>(base);
   return (start + length - 1) / run - start / run + 1;
 }
 
-void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, DeviceWriteLimits limits, DeviceWritePlan& plan) {
+void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, std::span<const size_t> run_bytes,
+                      DeviceWriteLimits limits, DeviceWritePlan& plan) {
+  CHECK_EQ(data.size(), run_bytes.size());
   plan.iovecs.clear();
   plan.writes.clear();
   const uint64_t bytes_max = std::max<uint64_t>(kPageBytes, limits.request_bytes_max / kPageBytes * kPageBytes);
@@ -45,16 +41,18 @@ void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, DeviceWriteL
     write_bytes = 0;
     write_segments = 0;
   };
-  for (const iovec& piece : data) {
+  for (size_t i = 0; i < data.size(); i++) {
+    const iovec& piece = data[i];
+    const size_t run = std::max(kPageBytes, run_bytes[i]);
     const auto* at = static_cast<const std::byte*>(piece.iov_base);
     size_t left = piece.iov_len;
     while (left > 0) {
       if (write_bytes == bytes_max || write_segments == segments_max) close_write();
       if (write_bytes == 0) plan.writes.push_back({.offset = offset, .first_iovec = plan.iovecs.size()});
       size_t take = std::min<uint64_t>(left, bytes_max - write_bytes);
-      size_t segments = SegmentsOf(at, take, piece.iov_len);
+      size_t segments = SegmentsOf(at, take, run);
       if (write_segments + segments > segments_max) {
-        const size_t fits = BytesWithinSegments(at, segments_max - write_segments, piece.iov_len);
+        const size_t fits = BytesWithinSegments(at, segments_max - write_segments, run);
         // A cut must fall on a page; if the room left holds none, the next write takes the piece.
         take = std::min(take, fits / kPageBytes * kPageBytes);
         if (take == 0 && write_bytes > 0) {
@@ -63,7 +61,7 @@ void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, DeviceWriteL
         }
         // A page straddling runs in a write of its own: over the estimate, split by the kernel.
         if (take == 0) take = std::min<size_t>(left, kPageBytes);
-        segments = SegmentsOf(at, take, piece.iov_len);
+        segments = SegmentsOf(at, take, run);
       }
       plan.iovecs.push_back({const_cast<std::byte*>(at), take});
       write_bytes += take;

@@ -32,14 +32,16 @@ struct DeviceWritePlan {
 };
 
 // The segments (physically contiguous runs) the block layer may need for `length` bytes at
-// `base`, part of a buffer of `buffer_bytes`. Buffers of 1 MiB and more are pooled on huge pages
-// (base/buffer_pool.h), so a run ends at each 2 MiB boundary; smaller ones at each 4 KiB page.
-// An estimate: an underestimate costs a split write, never correctness.
-size_t SegmentsOf(const void* base, size_t length, size_t buffer_bytes);
+// `base`, in memory that runs contiguous at most `run_bytes` (PooledBuffer::contiguous_run_bytes:
+// a 2 MiB huge page for pooled buffers of 1 MiB and more, else a 4 KiB page). An estimate: an
+// underestimate (a huge page the kernel did not grant) costs a split write, never correctness.
+size_t SegmentsOf(const void* base, size_t length, size_t run_bytes);
 
 // Plans writes of `data` at `offset` that each stay within `limits` (its request size rounded
-// down to 4 KiB, and its segments). Cuts fall on 4 KiB multiples of the batch, so each write
-// stays aligned for O_DIRECT when the pieces are. Reuses `plan`'s vectors.
-void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, DeviceWriteLimits limits, DeviceWritePlan& plan);
+// down to 4 KiB, and its segments); `run_bytes[i]` is data[i]'s. Cuts fall on 4 KiB multiples
+// of the batch, so each write stays aligned for O_DIRECT when the pieces are. Reuses `plan`'s
+// vectors.
+void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, std::span<const size_t> run_bytes,
+                      DeviceWriteLimits limits, DeviceWritePlan& plan);
 
 }  // namespace cerulean::storage

@@ -14,6 +14,13 @@ constexpr size_t kHuge = 2 << 20;
 // Pieces are never dereferenced by the planner: fake addresses will do.
 iovec Piece(uintptr_t address, size_t length) { return {reinterpret_cast<void*>(address), length}; }
 
+// Run sizes as pooled buffers have them: a huge page from 1 MiB on.
+std::vector<size_t> PooledRuns(std::span<const iovec> data) {
+  std::vector<size_t> runs;
+  for (const iovec& piece : data) runs.push_back(piece.iov_len >= (1 << 20) ? kHuge : kPage);
+  return runs;
+}
+
 size_t TotalBytes(std::span<const iovec> iovecs) {
   size_t total = 0;
   for (const iovec& part : iovecs) total += part.iov_len;
@@ -22,8 +29,8 @@ size_t TotalBytes(std::span<const iovec> iovecs) {
 
 // Every byte of `data` lands once, in order, at its offset; each write keeps to the limits
 // (a write of one page may go over the segments: nothing smaller can be issued).
-void ExpectWithinLimits(uint64_t offset, std::span<const iovec> data, DeviceWriteLimits limits,
-                        const DeviceWritePlan& plan) {
+void ExpectWithinLimits(uint64_t offset, std::span<const iovec> data, std::span<const size_t> runs,
+                        DeviceWriteLimits limits, const DeviceWritePlan& plan) {
   size_t piece = 0, into_piece = 0;
   uint64_t at = offset;
   for (const DeviceWrite& write : plan.writes) {
@@ -35,7 +42,7 @@ void ExpectWithinLimits(uint64_t offset, std::span<const iovec> data, DeviceWrit
       EXPECT_EQ(static_cast<const std::byte*>(part.iov_base),
                 static_cast<const std::byte*>(data[piece].iov_base) + into_piece);
       EXPECT_EQ(part.iov_len % kPage, 0u);
-      segments += SegmentsOf(part.iov_base, part.iov_len, data[piece].iov_len);
+      segments += SegmentsOf(part.iov_base, part.iov_len, runs[piece]);
       bytes += part.iov_len;
       into_piece += part.iov_len;
       ASSERT_LE(into_piece, data[piece].iov_len);
@@ -56,11 +63,12 @@ void ExpectWithinLimits(uint64_t offset, std::span<const iovec> data, DeviceWrit
 
 TEST(DeviceWritesTest, SegmentsCountPagesOrHugePages) {
   EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(0x10000), kPage, kPage), 1u);
-  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(0x10000), 64 << 10, 64 << 10), 16u);
-  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(0x10800), kPage, 64 << 10), 2u);  // straddles a page
-  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge), 1 << 20, 1 << 20), 1u);
-  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge + (1 << 20)), 2 << 20, 8 << 20), 2u);
-  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge), 8 << 20, 8 << 20), 4u);
+  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(0x10000), 64 << 10, kPage), 16u);
+  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(0x10800), kPage, kPage), 2u);  // straddles a page
+  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge), 1 << 20, kHuge), 1u);
+  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge + (1 << 20)), 2 << 20, kHuge), 2u);
+  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge), 8 << 20, kHuge), 4u);
+  EXPECT_EQ(SegmentsOf(reinterpret_cast<void*>(kHuge), 8 << 20, kPage), 2048u);  // shared memory
 }
 
 TEST(DeviceWritesTest, OneMebibyteRecordsOnHugePagesFillFourMebibyteWrites) {
@@ -72,8 +80,8 @@ TEST(DeviceWritesTest, OneMebibyteRecordsOnHugePagesFillFourMebibyteWrites) {
   }
   const DeviceWriteLimits virtio{.request_bytes_max = 4 << 20, .segments_max = 254};
   DeviceWritePlan plan;
-  PlanDeviceWrites(8192, batch, virtio, plan);
-  ExpectWithinLimits(8192, batch, virtio, plan);
+  PlanDeviceWrites(8192, batch, PooledRuns(batch), virtio, plan);
+  ExpectWithinLimits(8192, batch, PooledRuns(batch), virtio, plan);
   EXPECT_EQ(plan.writes.size(), 5u);  // 16 × (1 MiB + 4 KiB) in 4 MiB writes
   EXPECT_EQ(TotalBytes(plan.IovecsOf(plan.writes[0])), 4u << 20);
 }
@@ -87,18 +95,24 @@ TEST(DeviceWritesTest, SmallPagesAreCutBySegments) {
   }
   const DeviceWriteLimits limits{.request_bytes_max = 4 << 20, .segments_max = 254};
   DeviceWritePlan plan;
-  PlanDeviceWrites(0, batch, limits, plan);
-  ExpectWithinLimits(0, batch, limits, plan);
+  PlanDeviceWrites(0, batch, PooledRuns(batch), limits, plan);
+  ExpectWithinLimits(0, batch, PooledRuns(batch), limits, plan);
   EXPECT_EQ(plan.writes.size(), 3u);
+  // An 8 MiB payload lent from shared memory (small pages): 2048 segments, in writes of 254.
+  const std::vector<iovec> lent{Piece(0x7000'0000, kPage), Piece(0x20'0000'0000, 8 << 20)};
+  const std::vector<size_t> runs{kPage, kPage};
+  PlanDeviceWrites(0, lent, runs, limits, plan);
+  ExpectWithinLimits(0, lent, runs, limits, plan);
+  EXPECT_EQ(plan.writes.size(), 9u);  // 2049 segments
 }
 
 TEST(DeviceWritesTest, ABatchWithinTheLimitsIsOneWrite) {
   std::vector<iovec> batch{Piece(0x7000'0000, kPage), Piece(0x7100'0000, 64 << 10)};
   DeviceWritePlan plan;
-  PlanDeviceWrites(4096, batch, {}, plan);
+  PlanDeviceWrites(4096, batch, PooledRuns(batch), {}, plan);
   ASSERT_EQ(plan.writes.size(), 1u);
   EXPECT_EQ(plan.writes[0].iovec_count, 2u);
-  PlanDeviceWrites(0, {}, {}, plan);  // reuse, and nothing to write
+  PlanDeviceWrites(0, {}, {}, {}, plan);  // reuse, and nothing to write
   EXPECT_TRUE(plan.writes.empty());
 }
 
@@ -107,6 +121,7 @@ TEST(DeviceWritesTest, RandomBatchesKeepEveryByteInOrderWithinTheLimits) {
   DeviceWritePlan plan;
   for (int round = 0; round < 2000; round++) {
     std::vector<iovec> batch;
+    std::vector<size_t> runs;
     uintptr_t next = 0x1000'0000;
     const int pieces = 1 + random() % 40;
     for (int i = 0; i < pieces; i++) {
@@ -116,13 +131,14 @@ TEST(DeviceWritesTest, RandomBatchesKeepEveryByteInOrderWithinTheLimits) {
       next = bytes >= (1 << 20) ? (next + kHuge) / kHuge * kHuge + (random() % 2) * (1 << 20)
                                 : next + (random() % 8) * kPage;
       batch.push_back(Piece(next, bytes));
+      runs.push_back(bytes >= (1 << 20) && random() % 4 != 0 ? kHuge : kPage);  // some large ones lent
       next += bytes;
     }
     const DeviceWriteLimits limits{.request_bytes_max = (1 + random() % 2048) * kPage,
                                    .segments_max = 1 + random() % 300};
     const uint64_t offset = (random() % 1000) * kPage;
-    PlanDeviceWrites(offset, batch, limits, plan);
-    ExpectWithinLimits(offset, batch, limits, plan);
+    PlanDeviceWrites(offset, batch, runs, limits, plan);
+    ExpectWithinLimits(offset, batch, runs, limits, plan);
     if (HasFatalFailure() || HasNonfatalFailure()) {
       FAIL() << fmt::format("round {}: {} pieces, limits {} bytes {} segments", round, batch.size(),
                             limits.request_bytes_max, limits.segments_max);

@@ -159,6 +159,7 @@ struct ExtentStore::PendingAppend : IntrusiveListNode {
   explicit PendingAppend(Env& env) : done(env) {}
   PooledBuffer header_block;
   std::byte* payload = nullptr;  // the caller's buffer, alive until the append completes
+  size_t payload_run_bytes = 0;  // how far its memory may run physically contiguous
   uint64_t offset = 0;
   uint64_t record_bytes = 0;
   uint64_t sequence = 0;
@@ -170,7 +171,8 @@ struct ExtentStore::PendingAppend : IntrusiveListNode {
 struct ExtentStore::CommitBatch {
   std::vector<PendingAppend*> items;
   std::vector<iovec> iovecs;
-  DeviceWritePlan plan;  // the iovecs in writes the disk takes whole
+  std::vector<size_t> run_bytes;  // of each iovec's memory (storage/device_writes.h)
+  DeviceWritePlan plan;           // the iovecs in writes the disk takes whole
   uint64_t first_offset = 0;
   uint64_t end = 0;
   Status status;
@@ -417,7 +419,7 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer&& paylo
 }
 
 Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, PooledBuffer& payload, AppendOptions options) {
-  return AppendFrom(id, payload.span(), payload.capacity(), options);
+  return AppendFrom(id, payload.span(), payload.capacity(), payload.contiguous_run_bytes(), options);
 }
 
 Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, std::span<std::byte> payload, size_t room,
@@ -428,10 +430,11 @@ Task<Result<AppendResult>> ExtentStore::Append(uint64_t id, std::span<std::byte>
                                                     "with room for its padding", bytes.size()));
     }(payload);
   }
-  return AppendFrom(id, payload, room, options);
+  return AppendFrom(id, payload, room, kBlockBytes, options);  // lent memory: assume 4 KiB pages
 }
 
 Task<Result<AppendResult>> ExtentStore::AppendFrom(uint64_t id, std::span<std::byte> payload, size_t room,
+                                                   size_t payload_run_bytes,
                                                    AppendOptions options) {
   const TimePoint start = env_.Now();
   if (closed_) co_return Status::FailedPrecondition("extent store closed");
@@ -489,6 +492,7 @@ Task<Result<AppendResult>> ExtentStore::AppendFrom(uint64_t id, std::span<std::b
     std::memset(payload.data() + payload.size(), 0, padded - payload.size());
   }
   item.payload = payload.data();
+  item.payload_run_bytes = payload_run_bytes;
   extent->reserved_length += record_bytes;
   used_bytes_ += record_bytes;
   extent->reserved_advanced.Set();
@@ -575,6 +579,7 @@ void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
   batch.written = false;
   batch.items.clear();
   batch.iovecs.clear();
+  batch.run_bytes.clear();
   batch.first_offset = extent.pending.Front()->offset;
   uint64_t bytes = 0;
   while (PendingAppend* item = extent.pending.Front()) {
@@ -584,14 +589,18 @@ void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
     extent.pending.PopFront();
     batch.items.push_back(item);
     batch.iovecs.push_back({item->header_block.data(), kBlockBytes});
-    if (item->record_bytes > kBlockBytes) batch.iovecs.push_back({item->payload, item->record_bytes - kBlockBytes});
+    batch.run_bytes.push_back(item->header_block.contiguous_run_bytes());
+    if (item->record_bytes > kBlockBytes) {
+      batch.iovecs.push_back({item->payload, item->record_bytes - kBlockBytes});
+      batch.run_bytes.push_back(item->payload_run_bytes);
+    }
     bytes += item->record_bytes;
   }
   batch.end = batch.first_offset + bytes;
 }
 
 Task<void> ExtentStore::WriteBatch(Extent& extent, CommitBatch& batch) {
-  PlanDeviceWrites(batch.first_offset, batch.iovecs, device_limits_, batch.plan);
+  PlanDeviceWrites(batch.first_offset, batch.iovecs, batch.run_bytes, device_limits_, batch.plan);
   device_writes_.Increment(batch.plan.writes.size());
   const bool durable = extent.durability == Durability::kSync;
   if (batch.plan.writes.size() == 1) {

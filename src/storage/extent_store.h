@@ -192,7 +192,7 @@ class ExtentStore {
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Status> SealBusy(Extent& extent, uint64_t length);
   Task<Result<AppendResult>> AppendFrom(uint64_t extent_id, std::span<std::byte> payload, size_t room,
-                                        AppendOptions options);
+                                        size_t payload_run_bytes, AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length, std::span<std::byte> landing);
   // The verified bytes of a whole record, handed to the payload cache; the read sends from them.
