@@ -48,7 +48,9 @@ class MemcachedServer {
   ~MemcachedServer();
   bool running() const { return pid_ > 0; }
   // Stores `keys` values of `bytes`, then multi-gets `depth` random ones per request on
-  // `connections` connections (one request in flight on each) for `duration`.
+  // `connections` connections (one request in flight on each) for `duration`. Each connection
+  // lands its values in a destination of its own, `depth` × `bytes`, reading large values from
+  // the socket straight into it: the memory Cerulean's streams receive into, the same way.
   std::optional<KvLoadResult> Gets(size_t bytes, size_t keys, size_t depth, size_t connections, Duration duration) const;
 
  private:
