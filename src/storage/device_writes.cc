@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "base/check.h"
 
 namespace cerulean::storage {
 namespace {
@@ -24,53 +23,49 @@ size_t SegmentsOf(const void* base, size_t length, size_t run) {
   return (start + length - 1) / run - start / run + 1;
 }
 
-void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, std::span<const size_t> run_bytes,
-                      DeviceWriteLimits limits, DeviceWritePlan& plan) {
-  CHECK_EQ(data.size(), run_bytes.size());
-  plan.iovecs.clear();
-  plan.writes.clear();
-  const uint64_t bytes_max = std::max<uint64_t>(kPageBytes, limits.request_bytes_max / kPageBytes * kPageBytes);
-  const size_t segments_max = std::max<size_t>(1, limits.segments_max);
-  uint64_t write_bytes = 0;
-  size_t write_segments = 0;
-  const auto close_write = [&] {
-    if (write_bytes == 0) return;
-    DeviceWrite& last = plan.writes.back();
-    last.iovec_count = plan.iovecs.size() - last.first_iovec;
-    offset += write_bytes;
-    write_bytes = 0;
-    write_segments = 0;
-  };
-  for (size_t i = 0; i < data.size(); i++) {
-    const iovec& piece = data[i];
-    const size_t run = std::max(kPageBytes, run_bytes[i]);
-    const auto* at = static_cast<const std::byte*>(piece.iov_base);
-    size_t left = piece.iov_len;
-    while (left > 0) {
-      if (write_bytes == bytes_max || write_segments == segments_max) close_write();
-      if (write_bytes == 0) plan.writes.push_back({.offset = offset, .first_iovec = plan.iovecs.size()});
-      size_t take = std::min<uint64_t>(left, bytes_max - write_bytes);
-      size_t segments = SegmentsOf(at, take, run);
-      if (write_segments + segments > segments_max) {
-        const size_t fits = BytesWithinSegments(at, segments_max - write_segments, run);
-        // A cut must fall on a page; if the room left holds none, the next write takes the piece.
-        take = std::min(take, fits / kPageBytes * kPageBytes);
-        if (take == 0 && write_bytes > 0) {
-          close_write();
-          continue;
-        }
-        // A page straddling runs in a write of its own: over the estimate, split by the kernel.
-        if (take == 0) take = std::min<size_t>(left, kPageBytes);
-        segments = SegmentsOf(at, take, run);
+void DeviceWritePlan::Start(uint64_t offset, DeviceWriteLimits limits) {
+  iovecs_.clear();
+  writes_.clear();
+  next_offset_ = offset;
+  bytes_max_ = std::max<uint64_t>(kPageBytes, limits.request_bytes_max / kPageBytes * kPageBytes);
+  segments_max_ = std::max<size_t>(1, limits.segments_max);
+  write_bytes_ = 0;
+  write_segments_ = 0;
+}
+
+void DeviceWritePlan::StartWrite() {
+  next_offset_ += write_bytes_;
+  writes_.push_back({.offset = next_offset_, .first_iovec = iovecs_.size()});
+  write_bytes_ = 0;
+  write_segments_ = 0;
+}
+
+void DeviceWritePlan::Add(const void* base, size_t length, size_t run_bytes) {
+  const size_t run = std::max(kPageBytes, run_bytes);
+  const auto* at = static_cast<const std::byte*>(base);
+  while (length > 0) {
+    if (writes_.empty() || write_bytes_ == bytes_max_ || write_segments_ == segments_max_) StartWrite();
+    size_t take = std::min<uint64_t>(length, bytes_max_ - write_bytes_);
+    size_t segments = SegmentsOf(at, take, run);
+    if (write_segments_ + segments > segments_max_) {
+      const size_t fits = BytesWithinSegments(at, segments_max_ - write_segments_, run);
+      // A cut must fall on a page; if the room left holds none, the next write takes the piece.
+      take = std::min(take, fits / kPageBytes * kPageBytes);
+      if (take == 0 && write_bytes_ > 0) {
+        StartWrite();
+        continue;
       }
-      plan.iovecs.push_back({const_cast<std::byte*>(at), take});
-      write_bytes += take;
-      write_segments += segments;
-      at += take;
-      left -= take;
+      // A page straddling runs in a write of its own: over the estimate, split by the kernel.
+      if (take == 0) take = std::min<size_t>(length, kPageBytes);
+      segments = SegmentsOf(at, take, run);
     }
+    iovecs_.push_back({const_cast<std::byte*>(at), take});
+    writes_.back().iovec_count++;
+    write_bytes_ += take;
+    write_segments_ += segments;
+    at += take;
+    length -= take;
   }
-  close_write();
 }
 
 }  // namespace cerulean::storage

@@ -19,16 +19,8 @@ namespace cerulean::storage {
 
 struct DeviceWrite {
   uint64_t offset = 0;       // in the file
-  size_t first_iovec = 0;    // into DeviceWritePlan::iovecs
+  size_t first_iovec = 0;    // into the plan's iovecs
   size_t iovec_count = 0;
-};
-
-struct DeviceWritePlan {
-  std::vector<iovec> iovecs;  // the batch's, some cut in two where a write ends inside one
-  std::vector<DeviceWrite> writes;
-  std::span<const iovec> IovecsOf(const DeviceWrite& write) const {
-    return {iovecs.data() + write.first_iovec, write.iovec_count};
-  }
 };
 
 // The segments (physically contiguous runs) the block layer may need for `length` bytes at
@@ -37,11 +29,30 @@ struct DeviceWritePlan {
 // underestimate (a huge page the kernel did not grant) costs a split write, never correctness.
 size_t SegmentsOf(const void* base, size_t length, size_t run_bytes);
 
-// Plans writes of `data` at `offset` that each stay within `limits` (its request size rounded
-// down to 4 KiB, and its segments); `run_bytes[i]` is data[i]'s. Cuts fall on 4 KiB multiples
-// of the batch, so each write stays aligned for O_DIRECT when the pieces are. Reuses `plan`'s
-// vectors.
-void PlanDeviceWrites(uint64_t offset, std::span<const iovec> data, std::span<const size_t> run_bytes,
-                      DeviceWriteLimits limits, DeviceWritePlan& plan);
+// Writes of a batch's bytes, built piece by piece as the batch forms, each within the limits
+// (the request size rounded down to 4 KiB, and the segments). Cuts fall on 4 KiB multiples of
+// the batch, so each write stays aligned for O_DIRECT when the pieces are. Reused batch after
+// batch: Start keeps the memory.
+class DeviceWritePlan {
+ public:
+  void Start(uint64_t offset, DeviceWriteLimits limits);
+  // The next `length` bytes at `base`, memory that runs contiguous at most `run_bytes`.
+  void Add(const void* base, size_t length, size_t run_bytes);
+
+  std::span<const DeviceWrite> writes() const { return writes_; }
+  std::span<const iovec> IovecsOf(const DeviceWrite& write) const {
+    return {iovecs_.data() + write.first_iovec, write.iovec_count};
+  }
+
+ private:
+  void StartWrite();
+  std::vector<iovec> iovecs_;  // the pieces, some cut in two where a write ends inside one
+  std::vector<DeviceWrite> writes_;
+  uint64_t next_offset_ = 0;   // where the next write starts
+  uint64_t bytes_max_ = 0;
+  size_t segments_max_ = 0;
+  uint64_t write_bytes_ = 0;   // of the last write
+  size_t write_segments_ = 0;
+};
 
 }  // namespace cerulean::storage

@@ -21,6 +21,13 @@ std::vector<size_t> PooledRuns(std::span<const iovec> data) {
   return runs;
 }
 
+// Plans `data` as the store does, a piece at a time.
+void Plan(uint64_t offset, std::span<const iovec> data, std::span<const size_t> runs, DeviceWriteLimits limits,
+          DeviceWritePlan& plan) {
+  plan.Start(offset, limits);
+  for (size_t i = 0; i < data.size(); i++) plan.Add(data[i].iov_base, data[i].iov_len, runs[i]);
+}
+
 size_t TotalBytes(std::span<const iovec> iovecs) {
   size_t total = 0;
   for (const iovec& part : iovecs) total += part.iov_len;
@@ -33,7 +40,7 @@ void ExpectWithinLimits(uint64_t offset, std::span<const iovec> data, std::span<
                         DeviceWriteLimits limits, const DeviceWritePlan& plan) {
   size_t piece = 0, into_piece = 0;
   uint64_t at = offset;
-  for (const DeviceWrite& write : plan.writes) {
+  for (const DeviceWrite& write : plan.writes()) {
     EXPECT_EQ(write.offset, at);
     ASSERT_GT(write.iovec_count, 0u);
     size_t bytes = 0, segments = 0;
@@ -80,10 +87,10 @@ TEST(DeviceWritesTest, OneMebibyteRecordsOnHugePagesFillFourMebibyteWrites) {
   }
   const DeviceWriteLimits virtio{.request_bytes_max = 4 << 20, .segments_max = 254};
   DeviceWritePlan plan;
-  PlanDeviceWrites(8192, batch, PooledRuns(batch), virtio, plan);
+  Plan(8192, batch, PooledRuns(batch), virtio, plan);
   ExpectWithinLimits(8192, batch, PooledRuns(batch), virtio, plan);
-  EXPECT_EQ(plan.writes.size(), 5u);  // 16 × (1 MiB + 4 KiB) in 4 MiB writes
-  EXPECT_EQ(TotalBytes(plan.IovecsOf(plan.writes[0])), 4u << 20);
+  EXPECT_EQ(plan.writes().size(), 5u);  // 16 × (1 MiB + 4 KiB) in 4 MiB writes
+  EXPECT_EQ(TotalBytes(plan.IovecsOf(plan.writes()[0])), 4u << 20);
 }
 
 TEST(DeviceWritesTest, SmallPagesAreCutBySegments) {
@@ -95,25 +102,25 @@ TEST(DeviceWritesTest, SmallPagesAreCutBySegments) {
   }
   const DeviceWriteLimits limits{.request_bytes_max = 4 << 20, .segments_max = 254};
   DeviceWritePlan plan;
-  PlanDeviceWrites(0, batch, PooledRuns(batch), limits, plan);
+  Plan(0, batch, PooledRuns(batch), limits, plan);
   ExpectWithinLimits(0, batch, PooledRuns(batch), limits, plan);
-  EXPECT_EQ(plan.writes.size(), 3u);
+  EXPECT_EQ(plan.writes().size(), 3u);
   // An 8 MiB payload lent from shared memory (small pages): 2048 segments, in writes of 254.
   const std::vector<iovec> lent{Piece(0x7000'0000, kPage), Piece(0x20'0000'0000, 8 << 20)};
   const std::vector<size_t> runs{kPage, kPage};
-  PlanDeviceWrites(0, lent, runs, limits, plan);
+  Plan(0, lent, runs, limits, plan);
   ExpectWithinLimits(0, lent, runs, limits, plan);
-  EXPECT_EQ(plan.writes.size(), 9u);  // 2049 segments
+  EXPECT_EQ(plan.writes().size(), 9u);  // 2049 segments
 }
 
 TEST(DeviceWritesTest, ABatchWithinTheLimitsIsOneWrite) {
   std::vector<iovec> batch{Piece(0x7000'0000, kPage), Piece(0x7100'0000, 64 << 10)};
   DeviceWritePlan plan;
-  PlanDeviceWrites(4096, batch, PooledRuns(batch), {}, plan);
-  ASSERT_EQ(plan.writes.size(), 1u);
-  EXPECT_EQ(plan.writes[0].iovec_count, 2u);
-  PlanDeviceWrites(0, {}, {}, {}, plan);  // reuse, and nothing to write
-  EXPECT_TRUE(plan.writes.empty());
+  Plan(4096, batch, PooledRuns(batch), {}, plan);
+  ASSERT_EQ(plan.writes().size(), 1u);
+  EXPECT_EQ(plan.writes()[0].iovec_count, 2u);
+  Plan(0, {}, {}, {}, plan);  // reuse, and nothing to write
+  EXPECT_TRUE(plan.writes().empty());
 }
 
 TEST(DeviceWritesTest, RandomBatchesKeepEveryByteInOrderWithinTheLimits) {
@@ -137,7 +144,7 @@ TEST(DeviceWritesTest, RandomBatchesKeepEveryByteInOrderWithinTheLimits) {
     const DeviceWriteLimits limits{.request_bytes_max = (1 + random() % 2048) * kPage,
                                    .segments_max = 1 + random() % 300};
     const uint64_t offset = (random() % 1000) * kPage;
-    PlanDeviceWrites(offset, batch, runs, limits, plan);
+    Plan(offset, batch, runs, limits, plan);
     ExpectWithinLimits(offset, batch, runs, limits, plan);
     if (HasFatalFailure() || HasNonfatalFailure()) {
       FAIL() << fmt::format("round {}: {} pieces, limits {} bytes {} segments", round, batch.size(),

@@ -170,9 +170,7 @@ struct ExtentStore::PendingAppend : IntrusiveListNode {
 
 struct ExtentStore::CommitBatch {
   std::vector<PendingAppend*> items;
-  std::vector<iovec> iovecs;
-  std::vector<size_t> run_bytes;  // of each iovec's memory (storage/device_writes.h)
-  DeviceWritePlan plan;           // the iovecs in writes the disk takes whole
+  DeviceWritePlan plan;  // the records' bytes, in writes the disk takes whole
   uint64_t first_offset = 0;
   uint64_t end = 0;
   Status status;
@@ -578,9 +576,8 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
 void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
   batch.written = false;
   batch.items.clear();
-  batch.iovecs.clear();
-  batch.run_bytes.clear();
   batch.first_offset = extent.pending.Front()->offset;
+  batch.plan.Start(batch.first_offset, device_limits_);
   uint64_t bytes = 0;
   while (PendingAppend* item = extent.pending.Front()) {
     if (!batch.items.empty() && (batch.items.size() >= kBatchRecordsMax || bytes + item->record_bytes > kBatchBytesMax)) {
@@ -588,11 +585,9 @@ void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
     }
     extent.pending.PopFront();
     batch.items.push_back(item);
-    batch.iovecs.push_back({item->header_block.data(), kBlockBytes});
-    batch.run_bytes.push_back(item->header_block.contiguous_run_bytes());
+    batch.plan.Add(item->header_block.data(), kBlockBytes, item->header_block.contiguous_run_bytes());
     if (item->record_bytes > kBlockBytes) {
-      batch.iovecs.push_back({item->payload, item->record_bytes - kBlockBytes});
-      batch.run_bytes.push_back(item->payload_run_bytes);
+      batch.plan.Add(item->payload, item->record_bytes - kBlockBytes, item->payload_run_bytes);
     }
     bytes += item->record_bytes;
   }
@@ -600,17 +595,16 @@ void ExtentStore::FormBatch(Extent& extent, CommitBatch& batch) {
 }
 
 Task<void> ExtentStore::WriteBatch(Extent& extent, CommitBatch& batch) {
-  PlanDeviceWrites(batch.first_offset, batch.iovecs, batch.run_bytes, device_limits_, batch.plan);
-  device_writes_.Increment(batch.plan.writes.size());
+  const std::span<const DeviceWrite> planned = batch.plan.writes();
+  device_writes_.Increment(planned.size());
   const bool durable = extent.durability == Durability::kSync;
-  if (batch.plan.writes.size() == 1) {
-    batch.status = co_await WriteToDevice(*extent.file, batch.plan.writes[0].offset,
-                                          batch.plan.IovecsOf(batch.plan.writes[0]), durable);
+  if (planned.size() == 1) {
+    batch.status = co_await WriteToDevice(*extent.file, planned[0].offset, batch.plan.IovecsOf(planned[0]), durable);
   } else {
     // All at once; each is durable by itself, so the batch is when all are. A crash between them
     // leaves a hole that recovery cuts at, and none of the batch was acknowledged.
     std::vector<Task<Status>> writes;
-    for (const DeviceWrite& write : batch.plan.writes) {
+    for (const DeviceWrite& write : planned) {
       writes.push_back(WriteToDevice(*extent.file, write.offset, batch.plan.IovecsOf(write), durable));
     }
     std::vector<Status> statuses = co_await WhenAll(std::move(writes));
