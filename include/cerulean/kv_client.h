@@ -42,6 +42,9 @@ struct KvClientOptions {
   std::chrono::milliseconds map_refresh_min{500};
   // ... and at least this often, so that new and recovered nodes come into use.
   std::chrono::milliseconds map_refresh_every{5000};
+  // How long the client's thread spins for responses before it sleeps (see
+  // ClientOptions::poll_before_sleep). 0, the default, sleeps at once.
+  std::chrono::microseconds poll_before_sleep{0};
 };
 
 // {model, dtype, layout, tp/pp rank, tenant}, and the settings used if the namespace is new.

@@ -23,7 +23,7 @@ namespace {
 
 constexpr char kSuite[] = "storage";
 constexpr Duration kCallTimeout = std::chrono::seconds(30);
-constexpr Duration kServerPollBeforeSleep = std::chrono::microseconds(50);
+constexpr Duration kPollBeforeSleep = std::chrono::microseconds(50);
 
 // Three storage nodes (stores, services, servers) in this process, each on its own pinned
 // shard as three processes would be: node i on core (first_core + i) % cores. Node 0, the head
@@ -33,7 +33,7 @@ class LocalStorageCluster {
   static constexpr size_t kNodes = 3;
   LocalStorageCluster(const std::string& directory, int first_core)
       : shards_({.shard_count = kNodes, .pin_to_cores = true, .first_core = static_cast<size_t>(first_core),
-                 .loop = {.poll_before_sleep = kServerPollBeforeSleep}}) {
+                 .loop = {.poll_before_sleep = kPollBeforeSleep}}) {
     for (size_t i = 0; i < kNodes; i++) {
       shards_.RunAndWait<int>(i, [&](Env& env) -> Task<int> {
         auto node = std::make_unique<Node>();
@@ -181,7 +181,9 @@ BenchReport RunStorageBench(const StorageBenchOptions& options) {
   std::vector<double> fio_read_iops, fio_read_p50, fio_write_bw, fio_sync_iops, tcp_p50;
   {
     LocalStorageCluster cluster(options.directory, server_core);
-    ShardSet client({.shard_count = 1, .pin_to_cores = true, .first_core = static_cast<size_t>(client_core)});
+    // The client polls as the nodes do (ClientOptions::poll_before_sleep).
+    ShardSet client({.shard_count = 1, .pin_to_cores = true, .first_core = static_cast<size_t>(client_core),
+                     .loop = {.poll_before_sleep = kPollBeforeSleep}});
     for (int repeat = 0; repeat < options.repeats; repeat++) {
       runs.push_back(client.RunAndWait<Figures>(0, [&](Env& env) {
         return MeasureStorage(env, cluster.addresses(), options, uint64_t(repeat) * 100);

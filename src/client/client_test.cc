@@ -143,6 +143,30 @@ TEST(ClientTest, EmbeddedServerRoundTrips) {
   EXPECT_TRUE(client.ListContainers()->empty());
 }
 
+// A client whose thread spins for responses before it sleeps works as one that sleeps at once:
+// every call is answered, ranges and all, and it closes.
+TEST(ClientTest, APollingClientRoundTripsAndCloses) {
+  testing::TestDirectory directory("client-polling");
+  auto opened = Client::Open({.embedded_directory = directory / "data", .piece_bytes = 1 << 20,
+                              .poll_before_sleep = std::chrono::microseconds(200)});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Client& client = **opened;
+  ASSERT_TRUE(client.CreateContainer("data").ok());
+  for (size_t size : {size_t{0}, size_t{4096}, (size_t{3} << 20) + 7}) {
+    const std::string data = RandomBytes(size, static_cast<uint32_t>(size) + 1);
+    ASSERT_TRUE(client.Put("data", fmt::format("o{}", size), data).ok());
+    auto got = client.Get("data", fmt::format("o{}", size));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == data) << size;
+  }
+  std::string into(100, '\0');
+  auto ranged = client.GetRange("data", "o4096", 4000, Writable(into));
+  ASSERT_TRUE(ranged.ok()) << ranged.status();
+  EXPECT_EQ(into.substr(0, 96), RandomBytes(4096, 4097).substr(4000));
+  EXPECT_EQ(client.Head("data", "missing").status().code(), StatusCode::kNotFound);
+  opened->reset();  // closes the spinning shard
+}
+
 TEST(ClientTest, StagedUploadsAsS3PartsAndAzureBlocks) {
   testing::TestDirectory directory("client-staged");
   auto opened = Client::Open({.embedded_directory = directory / "data", .piece_bytes = 1 << 20});

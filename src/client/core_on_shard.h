@@ -14,7 +14,10 @@ namespace cerulean::client {
 template <typename Core, typename Options>
 class CoreOnShard {
  public:
-  explicit CoreOnShard(Options options) : options(std::move(options)), shards({.shard_count = 1}) {}
+  // The shard spins `options.poll_before_sleep` for completions before it sleeps.
+  explicit CoreOnShard(Options options)
+      : options(std::move(options)),
+        shards({.shard_count = 1, .loop = {.poll_before_sleep = this->options.poll_before_sleep}}) {}
 
   // Runs `function(core)` on the shard and waits for it.
   template <typename T, typename Function>

@@ -159,6 +159,35 @@ TEST_F(KvClientTest, AsyncBatchesRunConcurrentlyFromOneThread) {
   }
 }
 
+// A client whose thread spins for responses before it sleeps sees what one that sleeps sees.
+TEST_F(KvClientTest, APollingClientSeesTheSameEntries) {
+  auto ns = client_->OpenNamespace({.model = "polling", .dtype = "fp16"});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  const std::vector<KvKey> keys = Keys(12, "polling");
+  Batch batch(keys, 4, 8 << 10);
+  for (const auto& put : client_->BatchPut(*ns, std::span(batch.puts).first(8))) ASSERT_TRUE(put.ok());
+
+  auto opened = KvClient::Open({.meta_address = cluster_.meta_address(), .timeout = std::chrono::seconds(2),
+                                .poll_before_sleep = std::chrono::microseconds(200)});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  KvClient& polling = **opened;
+  auto same = polling.OpenNamespace({.model = "polling", .dtype = "fp16"});
+  ASSERT_TRUE(same.ok()) << same.status();
+  auto prefix = polling.LookupPrefix(*same, keys);
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  EXPECT_EQ(*prefix, 8u);
+  const std::vector<Result<bool>> got = polling.BatchGet(*same, batch.gets);
+  ASSERT_EQ(got.size(), keys.size());
+  for (size_t i = 0; i < got.size(); i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    EXPECT_EQ(*got[i], i < 8) << i;
+    if (i < 8) {
+      EXPECT_TRUE(batch.Matches(i)) << i;
+    }
+  }
+  opened->reset();  // closes the spinning shard
+}
+
 TEST_F(KvClientTest, NamespacesAreIsolatedAndBadInputIsRefused) {
   auto a = client_->OpenNamespace({.model = "m", .dtype = "fp8", .tenant = "a"});
   auto b = client_->OpenNamespace({.model = "m", .dtype = "fp8", .tenant = "b", .value_bytes_max = 1000});

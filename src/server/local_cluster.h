@@ -23,6 +23,8 @@ struct LocalClusterOptions {
   // Each node's KV cache tiers (ServerNodeOptions' defaults unless set).
   std::optional<uint64_t> kv_dram_bytes;
   std::optional<uint64_t> kv_ssd_bytes;
+  // How long each node's shard polls before it sleeps (`cerulean server --poll-us`; tests: 0).
+  Duration poll_before_sleep = Duration::zero();
 };
 
 class LocalCluster {
