@@ -1,6 +1,8 @@
 #include "bench/fio_baseline.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -13,8 +15,9 @@ std::optional<FioResult> RunFio(const FioJob& job) {
   const int seconds = std::max<int>(1, static_cast<int>(ToMillis(job.runtime) / 1000));
   std::string command = fmt::format(
       "fio --name=baseline --filename={}/fio-baseline.dat --rw={} --bs={} --size={} --iodepth={} "
-      "--time_based --runtime={} --ramp_time=1 --output-format=json --group_reporting",
-      job.directory, job.pattern, job.block_bytes, job.file_bytes, job.iodepth, seconds);
+      "--runtime={} --ramp_time={} --output-format=json --group_reporting {}",
+      job.directory, job.pattern, job.block_bytes, job.file_bytes, job.iodepth, seconds, ToMillis(job.ramp) / 1000,
+      job.fresh_file ? "--fallocate=native" : "--time_based");
   if (job.fdatasync_each_write) {
     command += " --ioengine=psync --fdatasync=1 --direct=1";
   } else {
@@ -40,6 +43,13 @@ std::optional<FioResult> RunFio(const FioJob& job) {
   }
   std::remove(fmt::format("{}/fio-baseline.dat", job.directory).c_str());
   return fio;
+}
+
+uint64_t FreshWriteFileBytes(const std::string& directory) {
+  std::error_code error;
+  const std::filesystem::space_info space = std::filesystem::space(directory, error);
+  const uint64_t third = error ? 0 : space.available / 3;
+  return std::clamp<uint64_t>(third, 1ull << 30, 32ull << 30) & ~((1ull << 20) - 1);
 }
 
 }  // namespace cerulean::bench
