@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <span>
@@ -125,6 +126,13 @@ class KvClient {
   // buffers untouched, until the future is ready.
   std::future<std::vector<Result<KvPutResult>>> BatchPutAsync(const KvNamespace& ns, std::span<const KvPutItem> items);
   std::future<std::vector<Result<bool>>> BatchGetAsync(const KvNamespace& ns, std::span<const KvGetItem> items);
+  // The same, with `done` called on the client's own thread as soon as the batch is over, for
+  // callers that run their own event loop: it must not block or call back into this client
+  // (hand the results to a thread of yours).
+  void BatchPutAsync(const KvNamespace& ns, std::span<const KvPutItem> items,
+                     std::function<void(std::vector<Result<KvPutResult>>)> done);
+  void BatchGetAsync(const KvNamespace& ns, std::span<const KvGetItem> items,
+                     std::function<void(std::vector<Result<bool>>)> done);
   // Presence of each key; with `lease`, what is found is kept from eviction for a while.
   Result<std::vector<bool>> BatchExists(const KvNamespace& ns, std::span<const KvKey> keys, bool lease = false);
   // How many keys, from the first, are present: the longest cached prefix.

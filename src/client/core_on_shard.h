@@ -3,6 +3,7 @@
 // caller's thread reaches it: Run waits for the call, Start returns a std::future of it.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <utility>
@@ -35,6 +36,15 @@ class CoreOnShard {
       promise->set_value(co_await function(*core));
     });
     return future;
+  }
+
+  // Starts `function(core)` on the shard; `done` gets its result there, on the shard's thread,
+  // as soon as it is ready. `function` is kept alive until then.
+  template <typename T, typename Function>
+  void StartThen(Function function, std::function<void(T)> done) {
+    shards.Post(0, [this, function = std::move(function), done = std::move(done)](Env&) mutable -> Task<void> {
+      done(co_await function(*core));
+    });
   }
 
   Options options;

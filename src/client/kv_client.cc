@@ -63,6 +63,18 @@ std::future<std::vector<Result<bool>>> KvClient::BatchGetAsync(const KvNamespace
   return impl_->Start<std::vector<Result<bool>>>([&ns, items](KvClientCore& core) { return core.BatchGet(ns, items); });
 }
 
+void KvClient::BatchPutAsync(const KvNamespace& ns, std::span<const KvPutItem> items,
+                             std::function<void(std::vector<Result<KvPutResult>>)> done) {
+  impl_->StartThen<std::vector<Result<KvPutResult>>>(
+      [&ns, items](KvClientCore& core) { return core.BatchPut(ns, items); }, std::move(done));
+}
+
+void KvClient::BatchGetAsync(const KvNamespace& ns, std::span<const KvGetItem> items,
+                             std::function<void(std::vector<Result<bool>>)> done) {
+  impl_->StartThen<std::vector<Result<bool>>>([&ns, items](KvClientCore& core) { return core.BatchGet(ns, items); },
+                                              std::move(done));
+}
+
 std::vector<Result<bool>> KvClient::BatchGet(const KvNamespace& ns, std::span<const KvGetItem> items) {
   return impl_->Run<std::vector<Result<bool>>>([&](KvClientCore& core) { return core.BatchGet(ns, items); });
 }

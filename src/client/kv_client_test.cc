@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "runtime/test_directory.h"
 #include "server/local_cluster.h"
@@ -186,6 +190,69 @@ TEST_F(KvClientTest, APollingClientSeesTheSameEntries) {
     }
   }
   opened->reset();  // closes the spinning shard
+}
+
+// Batches whose results go to callbacks on the client's thread: every callback comes, once,
+// with what a waited-for batch would have had, and batches finish in any order.
+TEST_F(KvClientTest, CallbacksGetEachBatchsResultsOnce) {
+  auto ns = client_->OpenNamespace({.model = "callbacks", .dtype = "fp16"});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  constexpr size_t kBatches = 8;
+  std::vector<std::vector<KvKey>> keys;
+  std::vector<std::unique_ptr<Batch>> batches;
+  for (size_t b = 0; b < kBatches; b++) {
+    keys.push_back(Keys(5, "callbacks-" + std::to_string(b)));
+    batches.push_back(std::make_unique<Batch>(keys.back(), 2, 8 << 10));
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<int> calls(kBatches, 0);
+  std::vector<std::vector<Result<KvPutResult>>> put_results(kBatches);
+  for (size_t b = 0; b < kBatches; b++) {
+    // Half the batches are put, the other half stay absent.
+    if (b % 2 == 1) continue;
+    client_->BatchPutAsync(*ns, batches[b]->puts, [&, b](std::vector<Result<KvPutResult>> results) {
+      std::lock_guard lock(mutex);
+      put_results[b] = std::move(results);
+      calls[b]++;
+      changed.notify_all();
+    });
+  }
+  const auto wait_for_calls = [&](size_t expected) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, std::chrono::seconds(10), [&] {
+      return static_cast<size_t>(std::count_if(calls.begin(), calls.end(), [](int c) { return c > 0; })) >= expected;
+    });
+  };
+  ASSERT_TRUE(wait_for_calls(kBatches / 2));
+  for (size_t b = 0; b < kBatches; b += 2) {
+    ASSERT_EQ(put_results[b].size(), keys[b].size());
+    for (const auto& result : put_results[b]) EXPECT_TRUE(result.ok() && *result == KvPutResult::kStored);
+  }
+  std::fill(calls.begin(), calls.end(), 0);
+  std::vector<std::vector<Result<bool>>> got(kBatches);
+  for (size_t b = 0; b < kBatches; b++) {
+    client_->BatchGetAsync(*ns, batches[b]->gets, [&, b](std::vector<Result<bool>> results) {
+      std::lock_guard lock(mutex);
+      got[b] = std::move(results);
+      calls[b]++;
+      changed.notify_all();
+    });
+  }
+  ASSERT_TRUE(wait_for_calls(kBatches));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a second call would show now
+  std::lock_guard lock(mutex);
+  for (size_t b = 0; b < kBatches; b++) {
+    EXPECT_EQ(calls[b], 1) << b;
+    ASSERT_EQ(got[b].size(), keys[b].size());
+    for (size_t i = 0; i < got[b].size(); i++) {
+      ASSERT_TRUE(got[b][i].ok()) << got[b][i].status();
+      EXPECT_EQ(*got[b][i], b % 2 == 0) << b << "/" << i;
+      if (b % 2 == 0) {
+        EXPECT_TRUE(batches[b]->Matches(i)) << b << "/" << i;
+      }
+    }
+  }
 }
 
 TEST_F(KvClientTest, NamespacesAreIsolatedAndBadInputIsRefused) {
