@@ -58,6 +58,18 @@ std::vector<KvKey> Keys(size_t count, std::string_view seed) {
   return KvPrefixHasher(seed).Keys(tokens, 4);
 }
 
+// `count` batches of `keys_each` keys named after `seed`, each value of `pieces` pieces.
+struct Batches {
+  Batches(size_t count, const std::string& seed, size_t keys_each, size_t pieces, size_t piece_bytes) {
+    for (size_t b = 0; b < count; b++) {
+      keys.push_back(Keys(keys_each, seed + "-" + std::to_string(b)));
+      batches.push_back(std::make_unique<Batch>(keys.back(), pieces, piece_bytes));
+    }
+  }
+  std::vector<std::vector<KvKey>> keys;
+  std::vector<std::unique_ptr<Batch>> batches;
+};
+
 class KvClientTest : public ::testing::Test {
  protected:
   KvClientTest()
@@ -136,12 +148,7 @@ TEST_F(KvClientTest, AsyncBatchesRunConcurrentlyFromOneThread) {
   auto ns = client_->OpenNamespace({.model = "async", .dtype = "fp16"});
   ASSERT_TRUE(ns.ok()) << ns.status();
   constexpr size_t kBatches = 8;
-  std::vector<std::vector<KvKey>> keys;
-  std::vector<std::unique_ptr<Batch>> batches;
-  for (size_t b = 0; b < kBatches; b++) {
-    keys.push_back(Keys(6, "async-" + std::to_string(b)));
-    batches.push_back(std::make_unique<Batch>(keys.back(), 4, 16 << 10));
-  }
+  auto [keys, batches] = Batches(kBatches, "async", 6, 4, 16 << 10);
   std::vector<std::future<std::vector<Result<KvPutResult>>>> puts;
   for (auto& batch : batches) puts.push_back(client_->BatchPutAsync(*ns, batch->puts));
   for (auto& put : puts) {
@@ -198,12 +205,7 @@ TEST_F(KvClientTest, CallbacksGetEachBatchsResultsOnce) {
   auto ns = client_->OpenNamespace({.model = "callbacks", .dtype = "fp16"});
   ASSERT_TRUE(ns.ok()) << ns.status();
   constexpr size_t kBatches = 8;
-  std::vector<std::vector<KvKey>> keys;
-  std::vector<std::unique_ptr<Batch>> batches;
-  for (size_t b = 0; b < kBatches; b++) {
-    keys.push_back(Keys(5, "callbacks-" + std::to_string(b)));
-    batches.push_back(std::make_unique<Batch>(keys.back(), 2, 8 << 10));
-  }
+  auto [keys, batches] = Batches(kBatches, "callbacks", 5, 2, 8 << 10);
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<int> calls(kBatches, 0);
