@@ -4,10 +4,9 @@
 #include <time.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -122,59 +121,38 @@ Timed Summarize(std::vector<double>& latencies, size_t ops, uint64_t bytes, doub
 }
 
 // Batches of gets of random preloaded keys for `duration`: one stream of batches per Buffers,
-// all kept in flight from this one thread (the client runs them concurrently on its event loop,
-// as an inference server's own loop would): a finished batch is checked and sent again with new
-// keys. Threads per stream would measure thread switches on a machine with fewer cores than
-// streams. A batch's latency ends when the client has it, in the callback on the client's
-// thread, as redis-benchmark's and memcached's generator's end when their loop reads the reply;
-// batches are taken back in the order they finish (waiting on each stream's future in turn
-// counted the wait for the slower batches ahead of it).
+// all kept in flight from this one thread through the client's futures (the client runs them
+// concurrently on its event loop, as an inference server's own loop would): a finished batch is
+// checked and sent again with new keys. Threads per stream would measure thread switches on a
+// machine with fewer cores than streams.
 Timed TimeGets(KvClient& kv, const KvNamespace& ns, const Profile& profile, const Values& values,
                std::vector<Buffers>& streams, Duration duration) {
   struct InFlight {
+    std::future<std::vector<Result<bool>>> results;
     Stopwatch started;
-    double latency_us = 0;
-    std::vector<Result<bool>> results;
   };
   std::mt19937_64 random(7);
   std::vector<InFlight> flights(streams.size());
-  std::mutex mutex;
-  std::condition_variable finished_changed;
-  std::vector<size_t> finished;  // streams whose batch is over, under `mutex`
   const auto send = [&](size_t s) {
     for (KvGetItem& item : streams[s].items) item.key = values.keys[random() % values.keys.size()];
     flights[s].started = Stopwatch();
-    kv.BatchGetAsync(ns, streams[s].items, [&, s](std::vector<Result<bool>> results) {
-      const double latency_us = flights[s].started.Micros();
-      std::lock_guard lock(mutex);
-      flights[s].latency_us = latency_us;
-      flights[s].results = std::move(results);
-      finished.push_back(s);
-      finished_changed.notify_one();
-    });
+    flights[s].results = kv.BatchGetAsync(ns, streams[s].items);
   };
   std::vector<double> latencies;
   size_t total = 0;
   const Stopwatch run;
   for (size_t s = 0; s < streams.size(); s++) send(s);
-  std::vector<size_t> ready;
-  for (size_t in_flight = streams.size(); in_flight > 0;) {
-    {
-      std::unique_lock lock(mutex);
-      finished_changed.wait(lock, [&] { return !finished.empty(); });
-      ready.swap(finished);
+  for (size_t in_flight = streams.size(), s = 0; in_flight > 0; s = (s + 1) % streams.size()) {
+    if (!flights[s].results.valid()) continue;
+    const std::vector<Result<bool>> results = flights[s].results.get();
+    latencies.push_back(flights[s].started.Micros());
+    for (const auto& result : results) CHECK(result.ok() && *result) << "kv bench: a preloaded key missed";
+    total += streams[s].items.size();
+    if (run.Past(duration)) {
+      in_flight--;
+    } else {
+      send(s);
     }
-    for (size_t s : ready) {
-      latencies.push_back(flights[s].latency_us);
-      for (const auto& result : flights[s].results) CHECK(result.ok() && *result) << "kv bench: a preloaded key missed";
-      total += streams[s].items.size();
-      if (run.Past(duration)) {
-        in_flight--;
-      } else {
-        send(s);
-      }
-    }
-    ready.clear();
   }
   return Summarize(latencies, total, total * profile.value_bytes(), run.Seconds());
 }
