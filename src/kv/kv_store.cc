@@ -528,6 +528,11 @@ Result<std::optional<KvValue>> KvStore::Get(uint32_t ns, const KvKey& key) {
   return std::optional<KvValue>(std::move(value));
 }
 
+void KvStore::PrefetchRecord(uint32_t ns, const KvKey& key) {
+  const KvEntry* entry = index_.Find(ns, key);
+  if (entry != nullptr && !OnSsd(*entry)) __builtin_prefetch(dram_->At(entry->offset));
+}
+
 Result<bool> KvStore::Exists(uint32_t ns, const KvKey& key, bool lease) {
   RETURN_IF_ERROR(Namespace(ns).status());
   KvEntry* entry = Live(ns, key);

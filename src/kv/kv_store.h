@@ -101,6 +101,11 @@ class KvStore {
   // The value, or nothing on a miss; marks it read (its second chance). A value in the SSD tier
   // comes back `on_ssd`: ReadFromSsd, at once, reads it.
   Result<std::optional<KvValue>> Get(uint32_t ns, const KvKey& key);
+  // Hints for a batch of Gets, which are memory-bound (the index slot, then the record's header,
+  // each a cache miss): PrefetchEntry(k) well before Get(k), PrefetchRecord(k) a little before,
+  // once the entry is in the cache. They change nothing.
+  void PrefetchEntry(uint32_t ns, const KvKey& key) const { index_.Prefetch(ns, key); }
+  void PrefetchRecord(uint32_t ns, const KvKey& key);
   // Reads the record of an `on_ssd` value Get just returned, and starts its promotion to DRAM.
   // NotFound if it left the SSD tier meanwhile (a miss); DataLoss if it fails its checksums
   // (the entry is dropped).
