@@ -4,7 +4,8 @@
 
 namespace cerulean::server {
 
-LocalCluster::LocalCluster(const LocalClusterOptions& options) : shards_({.shard_count = 1 + options.storage_nodes, .loop = {.poll_before_sleep = options.poll_before_sleep}}) {
+LocalCluster::LocalCluster(const LocalClusterOptions& options)
+    : shards_({.shard_count = 1 + options.storage_nodes, .loop = {.poll_before_sleep = options.poll_before_sleep}}) {
   nodes_.resize(1 + options.storage_nodes);
   ServerNodeOptions meta;
   meta.role = "meta";
