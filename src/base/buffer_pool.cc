@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/huge_pages.h"
 
 namespace cerulean {
 namespace {
@@ -16,22 +17,6 @@ constexpr size_t kClassCount =
     std::countr_zero(PooledBuffer::kClassBytesMax) - std::countr_zero(PooledBuffer::kClassBytesMin) + 1;
 
 bool IsMapped(size_t capacity) { return capacity >= PooledBuffer::kMappedBytesMin; }
-
-// `bytes` (a multiple of kHugePageBytes) of anonymous memory at a huge-page boundary, asking for
-// transparent huge pages. Mapping more and trimming both ends is how to get the alignment.
-std::byte* MapHugeAligned(size_t bytes) {
-  constexpr size_t kHuge = PooledBuffer::kHugePageBytes;
-  void* mapped = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  CHECK(mapped != MAP_FAILED) << "out of memory mapping " << bytes << " bytes";
-  const uintptr_t start = reinterpret_cast<uintptr_t>(mapped);
-  const uintptr_t aligned = (start + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
-  if (aligned > start) munmap(mapped, aligned - start);
-  const uintptr_t tail = aligned + bytes;
-  if (start + bytes + kHuge > tail) munmap(reinterpret_cast<void*>(tail), start + bytes + kHuge - tail);
-  // Advice only: without transparent huge pages the buffer works, in small pages.
-  madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
-  return reinterpret_cast<std::byte*>(aligned);
-}
 
 void FreeMemory(std::byte* data, size_t capacity) {
   if (IsMapped(capacity)) {
@@ -79,7 +64,7 @@ PooledBuffer PooledBuffer::Allocate(size_t size) {
   buffer.size_ = size;
   if (size > kClassBytesMax) {
     buffer.capacity_ = (size + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
-    buffer.data_ = MapHugeAligned(buffer.capacity_);
+    buffer.data_ = MapHugePageAligned(buffer.capacity_);
     return buffer;
   }
   buffer.capacity_ = ClassCapacity(size);
@@ -97,7 +82,7 @@ PooledBuffer PooledBuffer::Allocate(size_t size) {
   // Classes below a huge page share one: the rest of it goes to the free list. Each part is
   // unmapped on its own when freed (the kernel splits the huge page; the rest stays contiguous).
   const size_t mapped_bytes = std::max(buffer.capacity_, kHugePageBytes);
-  buffer.data_ = MapHugeAligned(mapped_bytes);
+  buffer.data_ = MapHugePageAligned(mapped_bytes);
   for (size_t at = buffer.capacity_; at < mapped_bytes; at += buffer.capacity_) {
     CacheOrFree(buffer.data_ + at, buffer.capacity_);
   }

@@ -14,6 +14,8 @@
 #include <span>
 #include <utility>
 
+#include "base/huge_pages.h"
+
 namespace cerulean {
 
 class PooledBuffer {
@@ -22,7 +24,6 @@ class PooledBuffer {
   static constexpr size_t kClassBytesMin = 4096;
   static constexpr size_t kClassBytesMax = 64ull << 20;  // larger buffers are not cached
   static constexpr size_t kCachedBytesPerClassMax = 64ull << 20;
-  static constexpr size_t kHugePageBytes = 2ull << 20;
   static constexpr size_t kMappedBytesMin = 1ull << 20;  // from here on: huge-page mappings
 
   PooledBuffer() = default;

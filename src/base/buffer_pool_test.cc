@@ -72,8 +72,8 @@ TEST(BufferPoolTest, LargeBuffersSitOnHugePageBoundaries) {
   for (const PooledBuffer& buffer : held) EXPECT_EQ(Address(buffer) % (1 << 20), 0u);
   for (size_t size : {size_t{2} << 20, size_t{3} << 20, size_t{16} << 20, size_t{65} << 20}) {
     PooledBuffer buffer = PooledBuffer::Allocate(size);
-    EXPECT_EQ(Address(buffer) % PooledBuffer::kHugePageBytes, 0u) << size;
-    EXPECT_EQ(buffer.capacity() % PooledBuffer::kHugePageBytes, 0u) << size;
+    EXPECT_EQ(Address(buffer) % kHugePageBytes, 0u) << size;
+    EXPECT_EQ(buffer.capacity() % kHugePageBytes, 0u) << size;
     std::memset(buffer.data(), 0x5A, buffer.capacity());
     if (TransparentHugePagesEnabled()) {
       auto eligible = HugePageEligible(Address(buffer));

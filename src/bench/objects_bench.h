@@ -3,6 +3,7 @@
 // fio, iperf3 and absolute targets measured in the same run (docs/BENCHMARKS.md).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/time.h"
@@ -17,6 +18,8 @@ struct ObjectsBenchOptions {
   Duration duration = std::chrono::seconds(2);  // each rate measurement and fio run
   size_t in_flight = 64;                  // concurrent small operations
   size_t list_objects = 1'000'000;        // preloaded for the LIST and the scaling figures
+  // Each storage node's read cache (payload cache); unset: room for all of the object.
+  std::optional<uint64_t> read_cache_bytes;
 };
 
 BenchReport RunObjectsBench(const ObjectsBenchOptions& options);

@@ -156,6 +156,10 @@ int Main(int argc, char** argv) {
   bench_objects->add_option("--list-objects", objects_options.list_objects, "Objects preloaded for LIST and the scaling figures")
       ->capture_default_str()
       ->check(CLI::Range(2000, 100'000'000));
+  std::optional<uint64_t> objects_read_cache_mib;
+  bench_objects->add_option("--read-cache-mib", objects_read_cache_mib,
+                            "Each storage node's read cache (default: room for the whole object; 0: none)")
+      ->check(CLI::Range(0, 1 << 20));
   bench::KvBenchOptions kv_options;
   uint64_t working_set_mib = kv_options.working_set_bytes >> 20;
   auto* bench_kv =
@@ -238,6 +242,7 @@ int Main(int argc, char** argv) {
     InitLogging("warn");
     objects_options.duration = std::chrono::milliseconds(duration_ms);
     objects_options.object_bytes = object_mib << 20;
+    if (objects_read_cache_mib) objects_options.read_cache_bytes = *objects_read_cache_mib << 20;
     const bench::BenchReport report = bench::RunObjectsBench(objects_options);
     fmt::print("{}\n", json ? report.ToJson() : report.ToTable());
     return 0;

@@ -382,7 +382,9 @@ Task<Status> ClientCore::ReadPiece(const Layout& layout, const meta::Piece& piec
   // Every replica of the layout; then, if all failed, once more with the chain meta knows now.
   for (int round = 0; round < 2; round++) {
     const size_t replicas = location->addresses.size();
-    const size_t first = next_replica_++;
+    // Each piece from a replica of its own, the same every time: reads spread over the chain,
+    // and a hot piece is found in the one node's read cache that has it.
+    const size_t first = static_cast<size_t>(((piece.extent_id ^ (piece.record_offset >> 12)) * 0x9E3779B97F4A7C15ull) >> 32) + static_cast<size_t>(round);
     for (size_t i = 0; i < replicas; i++) {
       auto address = NetAddress::Parse(location->addresses[(first + i) % replicas]);
       if (!address.ok()) continue;

@@ -136,7 +136,6 @@ class ClientCore {
   std::unique_ptr<server::ServerNode> embedded_;
   std::unique_ptr<SharedMemoryPath> shared_memory_;  // with options_.shared_memory
   std::map<std::string, std::pair<TimePoint, Layout>> layouts_;  // with layout_cache_ttl
-  uint64_t next_replica_ = 0;  // spreads reads over replicas
   // Listings read one page ahead; a write by this client makes the page read ahead stale.
   std::shared_ptr<ListReadAhead> list_read_ahead_;
   uint64_t mutations_ = 0;

@@ -20,6 +20,8 @@ struct LocalClusterOptions {
   Duration down_after = std::chrono::milliseconds(1500);
   Duration heartbeat_every = std::chrono::milliseconds(200);
   uint64_t capacity_bytes_per_node = 0;  // 0: the file system's size
+  // Each node's payload cache of hot records (`cerulean server --read-cache-mib`; 0: none).
+  uint64_t read_cache_bytes_per_node = 0;
   // Each node's KV cache tiers (ServerNodeOptions' defaults unless set).
   std::optional<uint64_t> kv_dram_bytes;
   std::optional<uint64_t> kv_ssd_bytes;

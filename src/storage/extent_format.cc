@@ -141,7 +141,8 @@ Result<RecordHeader> DecodeRecordHeader(std::span<const std::byte, kBlockBytes> 
   return header;
 }
 
-Status VerifySubBlocks(const RecordHeader& header, uint32_t first, std::span<const std::byte> bytes) {
+Status VerifySubBlocks(const RecordHeader& header, uint32_t first, std::span<const std::byte> bytes,
+                       std::byte* copy_to) {
   const uint32_t count = SubBlockCount(header.payload_bytes);
   size_t position = 0;
   for (uint32_t i = first; position < bytes.size(); i++) {
@@ -151,6 +152,7 @@ Status VerifySubBlocks(const RecordHeader& header, uint32_t first, std::span<con
     if (Crc32c(bytes.subspan(position, length)) != header.sub_block_crcs[i]) {
       return Status::DataLoss(fmt::format("payload checksum mismatch in sub-block {}", i));
     }
+    if (copy_to != nullptr) std::memcpy(copy_to + position, bytes.data() + position, length);
     position += length;
   }
   return Status::Ok();

@@ -92,11 +92,12 @@ Status Busy(uint64_t extent_id) {
 
 // Reads: checks the header and the sub-blocks covering [offset_in_payload, +length). `data`
 // holds sub-block `first_sub_block` onwards. Returns where the range starts in `data`, and sets
-// *facts once the header has verified.
+// *facts once the header has verified. With `copy_to`, the covering sub-blocks are copied there
+// (as they lie in `data`) in the same pass.
 Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, uint64_t record_offset,
                            uint64_t offset_in_payload, uint64_t length, std::span<const std::byte> data,
                            uint64_t first_sub_block, uint64_t* bad_offset, RecordCache::Facts* facts,
-                           uint32_t* range_crc) {
+                           uint32_t* range_crc, std::byte* copy_to = nullptr) {
   *bad_offset = record_offset;
   *range_crc = 0;
   auto header = DecodeRecordHeader(std::span<const std::byte, kBlockBytes>(header_block, kBlockBytes));
@@ -114,7 +115,8 @@ Result<size_t> VerifyRange(const std::byte* header_block, uint64_t extent_id, ui
   const uint64_t verify_to = std::min<uint64_t>((last_sub_block + 1) * kSubBlockBytes, header->payload_bytes);
   *bad_offset = record_offset + kBlockBytes + verify_from;
   if (verify_to - verify_from > data.size()) return Status::DataLoss("record extends past the committed length");
-  RETURN_IF_ERROR(VerifySubBlocks(*header, static_cast<uint32_t>(first_sub_block), data.first(verify_to - verify_from)));
+  RETURN_IF_ERROR(
+      VerifySubBlocks(*header, static_cast<uint32_t>(first_sub_block), data.first(verify_to - verify_from), copy_to));
   // The range's own CRC, for the response: whole sub-blocks inside it give theirs, verified just
   // now; only the parts of sub-blocks at its two ends are computed, at most 128 KiB of bytes.
   if (length == header->payload_bytes) {
@@ -758,9 +760,19 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
     if (*got != kBlockBytes) co_return CountDataLoss(Status::DataLoss("short read of a record header"), extent.id, record_offset);
   }
   if (speculative_to <= data_from) co_return Status::OutOfRange(fmt::format("range past extent {:016x}'s committed length", extent.id));
+  // A record read from its start, a sub-block or more of it, lands in the payload cache's
+  // memory if the cache would keep it: keeping it then costs no copy. (A same-host client gets
+  // a copy instead of the disk's read straight into its memory: bytes that landed there could
+  // not be kept, since the client may change them.)
+  std::shared_ptr<CachedRecord> reserved;
+  if (offset_in_payload == 0 && length >= kSubBlockBytes && payload_cache_.Admits(length)) {
+    reserved = payload_cache_.Reserve(covered_to - data_from);
+  }
   PooledBuffer pooled;
   std::span<std::byte> data;
-  if (landing.empty()) {
+  if (reserved != nullptr) {
+    data = reserved->bytes;
+  } else if (landing.empty()) {
     pooled = PooledBuffer::Allocate(covered_to - data_from);
     data = pooled.span();
   } else {
@@ -789,9 +801,11 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   uint64_t bad_offset = 0;
   RecordCache::Facts facts;
   uint32_t result_crc = 0;
+  // A same-host client's copy of a read that lands in the cache is made while verifying.
+  std::byte* copy_to = reserved != nullptr && !landing.empty() ? landing.data() : nullptr;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
                                          data.first(data_to - data_from).subspan(sub_blocks_at),
-                                         first_sub_block, &bad_offset, &facts, &result_crc);
+                                         first_sub_block, &bad_offset, &facts, &result_crc, copy_to);
   if (!start_in_sub_blocks.ok()) {
     if (start_in_sub_blocks.status().code() == StatusCode::kOutOfRange) co_return start_in_sub_blocks.status();
     co_return CountDataLoss(start_in_sub_blocks.status(), extent.id, bad_offset);
@@ -801,24 +815,47 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   result.length = length;
   result.offset = sub_blocks_at + *start_in_sub_blocks;
   result.crc = result_crc;
+  const bool whole = first_sub_block == 0 && data_to >= payload_start + RoundUpToBlock(facts.payload_bytes);
+  if (reserved != nullptr) {
+    reserved->with_header = true;
+    reserved->facts = facts;
+    if (whole) {
+      reserved->bytes = reserved->bytes.first(kBlockBytes + RoundUpToBlock(facts.payload_bytes));
+      payload_cache_.Insert(extent.cache_key, record_offset, reserved);
+    }
+    if (copy_to != nullptr) {
+      result.landed = landing;
+      result.offset = *start_in_sub_blocks;  // the copy starts at the range's first sub-block
+      co_return result;
+    }
+    result.cached = std::move(reserved);
+    co_return result;
+  }
   if (!landing.empty()) {
     result.landed = data;
     co_return result;
   }
-  // A whole record read into this node's memory (header block first) is worth keeping. (Bytes
-  // that landed in a client's memory are not: the client may change them.)
-  if (first_sub_block == 0 && data_to >= payload_start + RoundUpToBlock(facts.payload_bytes) &&
-      payload_cache_.Admits(facts.payload_bytes)) {
-    result.cached = KeepInPayloadCache(extent, record_offset, CachedRecord{std::move(pooled), /*with_header=*/true, facts});
-    co_return result;
+  // A small record read whole is worth keeping: a copy of at most a sub-block.
+  if (whole && facts.payload_bytes <= kSubBlockBytes) {
+    if (auto kept = KeepSmallPayload(extent, record_offset, facts,
+                                     data.subspan(kBlockBytes, RoundUpToBlock(facts.payload_bytes)))) {
+      result.cached = std::move(kept);
+      result.offset = offset_in_payload;
+      co_return result;
+    }
   }
   result.buffer = std::move(pooled);
   co_return result;
 }
 
-std::shared_ptr<const CachedRecord> ExtentStore::KeepInPayloadCache(const Extent& extent, uint64_t record_offset,
-                                                                    CachedRecord record) {
-  auto kept = std::make_shared<CachedRecord>(std::move(record));
+std::shared_ptr<const CachedRecord> ExtentStore::KeepSmallPayload(const Extent& extent, uint64_t record_offset,
+                                                                  RecordCache::Facts facts,
+                                                                  std::span<const std::byte> padded) {
+  if (!payload_cache_.Admits(facts.payload_bytes)) return nullptr;
+  std::shared_ptr<CachedRecord> kept = payload_cache_.Reserve(padded.size());
+  if (kept == nullptr) return nullptr;
+  std::memcpy(kept->bytes.data(), padded.data(), padded.size());
+  kept->facts = facts;
   payload_cache_.Insert(extent.cache_key, record_offset, kept);
   return kept;
 }
@@ -839,7 +876,7 @@ Result<ReadResult> ExtentStore::ReadCachedRecord(Extent& extent, uint64_t record
     uint64_t bad_offset = 0;
     RecordCache::Facts verified;
     auto start = VerifyRange(cached->bytes.data(), extent.id, record_offset, offset_in_payload, length,
-                             cached->bytes.span().subspan(kBlockBytes + first_sub_block * kSubBlockBytes),
+                             std::span<const std::byte>(cached->bytes).subspan(kBlockBytes + first_sub_block * kSubBlockBytes),
                              first_sub_block, &bad_offset, &verified, &crc);
     if (!start.ok()) return CountDataLoss(start.status(), extent.id, bad_offset);
   } else {
@@ -881,8 +918,12 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   result.length = length;
   if (facts.payload_bytes == 0) co_return result;
   // The whole payload (one sub-block at most), checked against the CRC its header held.
+  std::shared_ptr<CachedRecord> reserved;
+  if (landing.empty() && payload_cache_.Admits(facts.payload_bytes)) reserved = payload_cache_.Reserve(padded);
   std::span<std::byte> payload;
-  if (landing.empty()) {
+  if (reserved != nullptr) {
+    payload = reserved->bytes;
+  } else if (landing.empty()) {
     result.buffer = PooledBuffer::Allocate(padded);
     payload = result.buffer.span();
   } else {
@@ -904,8 +945,10 @@ Task<Result<ReadResult>> ExtentStore::ReadSmallRecord(Extent& extent, uint64_t r
   result.crc = offset_in_payload == 0 && length == facts.payload_bytes
                    ? crc
                    : Crc32c(payload.subspan(offset_in_payload, length));  // at most 64 KiB
-  if (landing.empty() && payload_cache_.Admits(facts.payload_bytes)) {
-    result.cached = KeepInPayloadCache(extent, record_offset, CachedRecord{std::move(result.buffer), /*with_header=*/false, facts});
+  if (reserved != nullptr) {
+    reserved->facts = facts;
+    payload_cache_.Insert(extent.cache_key, record_offset, reserved);
+    result.cached = std::move(reserved);
   }
   co_return result;
 }

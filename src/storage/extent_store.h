@@ -82,7 +82,7 @@ struct ReadResult {
   uint32_t crc = 0;
   std::span<const std::byte> bytes() const {
     if (!landed.empty()) return std::span<const std::byte>(landed).subspan(offset, length);
-    if (cached != nullptr) return cached->bytes.span().subspan(offset, length);
+    if (cached != nullptr) return std::span<const std::byte>(cached->bytes).subspan(offset, length);
     return buffer.span().subspan(offset, length);
   }
 };
@@ -195,11 +195,13 @@ class ExtentStore {
                                         size_t payload_run_bytes, AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
                                       uint64_t length, std::span<std::byte> landing);
-  // The verified bytes of a whole record, handed to the payload cache; the read sends from them.
-  std::shared_ptr<const CachedRecord> KeepInPayloadCache(const Extent& extent, uint64_t record_offset, CachedRecord record);
   // ReadRecord for a record in the payload cache: verified again, no disk read.
   Result<ReadResult> ReadCachedRecord(Extent& extent, uint64_t record_offset, const std::shared_ptr<const CachedRecord>& cached,
                                       uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);
+  // Keeps the verified payload of a small record (no header) in the payload cache, if it admits
+  // it: a copy of at most a sub-block. The entry, or null.
+  std::shared_ptr<const CachedRecord> KeepSmallPayload(const Extent& extent, uint64_t record_offset,
+                                                       RecordCache::Facts facts, std::span<const std::byte> padded);
   // ReadRecord for a record whose length and CRC are in the record cache: the payload only.
   Task<Result<ReadResult>> ReadSmallRecord(Extent& extent, uint64_t record_offset, RecordCache::Facts facts,
                                            uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);

@@ -238,5 +238,50 @@ TEST_F(ExtentStoreTest, HotRecordsAreServedFromThePayloadCache) {
   });
 }
 
+// A whole record read for a same-host client lands in the cache's memory and is copied into the
+// client's: the next read, by anyone, comes from memory. A read of part of a record lands in the
+// client's memory straight from the disk and keeps nothing.
+TEST_F(ExtentStoreTest, ASameHostReadOfAWholeRecordFillsThePayloadCache) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    ExtentStoreOptions options;
+    options.payload_cache = {.capacity_bytes = 16 << 20, .record_bytes_max = 1 << 20};
+    auto store = co_await ExtentStore::Open(env, directory_, options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) co_return;
+    Counter& hits = DefaultMetrics().GetCounter("cerulean_storage_payload_cache_hits_total", "");
+    EXPECT_TRUE((co_await (*store)->Create(4)).ok());
+    const size_t size = 3 * kSubBlockBytes + 100;
+    PooledBuffer expected = Payload(size, 7);
+    auto first = co_await (*store)->Append(4, Payload(size, 7));
+    auto second = co_await (*store)->Append(4, Payload(size, 7));
+    EXPECT_TRUE(first.ok() && second.ok());
+    if (!first.ok() || !second.ok()) co_return;
+    PooledBuffer landing = PooledBuffer::Allocate(ReadLandingBytes(size));
+    const uint64_t before = hits.value();
+    auto partial = co_await (*store)->Read(4, second->record_offset, kSubBlockBytes, 1000, landing.span());
+    EXPECT_TRUE(partial.ok()) << partial.status();
+    if (partial.ok()) {
+      EXPECT_EQ(std::memcmp(partial->bytes().data(), expected.data() + kSubBlockBytes, 1000), 0);
+    }
+    auto landed = co_await (*store)->Read(4, first->record_offset, 0, size, landing.span());
+    EXPECT_TRUE(landed.ok()) << landed.status();
+    if (!landed.ok()) co_return;
+    EXPECT_EQ(landed->crc, Crc32c(landed->bytes()));
+    EXPECT_EQ(std::memcmp(landed->bytes().data(), expected.data(), size), 0);
+    EXPECT_EQ(hits.value(), before);
+    std::memset(landing.data(), 0, landing.size());  // the client reuses its memory
+    auto again = co_await (*store)->Read(4, first->record_offset, 0, size);
+    EXPECT_TRUE(again.ok() && again->cached != nullptr);
+    if (again.ok()) {
+      EXPECT_EQ(std::memcmp(again->bytes().data(), expected.data(), size), 0);
+    }
+    EXPECT_EQ(hits.value(), before + 1);
+    auto other = co_await (*store)->Read(4, second->record_offset, 0, size);  // the partial read kept nothing
+    EXPECT_TRUE(other.ok());
+    EXPECT_EQ(hits.value(), before + 1);
+    co_await (*store)->Close();
+  });
+}
+
 }  // namespace
 }  // namespace cerulean::storage

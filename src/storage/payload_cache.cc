@@ -1,69 +1,146 @@
 #include "storage/payload_cache.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+
 #include "base/check.h"
+#include "base/huge_pages.h"
 
 namespace cerulean::storage {
+namespace {
 
-PayloadCache::PayloadCache(PayloadCacheOptions options) : options_(options) {}
+// Records per segment at the largest record size: few enough that eviction stays fine-grained,
+// enough that a segment's unused tail is a small part of it.
+constexpr size_t kLargestRecordsPerSegment = 4;
+
+}  // namespace
+
+PayloadCache::PayloadCache(PayloadCacheOptions options) : options_(options) {
+  if (options_.capacity_bytes == 0) return;
+  // A read that will be kept reserves its header block and the sub-blocks that cover it.
+  const size_t span_max = kBlockBytes + (options_.record_bytes_max + kSubBlockBytes - 1) / kSubBlockBytes * kSubBlockBytes;
+  segment_bytes_ = std::min(kLargestRecordsPerSegment * span_max,
+                            RoundUpToBlock(std::max<size_t>(options_.capacity_bytes / 4, 2 * kBlockBytes)));
+  segment_count_ = std::max<size_t>(1, (options_.capacity_bytes + segment_bytes_ / 2) / segment_bytes_);
+  auto memory = std::make_shared<Memory>();
+  memory->bytes = (segment_count_ * segment_bytes_ + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  memory->data = MapHugePageAligned(memory->bytes);
+  Prefault(memory->data, memory->bytes);
+  memory_ = memory->data;
+  memory_holder_ = std::move(memory);
+  segments_.resize(segment_count_);
+  for (size_t i = 0; i < segment_count_; i++) {
+    segments_[i].base = memory_ + i * segment_bytes_;
+    segments_[i].hold = std::make_shared<const std::shared_ptr<const Memory>>(memory_holder_);
+    empty_.push_back(i);
+  }
+}
+
+PayloadCache::~PayloadCache() = default;
+
+PayloadCache::Memory::~Memory() {
+  if (data != nullptr) munmap(data, bytes);
+}
+
+bool PayloadCache::Unheld(const Segment& segment) const {
+  if (segment.hold.use_count() != 1) return false;
+  // The last holder may have let go on another thread: see its reads before reusing the memory.
+  // (ThreadSanitizer does not model fences, and gcc refuses them under it; the holders in the
+  // tests let go on the cache's own thread.)
+#if !defined(__SANITIZE_THREAD__)
+  std::atomic_thread_fence(std::memory_order_acquire);
+#endif
+  return true;
+}
+
+std::shared_ptr<CachedRecord> PayloadCache::Reserve(size_t bytes) {
+  CHECK(bytes % kBlockBytes == 0);
+  if (!enabled() || bytes == 0 || bytes > segment_bytes_) return nullptr;
+  if (open_ == kNone || segments_[open_].used + bytes > segment_bytes_) {
+    if (open_ != kNone) filled_.push_back(open_);
+    open_ = kNone;
+    if (!OpenSegment()) return nullptr;
+  }
+  Segment& segment = segments_[open_];
+  auto record = std::make_shared<CachedRecord>();
+  record->bytes = std::span<std::byte>(segment.base + segment.used, bytes);
+  record->segment_hold = segment.hold;
+  segment.used += bytes;
+  return record;
+}
+
+bool PayloadCache::OpenSegment() {
+  const auto take_empty = [&] {
+    for (size_t i = 0; i < empty_.size(); i++) {
+      if (!Unheld(segments_[empty_[i]])) continue;
+      open_ = empty_[i];
+      empty_.erase(empty_.begin() + static_cast<std::ptrdiff_t>(i));
+      segments_[open_].used = 0;
+      return true;
+    }
+    return false;
+  };
+  if (take_empty()) return true;
+  // Oldest first; a segment read from since it was last passed goes to the back once. Two
+  // passes at most: the first clears every mark it passes.
+  for (size_t steps = 2 * filled_.size(); steps > 0 && !filled_.empty(); steps--) {
+    const size_t oldest = filled_.front();
+    filled_.pop_front();
+    if (segments_[oldest].referenced) {
+      segments_[oldest].referenced = false;
+      filled_.push_back(oldest);
+      continue;
+    }
+    Evict(oldest);
+    if (take_empty()) return true;
+  }
+  return false;
+}
+
+void PayloadCache::Evict(size_t at) {
+  Segment& segment = segments_[at];
+  for (const Key& key : segment.keys) {
+    auto found = index_.find(key);
+    // The key may have been erased, and kept again in another segment since.
+    if (found == index_.end() || found->second.segment != at) continue;
+    bytes_ -= found->second.record->bytes.size();
+    index_.erase(found);
+  }
+  segment.keys.clear();
+  segment.referenced = false;
+  empty_.push_back(at);
+}
 
 std::shared_ptr<const CachedRecord> PayloadCache::Find(uint64_t extent_key, uint64_t record_offset) {
   if (index_.empty()) return nullptr;
   auto found = index_.find(Key{extent_key, record_offset});
   if (found == index_.end()) return nullptr;
-  Slot& slot = slots_[found->second];
-  slot.referenced = true;
-  return slot.record;
+  segments_[found->second.segment].referenced = true;
+  return found->second.record;
 }
 
 void PayloadCache::Insert(uint64_t extent_key, uint64_t record_offset, std::shared_ptr<const CachedRecord> record) {
-  CHECK(record != nullptr);
-  const size_t size = record->bytes.capacity();
-  if (!Admits(record->facts.payload_bytes) || size > options_.capacity_bytes) return;
+  CHECK(record != nullptr && record->bytes.data() >= memory_ &&
+        record->bytes.data() + record->bytes.size() <= memory_ + segment_count_ * segment_bytes_)
+      << "a payload cache entry must be in memory the cache reserved";
   const Key key{extent_key, record_offset};
   if (index_.contains(key)) return;
-  while (bytes_ + size > options_.capacity_bytes) StepHand();
-  size_t at;
-  if (!free_slots_.empty()) {
-    at = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    at = slots_.size();
-    slots_.emplace_back();
-  }
-  // A new entry waits a whole turn of the hand before it can go, without a second chance.
-  slots_[at] = Slot{key, std::move(record), false};
-  index_.emplace(key, at);
-  bytes_ += size;
-}
-
-void PayloadCache::StepHand() {
-  // Called only while over budget, so some slot holds an entry; every pass clears the marks it
-  // passes, so the second pass over the slots at the latest finds one to drop.
-  CHECK(!index_.empty());
-  if (hand_ >= slots_.size()) hand_ = 0;
-  Slot& slot = slots_[hand_];
-  if (slot.record != nullptr) {
-    if (slot.referenced) {
-      slot.referenced = false;
-    } else {
-      Drop(hand_);
-    }
-  }
-  hand_++;
+  const size_t at = static_cast<size_t>(record->bytes.data() - memory_) / segment_bytes_;
+  // A reservation outlives its segment's eviction only while its read is on the disk; such a
+  // record is served to its reader but not kept (its segment may be refilled).
+  if (std::find(empty_.begin(), empty_.end(), at) != empty_.end()) return;
+  bytes_ += record->bytes.size();
+  segments_[at].keys.push_back(key);
+  index_.emplace(key, Entry{std::move(record), at});
 }
 
 void PayloadCache::Erase(uint64_t extent_key, uint64_t record_offset) {
   auto found = index_.find(Key{extent_key, record_offset});
-  if (found != index_.end()) Drop(found->second);
-}
-
-void PayloadCache::Drop(size_t at) {
-  Slot& slot = slots_[at];
-  bytes_ -= slot.record->bytes.capacity();
-  index_.erase(slot.key);
-  slot.record.reset();
-  slot.referenced = false;
-  free_slots_.push_back(at);
+  if (found == index_.end()) return;
+  bytes_ -= found->second.record->bytes.size();
+  index_.erase(found);
 }
 
 }  // namespace cerulean::storage
