@@ -384,6 +384,42 @@ TEST(ClientTest, SameHostReadsAndAppendsGoThroughSharedMemoryAndFailLikeTcpOnCor
   EXPECT_EQ(*shared.GetRange("data", "object", 0, Writable(first_piece)), 4096u) << "other pieces still read";
 }
 
+uint64_t SharedCacheReadBytes() {
+  return DefaultMetrics()
+      .GetCounter("cerulean_storage_shared_cache_read_bytes_total", "Bytes same-host clients copied out of the read cache themselves")
+      .value();
+}
+
+// Nodes with read caches: a same-host client maps them and copies whole pieces straight out of
+// them, the first time (read into the cache) and the next (a hit); the bytes are the same as by
+// TCP, and a piece's ranges too.
+TEST(ClientTest, SameHostReadsCopyCachedPiecesOutOfTheNodesReadCaches) {
+  testing::TestDirectory directory("client-cache-reads");
+  server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 3, .replicas = 3,
+                                .capacity_bytes_per_node = 8ull << 30, .read_cache_bytes_per_node = 64 << 20});
+  auto opened = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20, .replicas = 3});
+  auto opened_tcp = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20, .shared_memory = false});
+  ASSERT_TRUE(opened.ok() && opened_tcp.ok());
+  Client& client = **opened;
+  ASSERT_TRUE(client.CreateContainer("data").ok());
+  const size_t size = (5 << 20) + 4321;
+  const std::string data = RandomBytes(size, 11);
+  ASSERT_TRUE(client.Put("data", "object", data).ok());
+  for (int round = 0; round < 2; round++) {
+    const uint64_t before = SharedCacheReadBytes();
+    auto got = client.Get("data", "object");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == data);
+    EXPECT_EQ(SharedCacheReadBytes() - before, size) << "round " << round << ": every piece out of a node's cache";
+  }
+  std::string range(300'000, '\0');
+  ASSERT_EQ(*client.GetRange("data", "object", (1 << 20) - 1000, Writable(range)), range.size());
+  EXPECT_TRUE(range == data.substr((1 << 20) - 1000, range.size()));
+  auto by_tcp = (*opened_tcp)->Get("data", "object");
+  ASSERT_TRUE(by_tcp.ok());
+  EXPECT_TRUE(*by_tcp == data);
+}
+
 TEST(ClientTest, ClusterOfFourWithThreeReplicasSurvivesALostNode) {
   testing::TestDirectory directory("client-cluster");
   server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 4, .replicas = 3,

@@ -59,6 +59,19 @@ Task<Result<bool>> SharedMemoryPath::Shares(const NetAddress& node, Duration tim
     LOG_DEBUG("client: {} does not share region {:#x}: {}", key, region_->id(), answer.status().ToString());
   }
   nodes_[key] = answer.ok() ? Sharing::kYes : Sharing::kNo;
+  node_caches_.erase(key);
+  if (answer.ok()) {
+    // The node's read cache, if it offers it: hot records are copied straight out of it.
+    auto offered = shm::DecodeRegisterResponse(answer->message.span());
+    if (offered.ok() && offered->bytes > 0) {
+      auto mapped = shm::NodeMemory::Map(*offered, storage::kCacheMemoryNamePrefix);
+      if (mapped.ok()) {
+        node_caches_[key] = std::move(*mapped);
+      } else {
+        LOG_DEBUG("client: {}'s read cache not mapped: {}", key, mapped.status().ToString());
+      }
+    }
+  }
   co_return answer.ok();
 }
 
@@ -82,46 +95,71 @@ Task<std::optional<Result<rpc::CallResult>>> SharedMemoryPath::CallSharing(const
   co_return std::nullopt;
 }
 
-Task<std::optional<Status>> SharedMemoryPath::Read(const NetAddress& replica, const storage::ReadRange& range,
-                                                   std::span<std::byte> into, Duration timeout, uint32_t* crc) {
-  std::optional<size_t> taken = TakeSlot(storage::ReadLandingBytes(range.length));
-  if (!taken) co_return std::nullopt;
-  Slot slot(*this, *taken);
-  const storage::ReadSharedRequest request{
-      .region = region_->id(), .ranges = {{.range = range, .at = slot.offset(), .room = slot_bytes_}}};
-  rpc::MessageBuffer message = rpc::EncodeMessage(request);
-  std::optional<Result<rpc::CallResult>> answer = co_await CallSharing(replica, storage::kReadSharedMethod,
-                                                                       message.span(), timeout);
-  if (!answer) co_return std::nullopt;
-  if (!answer->ok()) {
-    if (SlotMayBeInUse(answer->status())) slot.Lose();
-    co_return answer->status();
-  }
-  auto response = storage::DecodeReadSharedResponse((*answer)->message.span());
-  if (!response.ok()) co_return response.status();
-  if (response->outcomes.size() != 1) co_return Status::Internal("one range asked, another number answered");
-  const storage::SharedReadOutcome& outcome = response->outcomes[0];
-  if (outcome.code != StatusCode::kOk) co_return Status(outcome.code, "read failed on the replica");
-  if (outcome.length != range.length || into.size() != range.length) {
-    co_return Status::Internal("the replica returned another length than asked");
-  }
-  if (outcome.offset < slot.offset() || outcome.offset - slot.offset() > slot_bytes_ ||
-      outcome.length > slot_bytes_ - (outcome.offset - slot.offset())) {
-    co_return Status::Internal("the replica placed the bytes outside the slot it was given");
-  }
-  const std::byte* from = region_->bytes().data() + outcome.offset;
+bool SharedMemoryPath::CopyChecked(const std::byte* bytes, std::span<std::byte> into, uint32_t expected) {
   uint32_t copied_crc = 0;
   for (size_t done = 0; done < into.size(); done += kCopyChunkBytes) {
     const size_t chunk = std::min(kCopyChunkBytes, into.size() - done);
-    copied_crc = Crc32c(from + done, chunk, copied_crc);
-    std::memcpy(into.data() + done, from + done, chunk);
+    std::memcpy(into.data() + done, bytes + done, chunk);
+    copied_crc = Crc32c(into.data() + done, chunk, copied_crc);
   }
-  if (copied_crc != outcome.crc) {
-    co_return Status::DataLoss(fmt::format("bytes of extent {:016x} at {} read through shared memory fail their CRC",
-                                           range.extent_id, range.record_offset));
+  return copied_crc == expected;
+}
+
+Task<std::optional<Status>> SharedMemoryPath::Read(const NetAddress& replica, const storage::ReadRange& range,
+                                                   std::span<std::byte> into, Duration timeout, uint32_t* crc) {
+  if (rpc_.CallsLocally(replica)) co_return std::nullopt;
+  std::optional<size_t> taken = TakeSlot(storage::ReadLandingBytes(range.length));
+  if (!taken) co_return std::nullopt;
+  Slot slot(*this, *taken);
+  Result<bool> shares = co_await Shares(replica, timeout);
+  if (!shares.ok()) co_return shares.status();
+  if (!*shares) co_return std::nullopt;
+  // From the node's read cache if the node offered it; once more through the slot if what was
+  // copied out of the cache failed its CRC (the node reused that memory meanwhile).
+  const std::string key = replica.ToString();
+  for (bool from_cache : {node_caches_.contains(key), false}) {
+    const storage::ReadSharedRequest request{.region = region_->id(), .from_cache = from_cache,
+                                             .ranges = {{.range = range, .at = slot.offset(), .room = slot_bytes_}}};
+    rpc::MessageBuffer message = rpc::EncodeMessage(request);
+    std::optional<Result<rpc::CallResult>> answer = co_await CallSharing(replica, storage::kReadSharedMethod,
+                                                                         message.span(), timeout);
+    if (!answer) co_return std::nullopt;
+    if (!answer->ok()) {
+      if (SlotMayBeInUse(answer->status())) slot.Lose();
+      co_return answer->status();
+    }
+    auto response = storage::DecodeReadSharedResponse((*answer)->message.span());
+    if (!response.ok()) co_return response.status();
+    if (response->outcomes.size() != 1) co_return Status::Internal("one range asked, another number answered");
+    const storage::SharedReadOutcome& outcome = response->outcomes[0];
+    if (outcome.code != StatusCode::kOk) co_return Status(outcome.code, "read failed on the replica");
+    if (outcome.length != range.length || into.size() != range.length) {
+      co_return Status::Internal("the replica returned another length than asked");
+    }
+    if (outcome.in_cache) {
+      auto cache = node_caches_.find(key);
+      const std::byte* from = cache == node_caches_.end() ? nullptr : cache->second->At(outcome.offset, outcome.length);
+      if (from != nullptr && CopyChecked(from, into, outcome.crc)) {
+        if (crc != nullptr) *crc = outcome.crc;
+        co_return Status::Ok();
+      }
+      LOG_DEBUG("client: a read of extent {:016x} out of {}'s read cache failed its CRC; reading it again",
+                range.extent_id, key);
+      continue;
+    }
+    if (outcome.offset < slot.offset() || outcome.offset - slot.offset() > slot_bytes_ ||
+        outcome.length > slot_bytes_ - (outcome.offset - slot.offset())) {
+      co_return Status::Internal("the replica placed the bytes outside the slot it was given");
+    }
+    if (!CopyChecked(region_->bytes().data() + outcome.offset, into, outcome.crc)) {
+      co_return Status::DataLoss(fmt::format("bytes of extent {:016x} at {} read through shared memory fail their CRC",
+                                             range.extent_id, range.record_offset));
+    }
+    if (crc != nullptr) *crc = outcome.crc;
+    co_return Status::Ok();
   }
-  if (crc != nullptr) *crc = copied_crc;
-  co_return Status::Ok();
+  co_return Status::DataLoss(fmt::format("bytes of extent {:016x} at {} read out of a node's cache fail their CRC twice",
+                                         range.extent_id, range.record_offset));
 }
 
 Task<std::optional<Result<storage::AppendResponse>>> SharedMemoryPath::Append(

@@ -3,7 +3,9 @@
 // region (shm/shared_region.h) with the storage nodes on its host, cut into slots of one piece
 // each. A read borrows a slot: the node reads the record from its disk straight into it
 // (O_DIRECT: no CPU copy) and verifies it there, and the client copies the bytes into the
-// caller's buffer, checking their CRC32C on the way. An append borrows one too: the client
+// caller's buffer, checking their CRC32C on the way. A record that is, or is being put, in the
+// node's read cache is instead copied by the client straight out of the cache, which it maps
+// read-only (shm/node_memory.h). An append borrows one too: the client
 // copies the piece into it, and the chain's head writes it to disk (and sends it down the chain)
 // from there, checking it against the client's CRC. No socket carries those bytes to or from a
 // node on this host. A node on another host, or one that cannot map the region, answers the
@@ -24,6 +26,7 @@
 #include "rpc/rpc_client.h"
 #include "runtime/env.h"
 #include "runtime/net_address.h"
+#include "shm/node_memory.h"
 #include "shm/shared_region.h"
 #include "storage/chain_client.h"
 #include "storage/storage_messages.h"
@@ -76,6 +79,9 @@ class SharedMemoryPath {
     bool lost_ = false;
   };
 
+  // Copies `bytes` out of shared memory into `into`, a chunk at a time, and checks the CRC of
+  // what was copied (after the copy: the source may change under it) against `expected`.
+  static bool CopyChecked(const std::byte* bytes, std::span<std::byte> into, uint32_t expected);
   // A free slot for `bytes` of room, if the region exists (or can be made) and one is free.
   std::optional<size_t> TakeSlot(uint64_t bytes);
   // Registers the region with `node` unless that was settled: Ok and true when it shares it,
@@ -94,6 +100,8 @@ class SharedMemoryPath {
   bool region_failed_ = false;
   std::vector<size_t> free_slots_;  // LIFO: the slots whose pages are already faulted in first
   std::map<std::string, Sharing> nodes_;
+  // The read caches of the nodes that offered theirs (mapped read-only at registration).
+  std::map<std::string, std::unique_ptr<shm::NodeMemory>> node_caches_;
 };
 
 }  // namespace cerulean::client

@@ -21,12 +21,24 @@ struct RegisterRequest {
   std::string name;
 };
 
+// A node's answer to a registration: memory of its own that the client may map read-only and
+// copy from (a storage node's read cache, storage/payload_cache.h), named as a client's region
+// is. `bytes` 0 (or an empty answer): none.
+struct RegisterResponse {
+  uint64_t bytes = 0;
+  uint32_t pid = 0;
+  int32_t fd = -1;
+  std::string name;
+};
+
 struct UnregisterRequest {
   uint64_t region = 0;
 };
 
 void Encode(const RegisterRequest& m, rpc::WireWriter& w);
 Result<RegisterRequest> DecodeRegisterRequest(std::span<const std::byte> bytes);
+void Encode(const RegisterResponse& m, rpc::WireWriter& w);
+Result<RegisterResponse> DecodeRegisterResponse(std::span<const std::byte> bytes);
 void Encode(const UnregisterRequest& m, rpc::WireWriter& w);
 Result<UnregisterRequest> DecodeUnregisterRequest(std::span<const std::byte> bytes);
 

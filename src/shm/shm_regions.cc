@@ -1,9 +1,7 @@
 #include "shm/shm_regions.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +9,8 @@
 #include <string>
 
 #include <fmt/format.h>
+
+#include "shm/memfd_of.h"
 
 namespace cerulean::shm {
 
@@ -29,27 +29,10 @@ Status ShmRegions::Register(const RegisterRequest& request) {
   if (regions_.size() >= kRegionsMax) {
     return Status::ResourceExhausted(fmt::format("this node has {} shared regions registered already", regions_.size()));
   }
-  if (request.bytes == 0 || request.fd < 0 || request.pid == 0 || !request.name.starts_with(kRegionNamePrefix)) {
-    return Status::InvalidArgument(fmt::format("a shared region needs a pid, a memfd, a size and a {} name", kRegionNamePrefix));
+  if (!request.name.starts_with(kRegionNamePrefix)) {
+    return Status::InvalidArgument(fmt::format("a shared region's name starts with {}", kRegionNamePrefix));
   }
-  const std::string path = fmt::format("/proc/{}/fd/{}", request.pid, request.fd);
-  // The link must be this memfd: "/memfd:<name> (deleted)".
-  char link[512];
-  const ssize_t length = readlink(path.c_str(), link, sizeof(link) - 1);
-  const std::string expected = "/memfd:" + request.name + " (deleted)";
-  if (length < 0 || std::string_view(link, static_cast<size_t>(length)) != expected) {
-    return Status::FailedPrecondition(fmt::format("shared region {} is not reachable from this node ({})", request.name,
-                                                  length < 0 ? std::strerror(errno) : "another file"));
-  }
-  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::FailedPrecondition(fmt::format("cannot open shared region {}: {}", request.name, std::strerror(errno)));
-  }
-  struct stat info {};
-  if (fstat(fd, &info) != 0 || static_cast<uint64_t>(info.st_size) < request.bytes) {
-    close(fd);
-    return Status::InvalidArgument(fmt::format("shared region {} is smaller than the {} bytes named", request.name, request.bytes));
-  }
+  ASSIGN_OR_RETURN(const int fd, OpenMemfdOf(request.pid, request.fd, request.name, request.bytes, /*writable=*/true));
   void* base = mmap(nullptr, request.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close(fd);  // the mapping keeps the memory
   if (base == MAP_FAILED) {

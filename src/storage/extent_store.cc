@@ -696,8 +696,9 @@ Task<Status> ExtentStore::WriteTailHint(Extent& extent) {
 }
 
 Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, uint64_t offset_in_payload,
-                                           uint64_t length, std::span<std::byte> landing) {
+                                           uint64_t length, std::span<std::byte> landing, bool may_answer_from_cache) {
   const TimePoint start = env_.Now();
+  ExpireLoans();
   Extent* extent = Find(id);
   if (extent == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
   if (record_offset < kFirstRecordOffset || record_offset % kBlockBytes != 0 ||
@@ -714,16 +715,37 @@ Task<Result<ReadResult>> ExtentStore::Read(uint64_t id, uint64_t record_offset, 
   }
   // Holding a reference keeps the extent alive if it is deleted while this read is on disk.
   std::shared_ptr<Extent> keep = extents_.at(id);
-  auto result = co_await ReadRecord(*keep, record_offset, offset_in_payload, length, landing);
+  auto result = co_await ReadRecord(*keep, record_offset, offset_in_payload, length, landing,
+                                    may_answer_from_cache && !landing.empty());
   read_latency_ns_.Record(static_cast<uint64_t>((env_.Now() - start).count()));
   co_return result;
 }
 
+uint64_t ExtentStore::LendCached(const ReadResult& result) {
+  CHECK(result.cached != nullptr);
+  loans_.emplace_back(env_.Now() + options_.cache_loan, result.cached);
+  return payload_cache_.OffsetOf(*result.cached) + result.offset;
+}
+
+void ExtentStore::ExpireLoans() {
+  if (loans_.empty()) return;
+  const TimePoint now = env_.Now();
+  while (!loans_.empty() && loans_.front().first <= now) loans_.pop_front();
+}
+
 Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
-                                                 uint64_t length, std::span<std::byte> landing) {
+                                                 uint64_t length, std::span<std::byte> landing,
+                                                 bool may_answer_from_cache) {
+  // For a client that copies out of the cache itself, a small record is read into this node's
+  // memory, to be kept and lent, rather than into the client's (the storage service copies it there
+  // if it is not kept).
+  if (may_answer_from_cache && offset_in_payload == 0 && length < kSubBlockBytes && payload_cache_.Admits(length)) {
+    landing = {};
+  }
   if (payload_cache_.enabled()) {
     if (std::shared_ptr<const CachedRecord> cached = payload_cache_.Find(extent.cache_key, record_offset)) {
-      Result<ReadResult> served = ReadCachedRecord(extent, record_offset, cached, offset_in_payload, length, landing);
+      Result<ReadResult> served = ReadCachedRecord(extent, record_offset, cached, offset_in_payload, length,
+                                                   may_answer_from_cache ? std::span<std::byte>() : landing);
       if (served.ok() || served.status().code() != StatusCode::kDataLoss) {
         payload_cache_hits_.Increment();
         co_return served;
@@ -801,8 +823,9 @@ Task<Result<ReadResult>> ExtentStore::ReadRecord(Extent& extent, uint64_t record
   uint64_t bad_offset = 0;
   RecordCache::Facts facts;
   uint32_t result_crc = 0;
-  // A same-host client's copy of a read that lands in the cache is made while verifying.
-  std::byte* copy_to = reserved != nullptr && !landing.empty() ? landing.data() : nullptr;
+  // A same-host client's copy of a read that lands in the cache is made while verifying, unless
+  // it copies out of the cache itself.
+  std::byte* copy_to = reserved != nullptr && !landing.empty() && !may_answer_from_cache ? landing.data() : nullptr;
   auto start_in_sub_blocks = VerifyRange(header_bytes, extent.id, record_offset, offset_in_payload, length,
                                          data.first(data_to - data_from).subspan(sub_blocks_at),
                                          first_sub_block, &bad_offset, &facts, &result_crc, copy_to);

@@ -5,6 +5,7 @@
 // tail hint. Format: docs/formats/extent.md. Owned by one shard; not thread-safe.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <memory>
@@ -41,6 +42,9 @@ struct ExtentStoreOptions {
   // Verified bytes of recently read records kept in memory (storage/payload_cache.h): hot
   // objects are served without a disk read. Capacity 0, the default, turns it off.
   PayloadCacheOptions payload_cache;
+  // How long a cached record lent to a same-host client (LendCached) stays in place: ample for
+  // its copy. A client that takes longer sees bytes that fail their CRC, never wrong bytes.
+  Duration cache_loan = std::chrono::seconds(1);
 };
 
 inline constexpr uint64_t kAnyOffset = UINT64_MAX;
@@ -137,8 +141,17 @@ class ExtentStore {
   // committed records can be read. DataLoss, naming extent and offset, if a checksum fails.
   // With a `landing` (4 KiB-aligned, at least ReadLandingBytes(length)), the disk reads go
   // straight into it, and the verified bytes are there: a same-host client's shared memory.
+  // With `may_answer_from_cache` too (a client that maps the payload cache's memory), bytes that
+  // are or will be in the payload cache are answered from there (`cached`) instead of copied
+  // into the landing; a small record not kept may come back in `buffer`, not landed.
   Task<Result<ReadResult>> Read(uint64_t extent_id, uint64_t record_offset, uint64_t offset_in_payload,
-                                uint64_t length, std::span<std::byte> landing = {});
+                                uint64_t length, std::span<std::byte> landing = {}, bool may_answer_from_cache = false);
+  // The payload cache's memory, for same-host clients to map read-only (null if there is none).
+  const PayloadCacheView* payload_cache_view() const { return payload_cache_.view(); }
+  // Lends a read's cached bytes to a same-host client that copies them out of the cache's memory
+  // itself: they stay in place (their segment is not refilled) for options' cache_loan. Returns
+  // where the read's bytes start in the cache's memory.
+  uint64_t LendCached(const ReadResult& result);
   // Whole committed records from `from_offset` (a record boundary) on, at most `bytes_max` bytes
   // of them (but at least one record if `bytes_max` > 0), as they are on disk, each verified.
   // For re-replication.
@@ -194,8 +207,9 @@ class ExtentStore {
   Task<Result<AppendResult>> AppendFrom(uint64_t extent_id, std::span<std::byte> payload, size_t room,
                                         size_t payload_run_bytes, AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,
-                                      uint64_t length, std::span<std::byte> landing);
+                                      uint64_t length, std::span<std::byte> landing, bool may_answer_from_cache);
   // ReadRecord for a record in the payload cache: verified again, no disk read.
+  void ExpireLoans();
   Result<ReadResult> ReadCachedRecord(Extent& extent, uint64_t record_offset, const std::shared_ptr<const CachedRecord>& cached,
                                       uint64_t offset_in_payload, uint64_t length, std::span<std::byte> landing);
   // Keeps the verified payload of a small record (no header) in the payload cache, if it admits
@@ -221,6 +235,7 @@ class ExtentStore {
   uint64_t recovery_records_scanned_ = 0;
   RecordCache record_cache_;
   PayloadCache payload_cache_;
+  std::deque<std::pair<TimePoint, std::shared_ptr<const CachedRecord>>> loans_;  // by the time they end
   uint64_t next_cache_key_ = 1;  // one per extent incarnation, for record_cache_
   TaskGroup committers_;
   bool closed_ = false;

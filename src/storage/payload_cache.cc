@@ -1,9 +1,13 @@
 #include "storage/payload_cache.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <random>
+
+#include <fmt/format.h>
 
 #include "base/check.h"
 #include "base/huge_pages.h"
@@ -25,8 +29,23 @@ PayloadCache::PayloadCache(PayloadCacheOptions options) : options_(options) {
                             RoundUpToBlock(std::max<size_t>(options_.capacity_bytes / 4, 2 * kBlockBytes)));
   segment_count_ = std::max<size_t>(1, (options_.capacity_bytes + segment_bytes_ / 2) / segment_bytes_);
   auto memory = std::make_shared<Memory>();
-  memory->bytes = (segment_count_ * segment_bytes_ + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
-  memory->data = MapHugePageAligned(memory->bytes);
+  memory->bytes = segment_count_ * segment_bytes_;
+  // A memfd, so that same-host clients can map it; without one (no memfd here) private memory
+  // serves this node's own reads just the same.
+  std::random_device random;
+  const std::string name = fmt::format("{}{:08x}{:08x}", kCacheMemoryNamePrefix, random(), random());
+  memory->fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  if (memory->fd >= 0 && ftruncate(memory->fd, static_cast<off_t>(memory->bytes)) == 0) {
+    void* mapped = mmap(nullptr, memory->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, memory->fd, 0);
+    CHECK(mapped != MAP_FAILED) << "out of memory mapping a read cache of " << memory->bytes << " bytes";
+    memory->data = static_cast<std::byte*>(mapped);
+    view_ = {.pid = static_cast<uint32_t>(getpid()), .fd = memory->fd, .name = name, .bytes = memory->bytes};
+  } else {
+    if (memory->fd >= 0) close(memory->fd);
+    memory->fd = -1;
+    memory->bytes = (memory->bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+    memory->data = MapHugePageAligned(memory->bytes);
+  }
   Prefault(memory->data, memory->bytes);
   memory_ = memory->data;
   memory_holder_ = std::move(memory);
@@ -42,6 +61,7 @@ PayloadCache::~PayloadCache() = default;
 
 PayloadCache::Memory::~Memory() {
   if (data != nullptr) munmap(data, bytes);
+  if (fd >= 0) close(fd);
 }
 
 bool PayloadCache::Unheld(const Segment& segment) const {

@@ -6,7 +6,8 @@
 // incarnation (a deleted and re-created extent gets a new key; its old entries are never asked
 // for again and age out).
 //
-// The memory is mapped and faulted in once, when the cache is made, and cut into segments that
+// The memory (a memfd, so that same-host clients can map it and copy hot records out of it
+// themselves) is mapped and faulted in once, when the cache is made, and cut into segments that
 // are filled front to back: a read that will be kept lands straight in the cache (Reserve), so
 // keeping a record costs neither an allocation nor the first touch of fresh memory. Eviction
 // empties a whole segment, oldest first, with a second chance for a segment read from since it
@@ -21,6 +22,8 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +46,18 @@ struct CachedRecord {
   }
 };
 
+// What a same-host client needs to map the cache's memory, read-only: the memfd `fd` of process
+// `pid`, named `name` (the client opens /proc/<pid>/fd/<fd> only if the link names it).
+struct PayloadCacheView {
+  uint32_t pid = 0;
+  int32_t fd = -1;
+  std::string name;
+  uint64_t bytes = 0;
+};
+
+// Every cache memfd's name starts so; the rest is random, in hex.
+inline constexpr std::string_view kCacheMemoryNamePrefix = "cerulean-cache-";
+
 struct PayloadCacheOptions {
   size_t capacity_bytes = 0;             // 0: nothing is cached
   size_t record_bytes_max = 8ull << 20;  // larger records are read from the disk every time
@@ -58,8 +73,9 @@ class PayloadCache {
   bool enabled() const { return segment_count_ > 0; }
   // Whether a record of this payload size would be kept.
   bool Admits(uint64_t payload_bytes) const {
+    // Room for what a read of it reserves: the header block and the sub-blocks that cover it.
     return enabled() && payload_bytes <= options_.record_bytes_max &&
-           kBlockBytes + RoundUpToBlock(payload_bytes) <= segment_bytes_;
+           kBlockBytes + (payload_bytes + kSubBlockBytes - 1) / kSubBlockBytes * kSubBlockBytes <= segment_bytes_;
   }
   // `bytes` (a multiple of 4 KiB) of the cache's memory for a record to be read into, held by
   // the returned entry; null when every segment is still held. The caller fills in the entry
@@ -71,6 +87,11 @@ class PayloadCache {
   void Insert(uint64_t extent_key, uint64_t record_offset, std::shared_ptr<const CachedRecord> record);
   // Drops the entry, if there is one (a copy that failed its re-verification).
   void Erase(uint64_t extent_key, uint64_t record_offset);
+
+  // The memory, for same-host clients to map and read entries in place (null when off).
+  const PayloadCacheView* view() const { return view_.fd >= 0 ? &view_ : nullptr; }
+  // Where `record`'s bytes start in that memory.
+  uint64_t OffsetOf(const CachedRecord& record) const { return static_cast<uint64_t>(record.bytes.data() - memory_); }
 
   size_t bytes() const { return bytes_; }  // held by entries
   size_t entries() const { return index_.size(); }
@@ -103,6 +124,7 @@ class PayloadCache {
     std::shared_ptr<const void> hold;
   };
   struct Memory {
+    int fd = -1;
     std::byte* data = nullptr;
     size_t bytes = 0;
     ~Memory();
@@ -117,6 +139,7 @@ class PayloadCache {
   size_t segment_count_ = 0;
   std::byte* memory_ = nullptr;  // of memory_holder_
   std::shared_ptr<const Memory> memory_holder_;
+  PayloadCacheView view_;
   std::vector<Segment> segments_;
   std::unordered_map<Key, Entry, KeyHash> index_;
   static constexpr size_t kNone = SIZE_MAX;

@@ -167,6 +167,7 @@ Result<AppendSharedRequest> DecodeAppendSharedRequest(std::span<const std::byte>
 
 void Encode(const ReadSharedRequest& m, WireWriter& w) {
   w.U64(m.region);
+  w.U8(m.from_cache ? 1 : 0);
   w.U32(static_cast<uint32_t>(m.ranges.size()));
   for (const SharedReadRange& shared : m.ranges) {
     w.U64(shared.range.extent_id);
@@ -182,6 +183,9 @@ Result<ReadSharedRequest> DecodeReadSharedRequest(std::span<const std::byte> byt
   WireReader r(bytes);
   ReadSharedRequest m;
   ASSIGN_OR_RETURN(m.region, r.U64());
+  ASSIGN_OR_RETURN(uint8_t from_cache, r.U8());
+  if (from_cache > 1) return Status::InvalidArgument(fmt::format("from_cache is {}, not 0 or 1", from_cache));
+  m.from_cache = from_cache == 1;
   ASSIGN_OR_RETURN(uint32_t count, r.U32());
   if (count > kReadRangesMax) {
     return Status::InvalidArgument(fmt::format("{} ranges in one read; the limit is {}", count, kReadRangesMax));
@@ -204,6 +208,7 @@ void Encode(const ReadSharedResponse& m, WireWriter& w) {
   w.U32(static_cast<uint32_t>(m.outcomes.size()));
   for (const SharedReadOutcome& outcome : m.outcomes) {
     w.U16(static_cast<uint16_t>(outcome.code));
+    w.U8(outcome.in_cache ? 1 : 0);
     w.U64(outcome.offset);
     w.U64(outcome.length);
     w.U32(outcome.crc);
@@ -213,7 +218,7 @@ void Encode(const ReadSharedResponse& m, WireWriter& w) {
 Result<ReadSharedResponse> DecodeReadSharedResponse(std::span<const std::byte> bytes) {
   WireReader r(bytes);
   ASSIGN_OR_RETURN(uint32_t count, r.U32());
-  if (count > kReadRangesMax || r.remaining() != size_t{count} * 22) {
+  if (count > kReadRangesMax || r.remaining() != size_t{count} * 23) {
     return Status::InvalidArgument("read response length disagrees with its outcome count");
   }
   ReadSharedResponse m;
@@ -222,6 +227,9 @@ Result<ReadSharedResponse> DecodeReadSharedResponse(std::span<const std::byte> b
     ASSIGN_OR_RETURN(uint16_t code, r.U16());
     if (code > kStatusCodeMax) return Status::InvalidArgument(fmt::format("unknown status code {}", code));
     outcome.code = static_cast<StatusCode>(code);
+    ASSIGN_OR_RETURN(uint8_t in_cache, r.U8());
+    if (in_cache > 1) return Status::InvalidArgument(fmt::format("in_cache is {}, not 0 or 1", in_cache));
+    outcome.in_cache = in_cache == 1;
     ASSIGN_OR_RETURN(outcome.offset, r.U64());
     ASSIGN_OR_RETURN(outcome.length, r.U64());
     ASSIGN_OR_RETURN(outcome.crc, r.U32());

@@ -105,13 +105,18 @@ struct SharedReadRange {
 
 struct ReadSharedRequest {
   uint64_t region = 0;
+  // The client maps this node's read cache (shm::RegisterResponse): bytes that are in it may be
+  // answered from there instead of copied into the region.
+  bool from_cache = false;
   std::vector<SharedReadRange> ranges;
 };
 
 // Where each range's verified bytes begin in the region (`at` plus the header and the part of
-// the first sub-block before the range), and their CRC32C.
+// the first sub-block before the range), or in the node's read cache (`in_cache`), and their
+// CRC32C.
 struct SharedReadOutcome {
   StatusCode code = StatusCode::kOk;
+  bool in_cache = false;
   uint64_t offset = 0;
   uint64_t length = 0;
   uint32_t crc = 0;

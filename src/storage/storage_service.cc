@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "base/metrics.h"
 #include "runtime/when_all.h"
 #include "shm/shm_handlers.h"
+#include "shm/shm_messages.h"
 #include "storage/storage_messages.h"
 
 namespace cerulean::storage {
@@ -124,8 +127,21 @@ Task<Status> AppendShared(ExtentStore& store, rpc::RpcClient& peers, shm::ShmReg
   co_return appended;
 }
 
-Task<Result<ReadResult>> ReadOne(ExtentStore& store, ReadRange range, std::span<std::byte> landing = {}) {
-  co_return co_await store.Read(range.extent_id, range.record_offset, range.offset_in_payload, range.length, landing);
+Task<Result<ReadResult>> ReadOne(ExtentStore& store, ReadRange range, std::span<std::byte> landing = {},
+                                 bool may_answer_from_cache = false) {
+  co_return co_await store.Read(range.extent_id, range.record_offset, range.offset_in_payload, range.length, landing,
+                                may_answer_from_cache);
+}
+
+// A registration of a same-host client's region, answered with the read cache's memory for the
+// client to map and copy hot records out of itself.
+Task<Status> ShmRegister(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcContext& context) {
+  CO_RETURN_IF_ERROR(co_await shm::HandleRegister(regions, context));
+  if (const PayloadCacheView* view = store.payload_cache_view()) {
+    rpc::WireWriter writer(context.response_message);
+    Encode(shm::RegisterResponse{.bytes = view->bytes, .pid = view->pid, .fd = view->fd, .name = view->name}, writer);
+  }
+  co_return Status::Ok();
 }
 
 Task<Status> Read(ExtentStore& store, rpc::RpcContext& context) {
@@ -176,11 +192,15 @@ Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcCo
   }
   std::vector<Task<Result<ReadResult>>> reads;
   reads.reserve(request.ranges.size());
-  for (size_t i = 0; i < request.ranges.size(); i++) reads.push_back(ReadOne(store, request.ranges[i].range, landings[i]));
+  for (size_t i = 0; i < request.ranges.size(); i++) {
+    reads.push_back(ReadOne(store, request.ranges[i].range, landings[i], request.from_cache));
+  }
   // `region` stays mapped until every read has landed, even if the client unregisters it.
   std::vector<Result<ReadResult>> results = co_await WhenAll(std::move(reads));
   static Counter& shared_bytes =
       DefaultMetrics().GetCounter("cerulean_storage_shared_read_bytes_total", "Bytes read into same-host clients' shared memory");
+  static Counter& cache_bytes = DefaultMetrics().GetCounter(
+      "cerulean_storage_shared_cache_read_bytes_total", "Bytes same-host clients copied out of the read cache themselves");
   ReadSharedResponse response;
   response.outcomes.reserve(results.size());
   for (size_t i = 0; i < results.size(); i++) {
@@ -189,10 +209,21 @@ Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcCo
       continue;
     }
     const ReadResult& result = *results[i];
-    const uint64_t offset = result.length == 0 ? request.ranges[i].at
-                                               : static_cast<uint64_t>(result.bytes().data() - landings[i].data()) + request.ranges[i].at;
     // The client checks the bytes against their CRC as it copies them out.
-    response.outcomes.push_back({.code = StatusCode::kOk, .offset = offset, .length = result.length, .crc = result.crc});
+    SharedReadOutcome outcome{.code = StatusCode::kOk, .offset = request.ranges[i].at, .length = result.length, .crc = result.crc};
+    if (result.length == 0) {
+      // Nothing to copy.
+    } else if (!result.landed.empty()) {
+      outcome.offset = static_cast<uint64_t>(result.bytes().data() - landings[i].data()) + request.ranges[i].at;
+    } else if (result.cached != nullptr) {
+      outcome.in_cache = true;
+      outcome.offset = store.LendCached(result);
+      cache_bytes.Increment(result.length);
+    } else {
+      // A small record read into this node's memory for the cache, but not kept.
+      std::memcpy(landings[i].data(), result.bytes().data(), result.length);
+    }
+    response.outcomes.push_back(outcome);
     shared_bytes.Increment(result.length);
   }
   rpc::WireWriter writer(context.response_message);
@@ -324,7 +355,7 @@ void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, 
   registry.Register(kStorageStatsMethod, "storage.stats", [s](rpc::RpcContext& c) { return Stats(*s, c); });
   registry.Register(kReadRecordsMethod, "storage.read_records", [s](rpc::RpcContext& c) { return ReadRecords(*s, c); });
   registry.Register(kReplicateMethod, "storage.replicate", [s, p](rpc::RpcContext& c) { return Replicate(*s, *p, c); });
-  registry.Register(kShmRegisterMethod, "storage.shm_register", [r](rpc::RpcContext& c) { return shm::HandleRegister(*r, c); });
+  registry.Register(kShmRegisterMethod, "storage.shm_register", [s, r](rpc::RpcContext& c) { return ShmRegister(*s, *r, c); });
   registry.Register(kShmUnregisterMethod, "storage.shm_unregister", [r](rpc::RpcContext& c) { return shm::HandleUnregister(*r, c); });
   registry.Register(kReadSharedMethod, "storage.read_shared", [s, r](rpc::RpcContext& c) { return ReadShared(*s, *r, c); });
   registry.Register(kAppendSharedMethod, "storage.append_shared",

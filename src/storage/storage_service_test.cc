@@ -13,9 +13,11 @@
 
 #include "rpc/rpc_client.h"
 #include "rpc/rpc_server.h"
+#include "runtime/sleep.h"
 #include "runtime/task_group.h"
 #include "runtime/test_directory.h"
 #include "runtime/test_loop.h"
+#include "shm/node_memory.h"
 #include "shm/shared_region.h"
 #include "storage/storage_messages.h"
 
@@ -28,9 +30,10 @@ using cerulean::testing::RunOnLoop;
 struct ServedStore {
   explicit ServedStore(Env& env) : peers(env), server(env, registry), serving(env), client(env) {}
 
-  static Task<std::unique_ptr<ServedStore>> Start(Env& env, const std::string& directory) {
+  static Task<std::unique_ptr<ServedStore>> Start(Env& env, const std::string& directory,
+                                                  ExtentStoreOptions options = {}) {
     auto node = std::make_unique<ServedStore>(env);
-    auto store = co_await ExtentStore::Open(env, directory, {});
+    auto store = co_await ExtentStore::Open(env, directory, options);
     CHECK(store.ok()) << store.status();
     node->store = std::move(*store);
     RegisterStorageService(node->registry, *node->store, node->peers, node->regions);
@@ -292,6 +295,87 @@ TEST_F(StorageServiceTest, AppendsComeFromARegisteredSharedRegion) {
     std::byte junk[7] = {};
     EXPECT_EQ((co_await channel.Call(kAppendSharedMethod, junk)).status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(co_await length_of_extent(), length_before);
+    co_await node->Stop();
+  });
+}
+
+// A node with a read cache offers it at registration; a client that maps it gets cached records
+// (hits, and whole records read into the cache) as places in it instead of copies in its region.
+// A lent record stays in place for the loan, however many reads come meanwhile, and may be
+// overwritten after it: bytes copied out then fail the CRC the answer gave.
+TEST_F(StorageServiceTest, SameHostReadsOfCachedRecordsAreLentOutOfTheReadCache) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    ExtentStoreOptions options;
+    options.payload_cache = {.capacity_bytes = 1 << 20, .record_bytes_max = 256 << 10};  // 4 segments of 256 KiB
+    options.cache_loan = std::chrono::milliseconds(100);
+    auto node = co_await ServedStore::Start(env, directory_, options);
+    rpc::RpcChannel channel = node->client.Channel(node->server.address());
+    EXPECT_TRUE((co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 5}).span())).ok());
+    constexpr size_t kRecords = 6;
+    constexpr size_t kBytes = 100'000;  // one a segment: each read reserves 132 KiB
+    std::vector<std::vector<std::byte>> payloads;
+    std::vector<uint64_t> records;
+    for (size_t r = 0; r < kRecords; r++) {
+      std::vector<std::byte> payload(kBytes);
+      for (size_t i = 0; i < kBytes; i++) payload[i] = std::byte((i * 13 + r * 101 + i / 777) & 0xFF);
+      iovec piece{payload.data(), payload.size()};
+      auto appended = co_await channel.Call(kAppendMethod, rpc::EncodeMessage(AppendRequest{.extent_id = 5}).span(), {&piece, 1});
+      EXPECT_TRUE(appended.ok()) << appended.status();
+      if (!appended.ok()) co_return;
+      records.push_back(DecodeAppendResponse(appended->message.span())->record_offset);
+      payloads.push_back(std::move(payload));
+    }
+    auto region = shm::SharedRegion::Create(0xcace, ReadLandingBytes(kBytes));
+    EXPECT_TRUE(region.ok());
+    auto registered = co_await channel.Call(kShmRegisterMethod, rpc::EncodeMessage((*region)->Registration()).span());
+    EXPECT_TRUE(registered.ok()) << registered.status();
+    if (!registered.ok()) co_return;
+    auto offered = shm::DecodeRegisterResponse(registered->message.span());
+    EXPECT_TRUE(offered.ok() && offered->bytes == (1u << 20)) << "the read cache's memory is offered";
+    auto cache = shm::NodeMemory::Map(*offered, kCacheMemoryNamePrefix);
+    EXPECT_TRUE(cache.ok()) << cache.status();
+    if (!cache.ok()) co_return;
+
+    const auto read_shared = [&](size_t r, uint64_t offset, uint64_t length, bool from_cache) -> Task<SharedReadOutcome> {
+      ReadSharedRequest read{.region = (*region)->id(), .from_cache = from_cache,
+                             .ranges = {{.range = {5, records[r], offset, length}, .at = 0, .room = ReadLandingBytes(kBytes)}}};
+      auto answer = co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(read).span());
+      EXPECT_TRUE(answer.ok()) << answer.status();
+      if (!answer.ok()) co_return SharedReadOutcome{.code = answer.status().code()};
+      auto response = DecodeReadSharedResponse(answer->message.span());
+      EXPECT_TRUE(response.ok() && response->outcomes.size() == 1);
+      co_return response.ok() && response->outcomes.size() == 1 ? response->outcomes[0] : SharedReadOutcome{};
+    };
+    const auto matches = [&](const SharedReadOutcome& outcome, size_t r, uint64_t offset) {
+      const std::byte* bytes = outcome.in_cache ? (*cache)->At(outcome.offset, outcome.length)
+                                                : (*region)->bytes().data() + outcome.offset;
+      return bytes != nullptr && outcome.code == StatusCode::kOk &&
+             std::memcmp(bytes, payloads[r].data() + offset, outcome.length) == 0 &&
+             Crc32c(bytes, outcome.length) == outcome.crc;
+    };
+    // A cold whole record is read into the cache and lent; then a hit, whole and in part.
+    SharedReadOutcome cold = co_await read_shared(0, 0, kBytes, true);
+    EXPECT_TRUE(cold.in_cache);
+    EXPECT_TRUE(matches(cold, 0, 0));
+    SharedReadOutcome hot = co_await read_shared(0, 1000, 5000, true);
+    EXPECT_TRUE(hot.in_cache);
+    EXPECT_TRUE(matches(hot, 0, 1000));
+    // Without the flag, the same bytes are copied into the region.
+    SharedReadOutcome copied = co_await read_shared(0, 0, kBytes, false);
+    EXPECT_FALSE(copied.in_cache);
+    EXPECT_TRUE(matches(copied, 0, 0));
+    // Other records fill the cache over and over: record 0's lent bytes stay.
+    for (int pass = 0; pass < 3; pass++) {
+      for (size_t r = 1; r < kRecords; r++) EXPECT_TRUE(matches(co_await read_shared(r, 0, kBytes, false), r, 0));
+    }
+    EXPECT_TRUE(matches(cold, 0, 0)) << "lent bytes moved while on loan";
+    // After the loan, they may go: a copy then fails its CRC, and is read again.
+    EXPECT_TRUE((co_await Sleep(env, std::chrono::milliseconds(150))).ok());
+    for (int pass = 0; pass < 3; pass++) {
+      for (size_t r = 1; r < kRecords; r++) EXPECT_TRUE(matches(co_await read_shared(r, 0, kBytes, false), r, 0));
+    }
+    EXPECT_FALSE(matches(cold, 0, 0)) << "the cache reused the memory of a record no longer lent";
+    EXPECT_TRUE(matches(co_await read_shared(0, 0, kBytes, true), 0, 0));
     co_await node->Stop();
   });
 }
