@@ -17,9 +17,8 @@ Result<std::unique_ptr<NodeMemory>> NodeMemory::Map(const RegisterResponse& offe
     return Status::InvalidArgument(fmt::format("node memory {} is not named {}...", offered.name, name_prefix));
   }
   ASSIGN_OR_RETURN(const int fd, OpenMemfdOf(offered.pid, offered.fd, offered.name, offered.bytes, /*writable=*/false));
-  // Not populated: a first touch maps 64 KiB around it (the kernel's fault-around), and
-  // populating the whole of it slowed the process's other transfers (three-replica PUTs in
-  // `bench objects` took twice as long).
+  // Not populated: that takes 0.1-0.2 s a GiB, which would fall on the first transfer with the
+  // node; each page is faulted in at its first read instead (once).
   void* base = mmap(nullptr, offered.bytes, PROT_READ, MAP_SHARED, fd, 0);
   close(fd);  // the mapping keeps the memory
   if (base == MAP_FAILED) {
