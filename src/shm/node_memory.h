@@ -1,7 +1,7 @@
 // NodeMemory: memory a same-host node offers its clients (shm::RegisterResponse), mapped
 // read-only here: a storage node's read cache, whose hot records the client copies out itself
 // instead of having the node copy them into the client's region. The node may reuse any of it
-// at any time (it lends a record for a while, storage/extent_store.h's kCacheLoan), so whatever
+// at any time (it lends a record for a while, ExtentStoreOptions::cache_loan), so whatever
 // is copied out of it is checked against its CRC after the copy. Move-only.
 #pragma once
 

@@ -4,7 +4,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include "base/check.h"
 
@@ -25,6 +28,15 @@ TEST(NodeMemoryTest, MapsANodesMemfdReadOnlyAndBoundsEveryAccess) {
   const std::byte* at = (*mapped)->At(8192, 100);
   ASSERT_NE(at, nullptr);
   EXPECT_EQ(at[99], std::byte{0x5a}) << "the node's writes reach the client";
+  // Read-only here: the client can never change the node's cache.
+  std::ifstream maps("/proc/self/maps");
+  std::string permissions;
+  for (std::string line; std::getline(maps, line);) {
+    if (std::stoull(line, nullptr, 16) == reinterpret_cast<uintptr_t>((*mapped)->At(0, 1))) {
+      permissions = line.substr(line.find(' ') + 1, 4);
+    }
+  }
+  EXPECT_EQ(permissions, "r--s");
   EXPECT_EQ((*mapped)->At((1 << 20) - 10, 11), nullptr);
   EXPECT_EQ((*mapped)->At(UINT64_MAX - 5, 10), nullptr);
 

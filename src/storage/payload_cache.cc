@@ -25,8 +25,10 @@ PayloadCache::PayloadCache(PayloadCacheOptions options) : options_(options) {
   if (options_.capacity_bytes == 0) return;
   // A read that will be kept reserves its header block and the sub-blocks that cover it.
   const size_t span_max = kBlockBytes + (options_.record_bytes_max + kSubBlockBytes - 1) / kSubBlockBytes * kSubBlockBytes;
-  segment_bytes_ = std::min(kLargestRecordsPerSegment * span_max,
-                            RoundUpToBlock(std::max<size_t>(options_.capacity_bytes / 4, 2 * kBlockBytes)));
+  // A quarter of the budget, but room for one of the largest records at least and four at most
+  // (a budget under one such record is one segment).
+  segment_bytes_ = std::clamp(RoundUpToBlock(options_.capacity_bytes / 4), span_max, kLargestRecordsPerSegment * span_max);
+  segment_bytes_ = std::min(segment_bytes_, RoundUpToBlock(options_.capacity_bytes));
   segment_count_ = std::max<size_t>(1, (options_.capacity_bytes + segment_bytes_ / 2) / segment_bytes_);
   auto memory = std::make_shared<Memory>();
   memory->bytes = segment_count_ * segment_bytes_;
@@ -75,6 +77,21 @@ bool PayloadCache::Unheld(const Segment& segment) const {
   return true;
 }
 
+bool PayloadCache::HeldOutside(size_t at) const {
+  const Segment& segment = segments_[at];
+  // Each entry in the index holds the segment once, through its record; a record held by
+  // someone else too, or a record not in the index (a reservation, a dropped entry) still
+  // alive, is a holder outside.
+  size_t indexed = 0;
+  for (const Key& key : segment.keys) {
+    auto found = index_.find(key);
+    if (found == index_.end() || found->second.segment != at) continue;
+    if (found->second.record.use_count() > 1) return true;
+    indexed++;
+  }
+  return segment.hold.use_count() > static_cast<long>(1 + indexed);
+}
+
 std::shared_ptr<CachedRecord> PayloadCache::Reserve(size_t bytes) {
   CHECK(bytes % kBlockBytes == 0);
   if (!enabled() || bytes == 0 || bytes > segment_bytes_) return nullptr;
@@ -103,11 +120,16 @@ bool PayloadCache::OpenSegment() {
     return false;
   };
   if (take_empty()) return true;
-  // Oldest first; a segment read from since it was last passed goes to the back once. Two
+  // Oldest first; a segment read from since it was last passed goes to the back once, and one
+  // still held (lent, or being sent from) waits its turn again without losing its entries. Two
   // passes at most: the first clears every mark it passes.
   for (size_t steps = 2 * filled_.size(); steps > 0 && !filled_.empty(); steps--) {
     const size_t oldest = filled_.front();
     filled_.pop_front();
+    if (HeldOutside(oldest)) {
+      filled_.push_back(oldest);
+      continue;
+    }
     if (segments_[oldest].referenced) {
       segments_[oldest].referenced = false;
       filled_.push_back(oldest);
@@ -148,8 +170,8 @@ void PayloadCache::Insert(uint64_t extent_key, uint64_t record_offset, std::shar
   const Key key{extent_key, record_offset};
   if (index_.contains(key)) return;
   const size_t at = static_cast<size_t>(record->bytes.data() - memory_) / segment_bytes_;
-  // A reservation outlives its segment's eviction only while its read is on the disk; such a
-  // record is served to its reader but not kept (its segment may be refilled).
+  // A held segment is never evicted, so a reservation's segment is still filling or filled; if
+  // it had been emptied, keeping the record would hold the segment empty for good.
   if (std::find(empty_.begin(), empty_.end(), at) != empty_.end()) return;
   bytes_ += record->bytes.size();
   segments_[at].keys.push_back(key);

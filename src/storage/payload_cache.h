@@ -11,7 +11,8 @@
 // are filled front to back: a read that will be kept lands straight in the cache (Reserve), so
 // keeping a record costs neither an allocation nor the first touch of fresh memory. Eviction
 // empties a whole segment, oldest first, with a second chance for a segment read from since it
-// was last passed over. Entries are shared: a response may still send from one the cache has
+// was last passed over; a segment still held (an entry being sent from, or lent) is passed over
+// until it is not. Entries are shared: a response may still send from one the cache has
 // dropped, and its segment is not reused until the last holder lets go. Reads re-verify what
 // they take from here, so memory that went bad is never served.
 //
@@ -130,6 +131,8 @@ class PayloadCache {
     ~Memory();
   };
   bool Unheld(const Segment& segment) const;
+  // Whether anything beyond the cache's own index holds the segment's memory.
+  bool HeldOutside(size_t segment) const;
   // An empty segment to fill, evicting the oldest (with second chances); false if none can be had.
   bool OpenSegment();
   void Evict(size_t segment);

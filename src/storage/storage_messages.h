@@ -112,8 +112,8 @@ struct ReadSharedRequest {
 };
 
 // Where each range's verified bytes begin in the region (`at` plus the header and the part of
-// the first sub-block before the range), or in the node's read cache (`in_cache`), and their
-// CRC32C.
+// the first sub-block before the range, or `at` itself for bytes copied there), or in the node's
+// read cache (`in_cache`), and their CRC32C.
 struct SharedReadOutcome {
   StatusCode code = StatusCode::kOk;
   bool in_cache = false;

@@ -1,5 +1,6 @@
 #include "storage/storage_service.h"
 
+#include "base/check.h"
 #include "base/crc32c.h"
 
 #include <fmt/format.h>
@@ -133,6 +134,8 @@ Task<Result<ReadResult>> ReadOne(ExtentStore& store, ReadRange range, std::span<
                                 may_answer_from_cache);
 }
 
+Task<Result<ReadResult>> Failed(Status status) { co_return status; }
+
 // A registration of a same-host client's region, answered with the read cache's memory for the
 // client to map and copy hot records out of itself.
 Task<Status> ShmRegister(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcContext& context) {
@@ -193,6 +196,15 @@ Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcCo
   std::vector<Task<Result<ReadResult>>> reads;
   reads.reserve(request.ranges.size());
   for (size_t i = 0; i < request.ranges.size(); i++) {
+    // Room for whatever the read may put there, or the range fails on its own. (The store
+    // checks a landing too, but takes an empty one as a read into its own memory.)
+    const uint64_t needed = ReadLandingBytes(request.ranges[i].range.length);
+    if (landings[i].size() < needed) {
+      reads.push_back(Failed(Status::InvalidArgument(fmt::format(
+          "a read of {} bytes needs {} bytes of room to land in, not {}", request.ranges[i].range.length, needed,
+          landings[i].size()))));
+      continue;
+    }
     reads.push_back(ReadOne(store, request.ranges[i].range, landings[i], request.from_cache));
   }
   // `region` stays mapped until every read has landed, even if the client unregisters it.
@@ -221,6 +233,7 @@ Task<Status> ReadShared(ExtentStore& store, shm::ShmRegions& regions, rpc::RpcCo
       cache_bytes.Increment(result.length);
     } else {
       // A small record read into this node's memory for the cache, but not kept.
+      CHECK(landings[i].size() >= result.length);
       std::memcpy(landings[i].data(), result.bytes().data(), result.length);
     }
     response.outcomes.push_back(outcome);

@@ -306,8 +306,10 @@ TEST_F(StorageServiceTest, AppendsComeFromARegisteredSharedRegion) {
 TEST_F(StorageServiceTest, SameHostReadsOfCachedRecordsAreLentOutOfTheReadCache) {
   RunOnLoop([&](Env& env) -> Task<void> {
     ExtentStoreOptions options;
-    options.payload_cache = {.capacity_bytes = 1 << 20, .record_bytes_max = 256 << 10};  // 4 segments of 256 KiB
-    options.cache_loan = std::chrono::milliseconds(100);
+    // Four segments of 260 KiB (a read reserves its header block and the sub-blocks covering it).
+    constexpr uint64_t kCacheBytes = 4 * (260 << 10);
+    options.payload_cache = {.capacity_bytes = kCacheBytes, .record_bytes_max = 256 << 10};
+    options.cache_loan = std::chrono::milliseconds(500);
     auto node = co_await ServedStore::Start(env, directory_, options);
     rpc::RpcChannel channel = node->client.Channel(node->server.address());
     EXPECT_TRUE((co_await channel.Call(kCreateExtentMethod, rpc::EncodeMessage(CreateExtentRequest{.extent_id = 5}).span())).ok());
@@ -331,7 +333,7 @@ TEST_F(StorageServiceTest, SameHostReadsOfCachedRecordsAreLentOutOfTheReadCache)
     EXPECT_TRUE(registered.ok()) << registered.status();
     if (!registered.ok()) co_return;
     auto offered = shm::DecodeRegisterResponse(registered->message.span());
-    EXPECT_TRUE(offered.ok() && offered->bytes == (1u << 20)) << "the read cache's memory is offered";
+    EXPECT_TRUE(offered.ok() && offered->bytes == kCacheBytes) << "the read cache's memory is offered";
     auto cache = shm::NodeMemory::Map(*offered, kCacheMemoryNamePrefix);
     EXPECT_TRUE(cache.ok()) << cache.status();
     if (!cache.ok()) co_return;
@@ -370,12 +372,22 @@ TEST_F(StorageServiceTest, SameHostReadsOfCachedRecordsAreLentOutOfTheReadCache)
     }
     EXPECT_TRUE(matches(cold, 0, 0)) << "lent bytes moved while on loan";
     // After the loan, they may go: a copy then fails its CRC, and is read again.
-    EXPECT_TRUE((co_await Sleep(env, std::chrono::milliseconds(150))).ok());
+    EXPECT_TRUE((co_await Sleep(env, std::chrono::milliseconds(600))).ok());
     for (int pass = 0; pass < 3; pass++) {
       for (size_t r = 1; r < kRecords; r++) EXPECT_TRUE(matches(co_await read_shared(r, 0, kBytes, false), r, 0));
     }
     EXPECT_FALSE(matches(cold, 0, 0)) << "the cache reused the memory of a record no longer lent";
     EXPECT_TRUE(matches(co_await read_shared(0, 0, kBytes, true), 0, 0));
+    // No room to land in: that range fails, and nothing is written outside the region.
+    ReadSharedRequest roomless{.region = (*region)->id(), .from_cache = true,
+                               .ranges = {{.range = {5, records[1], 0, 1000}, .at = ReadLandingBytes(kBytes), .room = 0}}};
+    auto refused = co_await channel.Call(kReadSharedMethod, rpc::EncodeMessage(roomless).span());
+    EXPECT_TRUE(refused.ok()) << refused.status();
+    if (refused.ok()) {
+      auto response = DecodeReadSharedResponse(refused->message.span());
+      EXPECT_TRUE(response.ok() && response->outcomes.size() == 1 &&
+                  response->outcomes[0].code == StatusCode::kInvalidArgument);
+    }
     co_await node->Stop();
   });
 }
