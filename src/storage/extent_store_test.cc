@@ -24,6 +24,13 @@ class ExtentStoreTest : public ::testing::Test {
   cerulean::testing::TestDirectory temporary_{"extents"};
   // A store directory that does not exist yet: Open must create it.
   const std::string directory_ = temporary_ / "store";
+
+  // The store with a payload cache of 16 MiB for records of up to 1 MiB.
+  Task<Result<std::unique_ptr<ExtentStore>>> OpenWithPayloadCache(Env& env) {
+    ExtentStoreOptions options;
+    options.payload_cache = {.capacity_bytes = 16 << 20, .record_bytes_max = 1 << 20};
+    co_return co_await ExtentStore::Open(env, directory_, options);
+  }
 };
 
 PooledBuffer Payload(size_t bytes, uint8_t seed) {
@@ -157,9 +164,7 @@ TEST_F(ExtentStoreTest, ReadsCarryTheCrcOfTheirBytes) {
 // seal, and never from an earlier incarnation of the extent.
 TEST_F(ExtentStoreTest, HotRecordsAreServedFromThePayloadCache) {
   RunOnLoop([&](Env& env) -> Task<void> {
-    ExtentStoreOptions options;
-    options.payload_cache = {.capacity_bytes = 16 << 20, .record_bytes_max = 1 << 20};
-    auto store = co_await ExtentStore::Open(env, directory_, options);
+    auto store = co_await OpenWithPayloadCache(env);
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) co_return;
     MetricsRegistry& metrics = DefaultMetrics();
@@ -243,9 +248,7 @@ TEST_F(ExtentStoreTest, HotRecordsAreServedFromThePayloadCache) {
 // client's memory straight from the disk and keeps nothing.
 TEST_F(ExtentStoreTest, ASameHostReadOfAWholeRecordFillsThePayloadCache) {
   RunOnLoop([&](Env& env) -> Task<void> {
-    ExtentStoreOptions options;
-    options.payload_cache = {.capacity_bytes = 16 << 20, .record_bytes_max = 1 << 20};
-    auto store = co_await ExtentStore::Open(env, directory_, options);
+    auto store = co_await OpenWithPayloadCache(env);
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) co_return;
     Counter& hits = DefaultMetrics().GetCounter("cerulean_storage_payload_cache_hits_total", "");
