@@ -45,7 +45,9 @@ struct ClientOptions {
   uint32_t parallel_pieces = 8;
   // Replicas of new data; 0 takes the cluster's default.
   uint8_t replicas = 0;
-  // Tries of one piece's append, each on a fresh extent, before a put gives up.
+  // Appends of one piece that fail for a fault (a replica down, a disk error, a timeout), each
+  // followed by a move to a fresh extent, before a put gives up. An extent that is full or sealed
+  // is no fault: the piece moves on without counting.
   uint32_t append_attempts = 4;
   std::chrono::milliseconds timeout{30'000};
   // Object layouts are cached this long (0: every get asks meta). Use it only for objects that

@@ -16,6 +16,10 @@ namespace {
 constexpr size_t kLayoutCacheEntriesMax = 100'000;
 // Reads a batch get runs at once, at least.
 constexpr size_t kBatchParallelMin = 16;
+// Moves of one piece on from an extent that was full or sealed. The extents of a pool may close
+// at once, so a piece can meet a few; only a misconfiguration (extents smaller than a piece)
+// meets this many.
+constexpr uint32_t kClosedExtentRetriesMax = 16;
 
 UserMetadata FromMeta(const meta::UserMetadata& metadata) { return UserMetadata(metadata.begin(), metadata.end()); }
 
@@ -87,6 +91,12 @@ bool Retryable(const Status& status) {
     default:
       return true;
   }
+}
+
+// An append refused because its extent takes no more (full: Aborted; sealed or on another
+// chain version: FailedPrecondition), not because anything failed.
+bool ExtentClosed(const Status& status) {
+  return status.code() == StatusCode::kAborted || status.code() == StatusCode::kFailedPrecondition;
 }
 
 }  // namespace
@@ -242,7 +252,9 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
   std::optional<uint32_t> computed_crc = data_crc;
   const iovec payload{const_cast<std::byte*>(data.data()), data.size()};
   Status last = Status::Unavailable("no attempt made");
-  for (uint32_t attempt = 0; attempt < options_.append_attempts; attempt++) {
+  uint32_t faults = 0;  // appends that failed for a fault (a replica down, a disk error)
+  uint32_t closed = 0;  // appends refused by an extent that takes no more (full, sealed)
+  while (faults < options_.append_attempts && closed < kClosedExtentRetriesMax) {
     const meta::ExtentLocation extent = session->extents[session->next++ % session->extents.size()];
     auto chain = ChainOf(extent);
     if (!chain.ok()) co_return chain.status();
@@ -273,6 +285,9 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
     }
     last = appended.status();
     if (!Retryable(last)) co_return last;
+    // Every extent of a pool may fill at once under one large put, so a fresh extent can be
+    // full too: a refusal moves the piece on without counting as a fault.
+    (ExtentClosed(last) ? closed : faults)++;
     LOG_INFO("client: append to extent {:016x} failed ({}); retrying on a fresh extent", extent.extent_id,
              last.ToString());
     // Meta seals the extent and stops handing it out; this put moves to another.
@@ -286,8 +301,7 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
       if (location.extent_id == extent.extent_id) location = *fresh;
     }
   }
-  co_return Status::Unavailable(fmt::format("a piece failed {} appends; the last: {}", options_.append_attempts,
-                                            last.ToString()));
+  co_return Status::Unavailable(fmt::format("a piece failed {} appends; the last: {}", faults + closed, last.ToString()));
 }
 
 Task<Result<UploadResult>> ClientCore::Upload(const std::string& container, const std::string& name,

@@ -384,6 +384,50 @@ TEST(ClientTest, SameHostReadsAndAppendsGoThroughSharedMemoryAndFailLikeTcpOnCor
   EXPECT_EQ(*shared.GetRange("data", "object", 0, Writable(first_piece)), 4096u) << "other pieces still read";
 }
 
+uint64_t AppendedBytes() {
+  return DefaultMetrics().GetCounter("cerulean_storage_append_bytes_total", "Payload bytes appended").value();
+}
+
+// Extents that hold a few pieces each: every put fills the extents it was handed, often all of
+// them at once, and moves on to fresh ones. Each piece is still appended once: the seal of a full
+// extent never cuts an append its replicas acknowledged (ExtentStore::Freeze), so no commit is
+// refused and no object is written twice; and a piece that meets several full extents in a row
+// is not failed for it.
+TEST(ClientTest, PutsThatFillTheirExtentsAppendEachPieceOnce) {
+  testing::TestDirectory directory("client-full-extents");
+  server::LocalCluster cluster({.directory = directory / "cluster", .storage_nodes = 3, .replicas = 1,
+                                .capacity_bytes_per_node = 8ull << 30, .extent_bytes_max = 5ull << 20});
+  for (bool shared_memory : {true, false}) {
+    for (uint8_t replicas : {1, 3}) {
+      auto opened = Client::Open({.meta_address = cluster.meta_address(), .piece_bytes = 1 << 20,
+                                  .replicas = replicas, .shared_memory = shared_memory});
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      Client& client = **opened;
+      const std::string container = fmt::format("data-{}-{}", shared_memory ? "shared" : "tcp", replicas);
+      ASSERT_TRUE(client.CreateContainer(container).ok());
+      for (int object = 0; object < 3; object++) {
+        const std::string data = RandomBytes((24 << 20) + 4096 * object + 7, 100 + object);
+        const uint64_t before = AppendedBytes();
+        auto put = client.Put(container, fmt::format("object-{}", object), data);
+        ASSERT_TRUE(put.ok()) << container << ": " << put.status();
+        // Exactly once with one replica. On a chain, a head may still write a piece that a frozen
+        // successor then refuses: that append fails, and its bytes are cut by the seal; never a
+        // second copy of the object.
+        const uint64_t appended = AppendedBytes() - before;
+        if (replicas == 1) {
+          EXPECT_EQ(appended, data.size()) << container << " object " << object;
+        } else {
+          EXPECT_GE(appended, data.size() * replicas) << container << " object " << object;
+          EXPECT_LT(appended, data.size() * (replicas + 1)) << container << " object " << object;
+        }
+        auto got = client.Get(container, fmt::format("object-{}", object));
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_TRUE(*got == data) << container << " object " << object;
+      }
+    }
+  }
+}
+
 uint64_t SharedCacheReadBytes() {
   return DefaultMetrics()
       .GetCounter("cerulean_storage_shared_cache_read_bytes_total", "Bytes same-host clients copied out of the read cache themselves")

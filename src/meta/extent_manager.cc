@@ -27,7 +27,7 @@ std::string EncodeCounter(uint64_t value) {
 
 ExtentManager::ExtentManager(Env& env, MetadataStore& store, ClusterMap& cluster, rpc::RpcClient& storage,
                              ExtentManagerOptions options)
-    : env_(env), store_(store), cluster_(cluster), storage_(storage), options_(options) {}
+    : env_(env), store_(store), cluster_(cluster), storage_(storage), options_(options), background_(env) {}
 
 Status ExtentManager::Load() {
   ASSIGN_OR_RETURN(std::optional<std::string> next, store_.Get(keys::Counter(kNextExtentCounter)));
@@ -99,35 +99,52 @@ Task<Status> ExtentManager::Persist(const ExtentRecord& record) {
   co_return co_await store_.Commit(std::move(batch));
 }
 
-Task<Result<uint64_t>> ExtentManager::CreateExtent(Kind kind) {
+Task<Result<std::vector<uint64_t>>> ExtentManager::CreateExtents(Kind kind, size_t count) {
+  std::vector<uint64_t> created;
   Status last = Status::Unavailable("no chain tried");
-  for (int attempt = 0; attempt < kCreateAttempts; attempt++) {
-    CO_ASSIGN_OR_RETURN(std::vector<std::string> replicas,
-                        cluster_.PickChain(kind.replicas, [this] { return env_.Random(); }));
-    ExtentRecord record;
-    record.extent_id = next_extent_id_++;
-    record.replicas = std::move(replicas);
-    record.durable = kind.durable;
-    // The record and the counter go first, so that an id is never reused after a crash and a
-    // replica that holds an extent meta does not know can only be an abandoned one.
+  for (int attempt = 0; attempt < kCreateAttempts && created.size() < count; attempt++) {
+    std::vector<ExtentRecord> records;
     MetadataBatch batch;
-    batch.Put(keys::Extent(record.extent_id), EncodeExtentRecord(record));
+    for (size_t i = created.size(); i < count; i++) {
+      auto replicas = cluster_.PickChain(kind.replicas, [this] { return env_.Random(); });
+      if (!replicas.ok()) {
+        if (created.empty()) co_return replicas.status();
+        co_return created;
+      }
+      ExtentRecord& record = records.emplace_back();
+      record.extent_id = next_extent_id_++;
+      record.replicas = std::move(*replicas);
+      record.durable = kind.durable;
+      batch.Put(keys::Extent(record.extent_id), EncodeExtentRecord(record));
+    }
+    // The records and the counter go first, so that an id is never reused after a crash and a
+    // replica that holds an extent meta does not know can only be an abandoned one.
     batch.Put(keys::Counter(kNextExtentCounter), EncodeCounter(next_extent_id_));
     CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(batch)));
-    const uint64_t id = record.extent_id;
-    extents_[id].record = record;
-    extents_[id].handed_out = true;  // Maintain must not seal it as a leftover while it is created
-    Status created = co_await CreateOnReplicas(record);
-    if (created.ok()) {
-      LOG_INFO("meta: extent {:016x} created on {}", id, fmt::join(record.replicas, ","));
-      co_return id;
+    std::vector<Task<Status>> creates;
+    for (const ExtentRecord& record : records) {
+      extents_[record.extent_id].record = record;
+      extents_[record.extent_id].handed_out = true;  // Maintain must not seal it as a leftover while it is created
+      creates.push_back(CreateOnReplicas(record));
     }
-    LOG_WARN("meta: creating extent {:016x} failed, abandoned: {}", id, created.ToString());
-    last = created;
-    extents_[id].record.state = ExtentState::kAbandoned;
-    CO_RETURN_IF_ERROR(co_await Persist(extents_[id].record));
+    const std::vector<Status> results = co_await WhenAll(std::move(creates));
+    MetadataBatch abandoned;
+    for (size_t i = 0; i < records.size(); i++) {
+      const uint64_t id = records[i].extent_id;
+      if (results[i].ok()) {
+        LOG_INFO("meta: extent {:016x} created on {}", id, fmt::join(records[i].replicas, ","));
+        created.push_back(id);
+        continue;
+      }
+      LOG_WARN("meta: creating extent {:016x} failed, abandoned: {}", id, results[i].ToString());
+      last = results[i];
+      extents_[id].record.state = ExtentState::kAbandoned;
+      abandoned.Put(keys::Extent(id), EncodeExtentRecord(extents_[id].record));
+    }
+    if (!abandoned.empty()) CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(abandoned)));
   }
-  co_return last;
+  if (created.empty()) co_return last;
+  co_return created;
 }
 
 Task<Status> ExtentManager::CreateOnReplicas(const ExtentRecord& record) {
@@ -169,13 +186,15 @@ Task<Result<std::vector<ExtentLocation>>> ExtentManager::Writable(size_t replica
     }
     auto done = std::make_shared<Event>(env_);
     creating_[kind] = done;
-    auto created = co_await CreateExtent(kind);
+    auto created = co_await CreateExtents(kind, count - open_[kind].size());
     creating_.erase(kind);
     done->Set();
     if (!created.ok()) co_return created.status();
-    // A writer may have failed it, or Maintain retired it, while it was being created.
-    const Extent& extent = extents_.at(*created);
-    if (extent.record.state == ExtentState::kOpen && !extent.retired) open_[kind].push_back(*created);
+    for (uint64_t id : *created) {
+      // A writer may have failed it, or Maintain retired it, while it was being created.
+      const Extent& extent = extents_.at(id);
+      if (extent.record.state == ExtentState::kOpen && !extent.retired) open_[kind].push_back(id);
+    }
   }
   std::vector<uint64_t>& pool = open_[kind];
   std::vector<ExtentLocation> locations;
@@ -196,11 +215,29 @@ void ExtentManager::Retire(uint64_t extent_id) {
   std::erase(open_[kind], extent_id);
 }
 
-Task<Status> ExtentManager::ReportFailure(uint64_t extent_id) {
-  if (Find(extent_id) == nullptr) co_return Status::NotFound(fmt::format("no extent {:016x}", extent_id));
+Status ExtentManager::ReportFailure(uint64_t extent_id) {
+  auto it = extents_.find(extent_id);
+  if (it == extents_.end()) return Status::NotFound(fmt::format("no extent {:016x}", extent_id));
+  // Every writer of a full extent reports it; the first report does the work.
+  if (it->second.retired || it->second.record.state != ExtentState::kOpen) return Status::Ok();
   Retire(extent_id);
-  co_return co_await Seal(extent_id);
+  const Kind kind{it->second.record.replicas.size(), it->second.record.durable};
+  background_.Spawn(Refill(kind));
+  background_.Spawn(SealInBackground(extent_id));
+  return Status::Ok();
 }
+
+Task<void> ExtentManager::SealInBackground(uint64_t extent_id) {
+  Status sealed = co_await Seal(extent_id);
+  if (!sealed.ok()) LOG_WARN("meta: sealing extent {:016x} after a failed append: {}", extent_id, sealed.ToString());
+}
+
+Task<void> ExtentManager::Refill(Kind kind) {
+  auto refilled = co_await Writable(kind.replicas, kind.durable, options_.open_extents_per_kind);
+  if (!refilled.ok()) LOG_INFO("meta: refilling the pool of {}-replica extents: {}", kind.replicas, refilled.status().ToString());
+}
+
+Task<void> ExtentManager::Settle() { co_await background_.Join(); }
 
 Task<Status> ExtentManager::Seal(uint64_t extent_id) {
   Extent* extent = &extents_.at(extent_id);
@@ -293,7 +330,7 @@ Task<Status> ExtentManager::CheckDurable(const std::vector<Piece>& pieces) {
     }
     CO_ASSIGN_OR_RETURN(storage::Chain chain, ChainOf(extents_.at(extent_id).record));
     CO_ASSIGN_OR_RETURN(uint64_t length,
-                        co_await storage::ChooseSealLength(storage_, chain, extent_id, options_.storage_timeout));
+                        co_await storage::DurableLength(storage_, chain, extent_id, options_.storage_timeout));
     Extent& extent = extents_.at(extent_id);
     // Learned while open only: a seal decided meanwhile may already cut below `length`.
     if (extent.record.state == ExtentState::kOpen) extent.durable_length = std::max(extent.durable_length, length);
@@ -317,12 +354,13 @@ Task<void> ExtentManager::Maintain() {
     if (state == ExtentState::kSealing) {
       to_seal.push_back(id);
     } else if (state == ExtentState::kOpen) {
-      bool on_down_node = !extent.handed_out;  // left open by an earlier run of meta
+      // Left open by an earlier run of meta, or retired after a failed append and not sealed.
+      bool seal_now = !extent.handed_out || extent.retired;
       for (const std::string& node_id : extent.record.replicas) {
         auto node = cluster_.nodes().find(node_id);
-        if (node != cluster_.nodes().end() && !node->second.up) on_down_node = true;
+        if (node != cluster_.nodes().end() && !node->second.up) seal_now = true;
       }
-      if (on_down_node) to_seal.push_back(id);
+      if (seal_now) to_seal.push_back(id);
     }
   }
   for (uint64_t id : to_seal) {

@@ -20,6 +20,7 @@
 #include "meta/namespace.h"
 #include "rpc/rpc_client.h"
 #include "runtime/event.h"
+#include "runtime/task_group.h"
 #include "storage/chain_client.h"
 
 namespace cerulean::meta {
@@ -55,9 +56,15 @@ class ExtentManager : public PieceAccounting {
   // `count` distinct open extents on chains of `replicas` nodes, creating extents as needed
   // (fewer when fewer are needed than kept open). Unavailable when too few nodes are up.
   Task<Result<std::vector<ExtentLocation>>> Writable(size_t replicas, bool durable, size_t count);
-  // A writer's append to `extent_id` failed (a replica down, the extent full): no writer gets it
-  // again, and it is sealed at the minimum durable length among its reachable replicas.
-  Task<Status> ReportFailure(uint64_t extent_id);
+  // A writer's append to `extent_id` failed (a replica down, the extent full): no writer is
+  // handed it again, from now on. Meta then seals it at the minimum durable length among its
+  // reachable replicas and refills the pool of open extents, in the background: each costs a
+  // synchronous metadata commit, tens of milliseconds on a disk busy with the writers' data,
+  // and the writer moves on to a fresh extent without waiting for either. A seal that fails is
+  // retried by Maintain.
+  Status ReportFailure(uint64_t extent_id);
+  // Completes when no background seal or refill is running. Call before destruction.
+  Task<void> Settle();
   // Ok when every piece lies inside the durable prefix of its extent on every reachable
   // replica; Aborted when one is not (not yet, or cut by a seal: the writer writes it again),
   // InvalidArgument for an unknown extent or an impossible offset.
@@ -89,7 +96,11 @@ class ExtentManager : public PieceAccounting {
     auto operator<=>(const Kind&) const = default;
   };
 
-  Task<Result<uint64_t>> CreateExtent(Kind kind);
+  // Up to `count` extents of `kind` (at least one, else the error): one metadata commit and
+  // creations on their chains at once, so that refilling a pool costs one round, not `count`.
+  Task<Result<std::vector<uint64_t>>> CreateExtents(Kind kind, size_t count);
+  Task<void> SealInBackground(uint64_t extent_id);
+  Task<void> Refill(Kind kind);
   Task<Status> CreateOnReplicas(const ExtentRecord& record);
   Task<Status> Seal(uint64_t extent_id);
   // True when every replica answers that it has no such extent.
@@ -109,6 +120,7 @@ class ExtentManager : public PieceAccounting {
   std::map<Kind, std::shared_ptr<Event>> creating_;  // set when the creation in progress ends
   uint64_t next_extent_id_ = 1;
   size_t next_handout_ = 0;  // round-robin over a pool
+  TaskGroup background_;     // seals and refills that follow a reported failure
 };
 
 }  // namespace cerulean::meta

@@ -23,6 +23,7 @@ LocalCluster::LocalCluster(const LocalClusterOptions& options)
     storage.meta_address = meta_address_;
     storage.heartbeat_every = options.heartbeat_every;
     storage.store.capacity_bytes = options.capacity_bytes_per_node;
+    if (options.extent_bytes_max != 0) storage.store.extent_bytes_max = options.extent_bytes_max;
     storage.store.payload_cache.capacity_bytes = options.read_cache_bytes_per_node;
     if (options.kv_dram_bytes) storage.kv.dram_bytes = *options.kv_dram_bytes;
     if (options.kv_ssd_bytes) storage.kv_ssd.capacity_bytes = *options.kv_ssd_bytes;

@@ -20,6 +20,7 @@ struct LocalClusterOptions {
   Duration down_after = std::chrono::milliseconds(1500);
   Duration heartbeat_every = std::chrono::milliseconds(200);
   uint64_t capacity_bytes_per_node = 0;  // 0: the file system's size
+  uint64_t extent_bytes_max = 0;         // 0: ExtentStoreOptions' default
   // Each node's payload cache of hot records (`cerulean server --read-cache-mib`; 0: none).
   uint64_t read_cache_bytes_per_node = 0;
   // Each node's KV cache tiers (ServerNodeOptions' defaults unless set).

@@ -46,8 +46,9 @@ TEST(ServerNodeTest, AFailedStartUnwindsWhatItStarted) {
 }
 
 // A seal and a commit racing on one extent: whenever meta accepts a piece as durable, the seal
-// keeps it. (The seal asks the replicas for their length, an append lands after the answer, and
-// the commit's check runs while the seal is being decided and recorded.) This covers the
+// keeps it, and it keeps every append the replica acknowledged: the seal freezes the replica
+// before it takes its length, so an append lands before the answer or is refused. (The commit's
+// check runs while the seal is being decided and recorded.) This covers the
 // interleavings one connection to one replica allows; the rule that also covers the others, a
 // seal never below a length a check has accepted, is in ExtentManager::Seal.
 TEST(ServerNodeTest, ASealNeverCutsAPieceACommitWasAllowedToUse) {
@@ -75,21 +76,30 @@ TEST(ServerNodeTest, ASealNeverCutsAPieceACommitWasAllowedToUse) {
       EXPECT_TRUE((co_await storage::AppendToChain(client, chain, extent_id, {&payload, 1}, {}, std::chrono::seconds(5))).ok());
       Status durable = Status::Unknown("not checked");
       uint64_t late_offset = 0;
+      uint64_t late_end = 0;  // set when the late append was acknowledged
       auto append_then_check = [&]() -> Task<Status> {
         auto late = co_await storage::AppendToChain(client, chain, extent_id, {&payload, 1}, {}, std::chrono::seconds(5));
         if (!late.ok()) co_return Status::Ok();  // sealed first: nothing to commit
         late_offset = late->record_offset;
+        late_end = late->record_offset + storage::RecordBytes(bytes.size());
         const uint32_t length = static_cast<uint32_t>(bytes.size());
         std::vector<meta::Piece> pieces{{.extent_id = extent_id, .record_offset = late_offset, .length = length}};
         durable = co_await extents.CheckDurable(pieces);
         co_return Status::Ok();
       };
       std::vector<Task<Status>> racing;
-      racing.push_back(extents.ReportFailure(extent_id));
+      auto report_then_settle = [&]() -> Task<Status> {
+        Status reported = extents.ReportFailure(extent_id);
+        co_await extents.Settle();  // the seal runs behind the report
+        co_return reported;
+      };
+      racing.push_back(report_then_settle());
       racing.push_back(append_then_check());
       for (const Status& status : co_await WhenAll(std::move(racing))) EXPECT_TRUE(status.ok()) << status;
       const meta::ExtentRecord* record = extents.Find(extent_id);
       EXPECT_EQ(record->state, meta::ExtentState::kSealed);
+      // The seal froze the replica first: an append it acknowledged is never cut.
+      EXPECT_LE(late_end, record->sealed_length) << "round " << round << ": the seal cut an acknowledged append";
       if (durable.ok()) {
         accepted++;
         EXPECT_GT(record->sealed_length, late_offset) << "round " << round << ": a piece accepted as durable was cut by the seal";

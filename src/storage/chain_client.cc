@@ -12,6 +12,26 @@ Task<Result<rpc::CallResult>> CallOne(rpc::RpcClient& client, NetAddress peer, u
   co_return co_await client.Call(std::move(peer), method, message, {}, {.timeout = timeout});
 }
 
+// The least length among the replicas that answer `method` (an ExtentRequest answered with an
+// ExtentLengthResponse), or a sealed replica's length.
+Task<Result<uint64_t>> LeastLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, uint32_t method,
+                                   Duration timeout) {
+  rpc::MessageBuffer query = rpc::EncodeMessage(ExtentRequest{.extent_id = extent_id});
+  std::vector<Task<Result<rpc::CallResult>>> calls;
+  for (const NetAddress& replica : chain.replicas) calls.push_back(CallOne(client, replica, method, query.span(), timeout));
+  auto lengths = co_await WhenAll(std::move(calls));
+  std::optional<uint64_t> minimum;
+  for (auto& answer : lengths) {
+    if (!answer.ok()) continue;
+    auto decoded = DecodeExtentLengthResponse(answer->message.span());
+    if (!decoded.ok()) continue;
+    if (decoded->sealed) co_return decoded->length;  // an earlier decision stands
+    minimum = std::min(minimum.value_or(UINT64_MAX), decoded->length);
+  }
+  if (!minimum) co_return Status::Unavailable(fmt::format("no replica of extent {:016x} answered", extent_id));
+  co_return *minimum;
+}
+
 }  // namespace
 
 Task<Status> CreateExtentOnChain(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Durability durability,
@@ -52,22 +72,11 @@ Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, 
 }
 
 Task<Result<uint64_t>> ChooseSealLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout) {
-  rpc::MessageBuffer query = rpc::EncodeMessage(ExtentRequest{.extent_id = extent_id});
-  std::vector<Task<Result<rpc::CallResult>>> calls;
-  for (const NetAddress& replica : chain.replicas) {
-    calls.push_back(CallOne(client, replica, kExtentLengthMethod, query.span(), timeout));
-  }
-  auto lengths = co_await WhenAll(std::move(calls));
-  std::optional<uint64_t> minimum;
-  for (auto& answer : lengths) {
-    if (!answer.ok()) continue;
-    auto decoded = DecodeExtentLengthResponse(answer->message.span());
-    if (!decoded.ok()) continue;
-    if (decoded->sealed) co_return decoded->length;  // an earlier decision stands
-    minimum = std::min(minimum.value_or(UINT64_MAX), decoded->length);
-  }
-  if (!minimum) co_return Status::Unavailable(fmt::format("no replica of extent {:016x} answered", extent_id));
-  co_return *minimum;
+  co_return co_await LeastLength(client, std::move(chain), extent_id, kFreezeExtentMethod, timeout);
+}
+
+Task<Result<uint64_t>> DurableLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout) {
+  co_return co_await LeastLength(client, std::move(chain), extent_id, kExtentLengthMethod, timeout);
 }
 
 Task<Status> SealChainAt(rpc::RpcClient& client, Chain chain, uint64_t extent_id, uint64_t length, Duration timeout) {

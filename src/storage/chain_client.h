@@ -28,8 +28,14 @@ Task<Result<AppendResponse>> AppendToChain(rpc::RpcClient& client, Chain chain, 
 // must reuse the decided length, never choose again from another set of reachable replicas.
 //
 // The length to seal at: one that a reachable replica is already sealed at (an earlier
-// decision), else the minimum length among the reachable replicas. Unavailable if none answers.
+// decision), else the minimum length among the reachable replicas, each frozen first (it takes
+// no new appends and lets those it accepted land: ExtentStore::Freeze), so that no append any
+// replica acknowledges falls past the chosen length. Unavailable if none answers.
 Task<Result<uint64_t>> ChooseSealLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout);
+// The minimum committed length among the reachable replicas of an open extent, which goes on
+// taking appends (a sealed replica's length if one is sealed): every append acknowledged before
+// the call lies within it. Unavailable if none answers.
+Task<Result<uint64_t>> DurableLength(rpc::RpcClient& client, Chain chain, uint64_t extent_id, Duration timeout);
 // Seals every reachable replica at `length`. Unavailable if none answers; a replica shorter
 // than `length` fails it (it waits for re-replication).
 Task<Status> SealChainAt(rpc::RpcClient& client, Chain chain, uint64_t extent_id, uint64_t length, Duration timeout);

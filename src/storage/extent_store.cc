@@ -1086,6 +1086,24 @@ Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> r
   co_return written;
 }
 
+Task<void> ExtentStore::StopAppends(Extent& extent) {
+  extent.sealing = true;             // new appends are refused
+  extent.reserved_advanced.Set();    // and so is a replica append waiting for its turn
+  extent.reserved_advanced.Reset();
+  while (extent.committing) {        // those accepted land (or fail)
+    Status idle = co_await extent.idle.Wait();
+    CHECK(idle.ok());
+  }
+}
+
+Task<Result<ExtentInfo>> ExtentStore::Freeze(uint64_t id) {
+  if (Find(id) == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
+  // Held across the wait: a Delete may drop the map's reference meanwhile.
+  std::shared_ptr<Extent> extent = extents_.at(id);
+  if (!extent->sealed) co_await StopAppends(*extent);
+  co_return Info(id);
+}
+
 Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
   if (Find(id) == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
   // Held across the awaits: a Delete may drop the map's reference meanwhile.
@@ -1104,13 +1122,7 @@ Task<Status> ExtentStore::Seal(uint64_t id, uint64_t length) {
 
 Task<Status> ExtentStore::SealBusy(Extent& extent, uint64_t length) {
   const uint64_t id = extent.id;
-  extent.sealing = true;  // no new appends; let those in flight land
-  extent.reserved_advanced.Set();
-  extent.reserved_advanced.Reset();
-  while (extent.committing) {
-    Status idle = co_await extent.idle.Wait();
-    CHECK(idle.ok());
-  }
+  co_await StopAppends(extent);
   bool boundary = length == extent.committed_length ||
                   std::find(extent.record_ends.begin(), extent.record_ends.end(), length) != extent.record_ends.end();
   if (!boundary && length <= extent.committed_length) {
@@ -1158,13 +1170,7 @@ Task<Status> ExtentStore::Delete(uint64_t id) {
   std::shared_ptr<Extent> extent = extents_.at(id);
   if (extent->busy) co_return Busy(extent->id);
   extent->busy = true;
-  extent->sealing = true;
-  extent->reserved_advanced.Set();  // a replica append waiting for its turn gives up
-  extent->reserved_advanced.Reset();
-  while (extent->committing) {
-    Status idle = co_await extent->idle.Wait();
-    CHECK(idle.ok());
-  }
+  co_await StopAppends(*extent);
   used_bytes_ -= extent->committed_length;
   extents_.erase(id);
   for (const std::string& path : {SealPath(id), HintPath(id)}) {

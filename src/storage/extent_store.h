@@ -164,6 +164,13 @@ class ExtentStore {
   // extent, start where this replica ends and carry the next sequence. Not while appends run.
   Task<Status> WriteRecords(uint64_t extent_id, std::span<const std::byte> records);
 
+  // The first half of a seal: the extent takes no new appends from now on (they fail with
+  // FailedPrecondition, as on a sealed extent), and once the appends already accepted have landed
+  // (or failed), its committed length is returned. Every append this replica acknowledges is
+  // inside that length, so a seal at the least of the replicas' frozen lengths cuts nothing any
+  // replica acknowledged. Freezing twice is fine; a sealed extent answers its sealed length.
+  // Nothing of it is kept on disk: after a restart the extent is open again, until sealed.
+  Task<Result<ExtentInfo>> Freeze(uint64_t extent_id);
   // Seals at `length` (a record boundary within the committed length), dropping anything after.
   // Seal, Delete and WriteRecords on one extent run one at a time; a second is Aborted (retry).
   Task<Status> Seal(uint64_t extent_id, uint64_t length);
@@ -204,6 +211,9 @@ class ExtentStore {
   // A side file's values: nothing if it does not verify, NotFound if it is absent.
   Task<Result<std::optional<SideFile>>> ReadSideFile(const std::string& path, uint32_t magic);
   Task<Status> SealBusy(Extent& extent, uint64_t length);
+  // Refuses new appends to `extent` from now on and waits until those accepted have landed or
+  // failed: Freeze, Seal and Delete start here.
+  Task<void> StopAppends(Extent& extent);
   Task<Result<AppendResult>> AppendFrom(uint64_t extent_id, std::span<std::byte> payload, size_t room,
                                         size_t payload_run_bytes, AppendOptions options);
   Task<Result<ReadResult>> ReadRecord(Extent& extent, uint64_t record_offset, uint64_t offset_in_payload,

@@ -71,6 +71,59 @@ TEST_F(ExtentStoreTest, AppendReadReopenOnARealDisk) {
   });
 }
 
+// Freeze, the first half of a seal: the appends already accepted land and count towards the
+// length it answers; later ones are refused as on a sealed extent. So sealing at that length
+// cuts no acknowledged append. Freezing lives in memory only: a restart opens the extent again.
+TEST_F(ExtentStoreTest, AFrozenExtentLetsAcceptedAppendsLandAndTakesNoMore) {
+  RunOnLoop([&](Env& env) -> Task<void> {
+    {
+      auto store = co_await ExtentStore::Open(env, directory_, {});
+      EXPECT_TRUE(store.ok()) << store.status();
+      if (!store.ok()) co_return;
+      EXPECT_TRUE((co_await (*store)->Create(5)).ok());
+      EXPECT_TRUE((co_await (*store)->Create(6)).ok());
+      // The appends are accepted (queued) before the freeze starts; it waits for all of them.
+      std::vector<Task<Result<AppendResult>>> appends;
+      for (int i = 0; i < 16; i++) appends.push_back((*store)->Append(5, Payload(100000 + i * 4096, i)));
+      std::optional<Result<ExtentInfo>> frozen;
+      auto freeze = [&]() -> Task<Result<AppendResult>> {
+        frozen = co_await (*store)->Freeze(5);
+        co_return Status::Cancelled("not an append");
+      };
+      appends.push_back(freeze());
+      std::vector<Result<AppendResult>> results = co_await WhenAll(std::move(appends));
+      EXPECT_TRUE(frozen && frozen->ok());
+      if (!frozen || !frozen->ok()) co_return;
+      const uint64_t length = (**frozen).length;
+      EXPECT_FALSE((**frozen).sealed);
+      for (int i = 0; i < 16; i++) {
+        EXPECT_TRUE(results[i].ok()) << results[i].status();
+        if (results[i].ok()) {
+          EXPECT_LE(results[i]->extent_length, length) << "append " << i << " landed past the freeze";
+        }
+      }
+      EXPECT_EQ((*store)->Info(5)->length, length);
+      EXPECT_EQ((co_await (*store)->Append(5, Payload(4096, 1))).status().code(), StatusCode::kFailedPrecondition);
+      EXPECT_EQ((co_await (*store)->Freeze(5))->length, length) << "freezing twice";
+      EXPECT_EQ((co_await (*store)->Freeze(99)).status().code(), StatusCode::kNotFound);
+      EXPECT_TRUE((co_await (*store)->Seal(5, length)).ok());
+      auto sealed = co_await (*store)->Freeze(5);
+      EXPECT_TRUE(sealed.ok() && sealed->sealed && sealed->length == length);
+      // Extent 6 is frozen and never sealed (the sealer died).
+      EXPECT_TRUE((co_await (*store)->Append(6, Payload(4096, 2))).ok());
+      EXPECT_TRUE((co_await (*store)->Freeze(6)).ok());
+      EXPECT_EQ((co_await (*store)->Append(6, Payload(4096, 3))).status().code(), StatusCode::kFailedPrecondition);
+      co_await (*store)->Close();
+    }
+    auto store = co_await ExtentStore::Open(env, directory_, {});
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) co_return;
+    EXPECT_TRUE((co_await (*store)->Append(6, Payload(4096, 4))).ok()) << "open again after a restart";
+    EXPECT_EQ((co_await (*store)->Append(5, Payload(4096, 5))).status().code(), StatusCode::kFailedPrecondition);
+    co_await (*store)->Close();
+  });
+}
+
 // Batches larger than the disk takes in one request go out as several writes, all durable
 // before any record of the batch is acknowledged; every record reads back, before and after a
 // reopen. (A split write would be handed by io_uring to a worker that serialises the file.)

@@ -22,6 +22,9 @@ inline constexpr uint32_t kDeleteExtentMethod = rpc::MethodId(kStorageService, 6
 inline constexpr uint32_t kStorageStatsMethod = rpc::MethodId(kStorageService, 7);
 inline constexpr uint32_t kReadRecordsMethod = rpc::MethodId(kStorageService, 8);
 inline constexpr uint32_t kReplicateMethod = rpc::MethodId(kStorageService, 9);
+// Takes an ExtentRequest; answers an ExtentLengthResponse once the extent takes no new appends
+// and those accepted have landed (ExtentStore::Freeze): the first half of a seal.
+inline constexpr uint32_t kFreezeExtentMethod = rpc::MethodId(kStorageService, 14);
 // The same-host path (docs/protocols/storage_service.md, "Same-host reads and appends").
 // Register and unregister take shm::RegisterRequest and shm::UnregisterRequest.
 inline constexpr uint32_t kShmRegisterMethod = rpc::MethodId(kStorageService, 10);

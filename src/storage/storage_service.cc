@@ -260,6 +260,16 @@ Task<Status> ExtentLength(ExtentStore& store, rpc::RpcContext& context) {
   co_return Status::Ok();
 }
 
+Task<Status> FreezeExtent(ExtentStore& store, rpc::RpcContext& context) {
+  auto request = DecodeExtentRequest(context.request_message.span());
+  if (!request.ok()) co_return request.status();
+  auto info = co_await store.Freeze(request->extent_id);
+  if (!info.ok()) co_return info.status();
+  rpc::WireWriter writer(context.response_message);
+  Encode(ExtentLengthResponse{.length = info->length, .sealed = info->sealed}, writer);
+  co_return Status::Ok();
+}
+
 Task<Status> DeleteExtent(ExtentStore& store, rpc::RpcContext& context) {
   auto request = DecodeExtentRequest(context.request_message.span());
   if (!request.ok()) co_return request.status();
@@ -364,6 +374,7 @@ void RegisterStorageService(rpc::ServiceRegistry& registry, ExtentStore& store, 
   registry.Register(kReadMethod, "storage.read", [s](rpc::RpcContext& c) { return Read(*s, c); });
   registry.Register(kSealMethod, "storage.seal", [s](rpc::RpcContext& c) { return Seal(*s, c); });
   registry.Register(kExtentLengthMethod, "storage.extent_length", [s](rpc::RpcContext& c) { return ExtentLength(*s, c); });
+  registry.Register(kFreezeExtentMethod, "storage.freeze_extent", [s](rpc::RpcContext& c) { return FreezeExtent(*s, c); });
   registry.Register(kDeleteExtentMethod, "storage.delete_extent", [s](rpc::RpcContext& c) { return DeleteExtent(*s, c); });
   registry.Register(kStorageStatsMethod, "storage.stats", [s](rpc::RpcContext& c) { return Stats(*s, c); });
   registry.Register(kReadRecordsMethod, "storage.read_records", [s](rpc::RpcContext& c) { return ReadRecords(*s, c); });
