@@ -287,9 +287,15 @@ Task<Result<PieceResult>> ClientCore::AppendPiece(std::shared_ptr<PutSession> se
     if (!Retryable(last)) co_return last;
     // Every extent of a pool may fill at once under one large put, so a fresh extent can be
     // full too: a refusal moves the piece on without counting as a fault.
-    (ExtentClosed(last) ? closed : faults)++;
-    LOG_INFO("client: append to extent {:016x} failed ({}); retrying on a fresh extent", extent.extent_id,
-             last.ToString());
+    if (ExtentClosed(last)) {
+      closed++;
+      LOG_DEBUG("client: extent {:016x} takes no more ({}); moving the piece to a fresh extent", extent.extent_id,
+                last.ToString());
+    } else {
+      faults++;
+      LOG_INFO("client: append to extent {:016x} failed ({}); retrying on a fresh extent", extent.extent_id,
+               last.ToString());
+    }
     // Meta seals the extent and stops handing it out; this put moves to another.
     meta::ExtentFailureRequest failure;
     failure.extent_id = extent.extent_id;

@@ -220,6 +220,7 @@ Status ExtentManager::ReportFailure(uint64_t extent_id) {
   if (it == extents_.end()) return Status::NotFound(fmt::format("no extent {:016x}", extent_id));
   // Every writer of a full extent reports it; the first report does the work.
   if (it->second.retired || it->second.record.state != ExtentState::kOpen) return Status::Ok();
+  LOG_INFO("meta: extent {:016x} retired after a failed append (a writer found it full, sealed or failing)", extent_id);
   Retire(extent_id);
   const Kind kind{it->second.record.replicas.size(), it->second.record.durable};
   background_.Spawn(Refill(kind));
@@ -228,7 +229,9 @@ Status ExtentManager::ReportFailure(uint64_t extent_id) {
 }
 
 Task<void> ExtentManager::SealInBackground(uint64_t extent_id) {
+  extents_.at(extent_id).seal_running = true;
   Status sealed = co_await Seal(extent_id);
+  extents_.at(extent_id).seal_running = false;  // Maintain retries it if it failed
   if (!sealed.ok()) LOG_WARN("meta: sealing extent {:016x} after a failed append: {}", extent_id, sealed.ToString());
 }
 
@@ -351,10 +354,12 @@ Task<void> ExtentManager::Maintain() {
   std::vector<uint64_t> to_seal;
   for (const auto& [id, extent] : extents_) {
     const ExtentState state = extent.record.state;
+    if (extent.seal_running) continue;  // sealing in the background now
     if (state == ExtentState::kSealing) {
       to_seal.push_back(id);
     } else if (state == ExtentState::kOpen) {
-      // Left open by an earlier run of meta, or retired after a failed append and not sealed.
+      // Left open by an earlier run of meta, or retired after a failed append and not sealed
+      // (its seal in the background failed).
       bool seal_now = !extent.handed_out || extent.retired;
       for (const std::string& node_id : extent.record.replicas) {
         auto node = cluster_.nodes().find(node_id);

@@ -89,6 +89,7 @@ class ExtentManager : public PieceAccounting {
     uint64_t durable_length = 0;  // the least among the replicas, as last learned
     bool handed_out = false;      // created by this run of meta for writers (else a leftover to seal)
     bool retired = false;         // out of the pools for good (failed, sealing)
+    bool seal_running = false;    // sealed in the background after a reported failure
   };
   struct Kind {
     size_t replicas = 0;

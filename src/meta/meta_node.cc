@@ -135,7 +135,7 @@ Result<LocateExtentsResponse> MetaNode::LocateExtents(const LocateExtentsRequest
 }
 
 Task<Status> MetaNode::ReportExtentFailure(ExtentFailureRequest request) {
-  LOG_INFO("meta: a writer reports extent {:016x} failed: {}", request.extent_id, request.reason);
+  LOG_DEBUG("meta: a writer reports extent {:016x} failed: {}", request.extent_id, request.reason);
   co_return extents_->ReportFailure(request.extent_id);
 }
 
