@@ -103,6 +103,10 @@ Task<Result<std::vector<uint64_t>>> ExtentManager::CreateExtents(Kind kind, size
   std::vector<uint64_t> created;
   Status last = Status::Unavailable("no chain tried");
   for (int attempt = 0; attempt < kCreateAttempts && created.size() < count; attempt++) {
+    if (stopping_) {
+      last = Status::Unavailable("meta is stopping");
+      break;
+    }
     std::vector<ExtentRecord> records;
     MetadataBatch batch;
     for (size_t i = created.size(); i < count; i++) {
@@ -120,7 +124,10 @@ Task<Result<std::vector<uint64_t>>> ExtentManager::CreateExtents(Kind kind, size
     // The records and the counter go first, so that an id is never reused after a crash and a
     // replica that holds an extent meta does not know can only be an abandoned one.
     batch.Put(keys::Counter(kNextExtentCounter), EncodeCounter(next_extent_id_));
-    CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(batch)));
+    if (Status committed = co_await store_.Commit(std::move(batch)); !committed.ok()) {
+      last = committed;
+      break;  // none of these exists; those created before are returned
+    }
     std::vector<Task<Status>> creates;
     for (const ExtentRecord& record : records) {
       extents_[record.extent_id].record = record;
@@ -141,7 +148,13 @@ Task<Result<std::vector<uint64_t>>> ExtentManager::CreateExtents(Kind kind, size
       extents_[id].record.state = ExtentState::kAbandoned;
       abandoned.Put(keys::Extent(id), EncodeExtentRecord(extents_[id].record));
     }
-    if (!abandoned.empty()) CO_RETURN_IF_ERROR(co_await store_.Commit(std::move(abandoned)));
+    if (!abandoned.empty()) {
+      // A failure leaves them open in the store, to be sealed as leftovers by the next run.
+      if (Status committed = co_await store_.Commit(std::move(abandoned)); !committed.ok()) {
+        last = committed;
+        break;
+      }
+    }
   }
   if (created.empty()) co_return last;
   co_return created;
@@ -215,27 +228,29 @@ void ExtentManager::Retire(uint64_t extent_id) {
   std::erase(open_[kind], extent_id);
 }
 
-Status ExtentManager::ReportFailure(uint64_t extent_id) {
+Status ExtentManager::ReportFailure(uint64_t extent_id, std::string_view reason) {
   auto it = extents_.find(extent_id);
   if (it == extents_.end()) return Status::NotFound(fmt::format("no extent {:016x}", extent_id));
   // Every writer of a full extent reports it; the first report does the work.
   if (it->second.retired || it->second.record.state != ExtentState::kOpen) return Status::Ok();
-  LOG_INFO("meta: extent {:016x} retired after a failed append (a writer found it full, sealed or failing)", extent_id);
+  LOG_INFO("meta: extent {:016x} retired: a writer's append failed: {}", extent_id, reason);
   Retire(extent_id);
+  if (stopping_) return Status::Ok();  // sealed by the next run of meta, as a leftover
   const Kind kind{it->second.record.replicas.size(), it->second.record.durable};
+  it->second.seal_running = true;  // before the task first runs: Maintain must not start another
   background_.Spawn(Refill(kind));
   background_.Spawn(SealInBackground(extent_id));
   return Status::Ok();
 }
 
 Task<void> ExtentManager::SealInBackground(uint64_t extent_id) {
-  extents_.at(extent_id).seal_running = true;
   Status sealed = co_await Seal(extent_id);
   extents_.at(extent_id).seal_running = false;  // Maintain retries it if it failed
   if (!sealed.ok()) LOG_WARN("meta: sealing extent {:016x} after a failed append: {}", extent_id, sealed.ToString());
 }
 
 Task<void> ExtentManager::Refill(Kind kind) {
+  if (stopping_) co_return;
   auto refilled = co_await Writable(kind.replicas, kind.durable, options_.open_extents_per_kind);
   if (!refilled.ok()) LOG_INFO("meta: refilling the pool of {}-replica extents: {}", kind.replicas, refilled.status().ToString());
 }
@@ -369,6 +384,7 @@ Task<void> ExtentManager::Maintain() {
     }
   }
   for (uint64_t id : to_seal) {
+    if (extents_.at(id).seal_running) continue;  // a report started one meanwhile
     Retire(id);
     Status sealed = co_await Seal(id);
     if (!sealed.ok()) LOG_WARN("meta: sealing extent {:016x}: {}", id, sealed.ToString());

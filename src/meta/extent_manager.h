@@ -62,7 +62,11 @@ class ExtentManager : public PieceAccounting {
   // synchronous metadata commit, tens of milliseconds on a disk busy with the writers' data,
   // and the writer moves on to a fresh extent without waiting for either. A seal that fails is
   // retried by Maintain.
-  Status ReportFailure(uint64_t extent_id);
+  // `reason` is the writer's error, for the log.
+  Status ReportFailure(uint64_t extent_id, std::string_view reason);
+  // No background seal or refill starts from now on (a refill attempt stops before its next
+  // metadata commit): call when meta begins to stop, before the storage client closes.
+  void StopBackground() { stopping_ = true; }
   // Completes when no background seal or refill is running. Call before destruction.
   Task<void> Settle();
   // Ok when every piece lies inside the durable prefix of its extent on every reachable
@@ -122,6 +126,7 @@ class ExtentManager : public PieceAccounting {
   uint64_t next_extent_id_ = 1;
   size_t next_handout_ = 0;  // round-robin over a pool
   TaskGroup background_;     // seals and refills that follow a reported failure
+  bool stopping_ = false;    // StopBackground was called
 };
 
 }  // namespace cerulean::meta

@@ -46,6 +46,7 @@ Task<Result<std::unique_ptr<MetaNode>>> MetaNode::Open(Env& env, const MetaOptio
 
 Task<void> MetaNode::Close() {
   stopping_.Cancel(Status::Unavailable("meta is stopping"));
+  extents_->StopBackground();
   co_await tasks_->Join();
   co_await extents_->Settle();
   if (owned_store_ != nullptr) co_await owned_store_->Close();
@@ -135,8 +136,7 @@ Result<LocateExtentsResponse> MetaNode::LocateExtents(const LocateExtentsRequest
 }
 
 Task<Status> MetaNode::ReportExtentFailure(ExtentFailureRequest request) {
-  LOG_DEBUG("meta: a writer reports extent {:016x} failed: {}", request.extent_id, request.reason);
-  co_return extents_->ReportFailure(request.extent_id);
+  co_return extents_->ReportFailure(request.extent_id, request.reason);
 }
 
 Task<Result<CreateUploadResponse>> MetaNode::CreateUpload(CreateUploadRequest request) {

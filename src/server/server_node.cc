@@ -196,6 +196,9 @@ Task<void> ServerNode::HeartbeatLoop() {
 Task<void> ServerNode::Stop() {
   serving_ = false;
   stopping_.Cancel(Status::Unavailable("server stopping"));
+  // Meta starts no background seal or extent creation from here on: the storage client closes
+  // before meta does, and a creation cut off by it would leave abandoned records behind.
+  if (meta_ != nullptr) meta_->extents().StopBackground();
   // Each part only if it started: Stop also unwinds a Start that failed half way.
   if (tasks_ != nullptr) {
     co_await server_->Shutdown();

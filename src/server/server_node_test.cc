@@ -89,7 +89,7 @@ TEST(ServerNodeTest, ASealNeverCutsAPieceACommitWasAllowedToUse) {
       };
       std::vector<Task<Status>> racing;
       auto report_then_settle = [&]() -> Task<Status> {
-        Status reported = extents.ReportFailure(extent_id);
+        Status reported = extents.ReportFailure(extent_id, "test");
         co_await extents.Settle();  // the seal runs behind the report
         co_return reported;
       };

@@ -196,6 +196,7 @@ struct ExtentStore::Extent {
   std::vector<uint64_t> record_ends{kFirstRecordOffset};
   bool sealed = false;
   bool sealing = false;
+  bool frozen = false;  // Freeze: no appends until sealed (or a restart); a copy may still bring it to a seal
   bool replicating = false;                        // WriteRecords is copying records in
   bool busy = false;                               // a seal, delete or copy runs: one at a time
   Status failure;                                  // an I/O error stopped appends
@@ -466,6 +467,10 @@ Task<Result<AppendResult>> ExtentStore::AppendFrom(uint64_t id, std::span<std::b
                                           extent->reserved_length, options.expected_offset));
   }
   const uint64_t record_bytes = RecordBytes(payload.size());
+  if (record_bytes > options_.extent_bytes_max - kFirstRecordOffset) {
+    co_return Status::InvalidArgument(fmt::format("a record of {} bytes never fits in an extent of at most {}",
+                                                  record_bytes, options_.extent_bytes_max));
+  }
   if (extent->reserved_length + record_bytes > options_.extent_bytes_max) {
     co_return Status::Aborted(fmt::format("extent {:016x} is full", id));
   }
@@ -1026,7 +1031,10 @@ Task<Status> ExtentStore::WriteRecords(uint64_t id, std::span<const std::byte> r
   Extent* found = Find(id);
   if (found == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
   std::shared_ptr<Extent> extent = extents_.at(id);
-  if (extent->sealed || extent->sealing) co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+  // A frozen replica that missed the seal (it was shorter) is brought to it by a copy.
+  if (extent->sealed || (extent->sealing && !extent->frozen)) {
+    co_return Status::FailedPrecondition(fmt::format("extent {:016x} is sealed", id));
+  }
   if (!extent->failure.ok()) co_return extent->failure;
   if (extent->busy) co_return Busy(extent->id);
   if (extent->committing || extent->reserved_length != extent->committed_length) {
@@ -1100,7 +1108,11 @@ Task<Result<ExtentInfo>> ExtentStore::Freeze(uint64_t id) {
   if (Find(id) == nullptr) co_return Status::NotFound(fmt::format("extent {:016x} not found", id));
   // Held across the wait: a Delete may drop the map's reference meanwhile.
   std::shared_ptr<Extent> extent = extents_.at(id);
-  if (!extent->sealed) co_await StopAppends(*extent);
+  if (extent->replicating) co_return Busy(id);  // its length is still growing: ask again
+  if (!extent->sealed) {
+    extent->frozen = true;
+    co_await StopAppends(*extent);
+  }
   co_return Info(id);
 }
 
@@ -1144,7 +1156,7 @@ Task<Status> ExtentStore::SealBusy(Extent& extent, uint64_t length) {
   }
   if (length > extent.committed_length || !boundary) {
     // Nothing changed: appends may go on (unless an earlier attempt already cut the file).
-    if (extent.failure.ok()) extent.sealing = false;
+    if (extent.failure.ok() && !extent.frozen) extent.sealing = false;
     co_return Status::InvalidArgument(fmt::format("extent {:016x}: {} is not a committed record boundary "
                                                   "(committed length {})", id, length, extent.committed_length));
   }

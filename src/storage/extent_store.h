@@ -169,7 +169,9 @@ class ExtentStore {
   // (or failed), its committed length is returned. Every append this replica acknowledges is
   // inside that length, so a seal at the least of the replicas' frozen lengths cuts nothing any
   // replica acknowledged. Freezing twice is fine; a sealed extent answers its sealed length.
-  // Nothing of it is kept on disk: after a restart the extent is open again, until sealed.
+  // Nothing of it is kept on disk: after a restart the extent is open again, until sealed. A
+  // frozen extent still takes a copy (WriteRecords) that brings it to the seal; while one is
+  // landing, Freeze answers Aborted (busy: ask again).
   Task<Result<ExtentInfo>> Freeze(uint64_t extent_id);
   // Seals at `length` (a record boundary within the committed length), dropping anything after.
   // Seal, Delete and WriteRecords on one extent run one at a time; a second is Aborted (retry).

@@ -113,9 +113,19 @@ TEST_F(ExtentStoreTest, AFrozenExtentLetsAcceptedAppendsLandAndTakesNoMore) {
       EXPECT_TRUE((co_await (*store)->Append(6, Payload(4096, 2))).ok());
       EXPECT_TRUE((co_await (*store)->Freeze(6)).ok());
       EXPECT_EQ((co_await (*store)->Append(6, Payload(4096, 3))).status().code(), StatusCode::kFailedPrecondition);
+      // A seal at a length that is no record boundary fails, and leaves it frozen.
+      EXPECT_EQ((co_await (*store)->Seal(6, (*store)->Info(6)->length - 1)).code(), StatusCode::kInvalidArgument);
+      EXPECT_EQ((co_await (*store)->Append(6, Payload(4096, 3))).status().code(), StatusCode::kFailedPrecondition);
       co_await (*store)->Close();
     }
-    auto store = co_await ExtentStore::Open(env, directory_, {});
+    // A record no extent can hold is refused as such, not as a full extent (which a writer
+    // would answer by moving to another extent, in vain).
+    ExtentStoreOptions small;
+    small.extent_bytes_max = 1 << 20;
+    auto store = co_await ExtentStore::Open(env, directory_, small);
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) co_return;
+    EXPECT_EQ((co_await (*store)->Append(6, Payload(1 << 20, 4))).status().code(), StatusCode::kInvalidArgument);
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) co_return;
     EXPECT_TRUE((co_await (*store)->Append(6, Payload(4096, 4))).ok()) << "open again after a restart";
