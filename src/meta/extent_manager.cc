@@ -189,6 +189,19 @@ Task<Result<std::vector<ExtentLocation>>> ExtentManager::Writable(size_t replica
   }
   const Kind kind{replicas, durable};
   count = std::clamp<size_t>(count, 1, options_.open_extents_per_kind);
+  CO_RETURN_IF_ERROR(co_await FillPool(kind, count));
+  std::vector<uint64_t>& pool = open_[kind];
+  std::vector<ExtentLocation> locations;
+  for (size_t i = 0; i < count; i++) {
+    const uint64_t id = pool[(next_handout_ + i) % pool.size()];
+    CO_ASSIGN_OR_RETURN(ExtentLocation location, Locate(id));
+    locations.push_back(std::move(location));
+  }
+  next_handout_ += count;
+  co_return locations;
+}
+
+Task<Status> ExtentManager::FillPool(Kind kind, size_t count) {
   while (open_[kind].size() < count) {
     // One creation at a time per kind: writers arriving meanwhile wait for it instead of each
     // creating extents of their own, so the pool stays at its size.
@@ -209,15 +222,7 @@ Task<Result<std::vector<ExtentLocation>>> ExtentManager::Writable(size_t replica
       if (extent.record.state == ExtentState::kOpen && !extent.retired) open_[kind].push_back(id);
     }
   }
-  std::vector<uint64_t>& pool = open_[kind];
-  std::vector<ExtentLocation> locations;
-  for (size_t i = 0; i < count; i++) {
-    const uint64_t id = pool[(next_handout_ + i) % pool.size()];
-    CO_ASSIGN_OR_RETURN(ExtentLocation location, Locate(id));
-    locations.push_back(std::move(location));
-  }
-  next_handout_ += count;
-  co_return locations;
+  co_return Status::Ok();
 }
 
 void ExtentManager::Retire(uint64_t extent_id) {
@@ -251,8 +256,8 @@ Task<void> ExtentManager::SealInBackground(uint64_t extent_id) {
 
 Task<void> ExtentManager::Refill(Kind kind) {
   if (stopping_) co_return;
-  auto refilled = co_await Writable(kind.replicas, kind.durable, options_.open_extents_per_kind);
-  if (!refilled.ok()) LOG_INFO("meta: refilling the pool of {}-replica extents: {}", kind.replicas, refilled.status().ToString());
+  Status refilled = co_await FillPool(kind, options_.open_extents_per_kind);
+  if (!refilled.ok()) LOG_INFO("meta: refilling the pool of {}-replica extents: {}", kind.replicas, refilled.ToString());
 }
 
 Task<void> ExtentManager::Settle() { co_await background_.Join(); }
@@ -369,7 +374,6 @@ Task<void> ExtentManager::Maintain() {
   std::vector<uint64_t> to_seal;
   for (const auto& [id, extent] : extents_) {
     const ExtentState state = extent.record.state;
-    if (extent.seal_running) continue;  // sealing in the background now
     if (state == ExtentState::kSealing) {
       to_seal.push_back(id);
     } else if (state == ExtentState::kOpen) {
@@ -384,7 +388,7 @@ Task<void> ExtentManager::Maintain() {
     }
   }
   for (uint64_t id : to_seal) {
-    if (extents_.at(id).seal_running) continue;  // a report started one meanwhile
+    if (extents_.at(id).seal_running) continue;  // sealing in the background (a report started it)
     Retire(id);
     Status sealed = co_await Seal(id);
     if (!sealed.ok()) LOG_WARN("meta: sealing extent {:016x}: {}", id, sealed.ToString());

@@ -61,8 +61,7 @@ class ExtentManager : public PieceAccounting {
   // reachable replicas and refills the pool of open extents, in the background: each costs a
   // synchronous metadata commit, tens of milliseconds on a disk busy with the writers' data,
   // and the writer moves on to a fresh extent without waiting for either. A seal that fails is
-  // retried by Maintain.
-  // `reason` is the writer's error, for the log.
+  // retried by Maintain. `reason` is the writer's error, for the log.
   Status ReportFailure(uint64_t extent_id, std::string_view reason);
   // No background seal or refill starts from now on (a refill attempt stops before its next
   // metadata commit): call when meta begins to stop, before the storage client closes.
@@ -104,6 +103,8 @@ class ExtentManager : public PieceAccounting {
   // Up to `count` extents of `kind` (at least one, else the error): one metadata commit and
   // creations on their chains at once, so that refilling a pool costs one round, not `count`.
   Task<Result<std::vector<uint64_t>>> CreateExtents(Kind kind, size_t count);
+  // Creates extents until `kind`'s pool holds `count`; one creation at a time per kind.
+  Task<Status> FillPool(Kind kind, size_t count);
   Task<void> SealInBackground(uint64_t extent_id);
   Task<void> Refill(Kind kind);
   Task<Status> CreateOnReplicas(const ExtentRecord& record);
