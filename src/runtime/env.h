@@ -120,7 +120,8 @@ class Env {
   virtual Task<Result<std::unique_ptr<File>>> OpenFile(std::string path, FileOptions options) = 0;
   virtual Status CreateDirectories(const std::string& path) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
-  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Asynchronous: on ext4 a rename may wait for the journal, which a loop must not.
+  virtual Task<Status> RenameFile(std::string from, std::string to) = 0;
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
   virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
   // The defaults when the path is on no block device (tmpfs) or the limits cannot be read.

@@ -204,6 +204,10 @@ struct ExtentStore::Extent {
   // A ring of kBatchesInFlightMax, made on the first append: the commit loop reuses them.
   std::vector<std::unique_ptr<CommitBatch>> batches;
   bool committing = false;
+  // TailWork (preallocation ahead, the tail hint) runs; the commit loop ends after it.
+  bool tail_work_running = false;
+  bool allocate_ahead = true;        // false once an allocation ahead failed (a full disk)
+  uint64_t hint_failed_length = 0;   // committed_length when a hint last failed: retried a stretch later
   Event commit_wakeup;                             // for the commit loop: an append or a write finished
   Event idle;                                      // set while no commit is running
   Event reserved_advanced;                         // pulsed when reserved_length moves
@@ -536,10 +540,6 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
       oldest = (oldest + 1) % kBatchesInFlightMax;
       in_flight--;
       FinishBatch(extent, batch);
-      if (extent.failure.ok() && extent.committed_length - extent.last_hint_length >= options_.tail_hint_interval_bytes) {
-        Status hinted = co_await WriteTailHint(extent);
-        if (!hinted.ok()) LOG_WARN("storage tail hint failed extent={:016x} error={}", extent.id, hinted.ToString());
-      }
     }
     // Start batches while there is work and room: the disk takes them in parallel.
     while (in_flight < kBatchesInFlightMax && !extent.pending.empty() && extent.failure.ok()) {
@@ -547,17 +547,31 @@ Task<void> ExtentStore::CommitLoop(Extent& extent) {
       in_flight++;
       FormBatch(extent, batch);
       if (batch.end > extent.allocated_length) {
-        // Preallocate the next stretch; a failure here only costs contiguity.
-        const uint64_t grow = std::min(std::max(batch.end - extent.allocated_length, options_.preallocate_bytes),
-                                       options_.extent_bytes_max - extent.allocated_length);
-        if ((co_await extent.file->Allocate(extent.allocated_length, grow, File::AllocateMode::kExtendSize)).ok()) {
-          extent.allocated_length += grow;
+        // The tail work allocates ahead of the appends, so this wait is rare: a write past the
+        // file's size would be punted by io_uring and serialised by ext4.
+        while (extent.tail_work_running) {
+          Status woken = co_await extent.commit_wakeup.Wait();
+          CHECK(woken.ok());
+          extent.commit_wakeup.Reset();
+        }
+        extent.commit_wakeup.Set();  // what woke the waits above may be a batch: look again below
+        if (batch.end > extent.allocated_length) {
+          // Preallocate the next stretch; a failure here only costs contiguity.
+          const uint64_t grow = std::min(std::max(batch.end - extent.allocated_length, options_.preallocate_bytes),
+                                         options_.extent_bytes_max - extent.allocated_length);
+          if ((co_await extent.file->Allocate(extent.allocated_length, grow, File::AllocateMode::kExtendSize)).ok()) {
+            extent.allocated_length += grow;
+          }
         }
       }
       committers_.Spawn(WriteBatch(extent, batch));
     }
-    if (in_flight == 0 && (extent.pending.empty() || !extent.failure.ok())) break;
-    // A batch finishes, or an append arrives.
+    if (!extent.tail_work_running && extent.failure.ok() && (TailHintDue(extent) || AllocationDue(extent))) {
+      extent.tail_work_running = true;
+      committers_.Spawn(TailWork(extent));
+    }
+    if (in_flight == 0 && !extent.tail_work_running && (extent.pending.empty() || !extent.failure.ok())) break;
+    // A batch or the tail work finishes, or an append arrives.
     Status woken = co_await extent.commit_wakeup.Wait();
     CHECK(woken.ok());
   }
@@ -683,8 +697,45 @@ Task<Status> ExtentStore::WriteSmallFile(const std::string& path, std::span<cons
   CO_RETURN_IF_ERROR(co_await (*file)->Write(0, {&data, 1}));
   CO_RETURN_IF_ERROR(co_await (*file)->DataSync());
   file->reset();
-  CO_RETURN_IF_ERROR(env_.RenameFile(temporary, path));
+  CO_RETURN_IF_ERROR(co_await env_.RenameFile(temporary, path));
   co_return co_await env_.SyncDirectory(directory_ + "/extents");
+}
+
+bool ExtentStore::TailHintDue(const Extent& extent) const {
+  return extent.committed_length - std::max(extent.last_hint_length, extent.hint_failed_length) >=
+         options_.tail_hint_interval_bytes;
+}
+
+bool ExtentStore::AllocationDue(const Extent& extent) const {
+  // Half a stretch ahead of the accepted appends, so that their batches find the space there.
+  return extent.allocate_ahead && extent.allocated_length < options_.extent_bytes_max &&
+         extent.reserved_length + options_.preallocate_bytes / 2 >= extent.allocated_length;
+}
+
+Task<void> ExtentStore::TailWork(Extent& extent) {
+  // Beside the commit loop, which keeps writing and acknowledging meanwhile: a hint costs two
+  // journal commits (the file's sync, the directory's), an allocation one. A failure is not
+  // retried at once: the loop would spin on a full disk.
+  while (extent.failure.ok()) {
+    if (AllocationDue(extent)) {
+      const uint64_t grow = std::min(options_.preallocate_bytes, options_.extent_bytes_max - extent.allocated_length);
+      if ((co_await extent.file->Allocate(extent.allocated_length, grow, File::AllocateMode::kExtendSize)).ok()) {
+        extent.allocated_length += grow;
+      } else {
+        extent.allocate_ahead = false;  // only contiguity is lost; the commit loop allocates what a batch needs
+      }
+    } else if (TailHintDue(extent)) {
+      Status hinted = co_await WriteTailHint(extent);
+      if (!hinted.ok()) {
+        LOG_WARN("storage tail hint failed extent={:016x} error={}", extent.id, hinted.ToString());
+        extent.hint_failed_length = extent.committed_length;
+      }
+    } else {
+      break;
+    }
+  }
+  extent.tail_work_running = false;
+  extent.commit_wakeup.Set();
 }
 
 Task<Status> ExtentStore::WriteTailHint(Extent& extent) {

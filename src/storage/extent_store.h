@@ -208,6 +208,9 @@ class ExtentStore {
   static Task<Status> WriteToDevice(File& file, uint64_t offset, std::span<const iovec> data, bool durable);
   // Batches complete in offset order: acknowledges this one, or fails it and stops the extent.
   void FinishBatch(Extent& extent, CommitBatch& batch);
+  bool TailHintDue(const Extent& extent) const;
+  bool AllocationDue(const Extent& extent) const;
+  Task<void> TailWork(Extent& extent);
   Task<Status> WriteTailHint(Extent& extent);
   Task<Status> WriteSmallFile(const std::string& path, std::span<const std::byte> bytes);
   // A side file's values: nothing if it does not verify, NotFound if it is absent.

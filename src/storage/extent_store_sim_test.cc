@@ -501,5 +501,41 @@ TEST(ExtentStoreSimTest, FullDiskFailsAppendsCleanlyAndKeepsData) {
   });
 }
 
+TEST(ExtentStoreSimTest, ADiskFullerThanTheStoreKnowsStillLetsItSealAndCarryOn) {
+  // Something else fills the disk: the store's budget allows appends the file system refuses, and
+  // the allocations it makes ahead of its appends fail too. Neither may keep the extent busy (a
+  // retried allocation or hint would never let the seal in).
+  SimWorld world(SimSeed());
+  SIM_SCOPED_SEED(world.seed());
+  SimEnv& env = world.AddNode("n");
+  world.disk("n").set_capacity_bytes(8 << 20);
+  RunSim(world, env, [](Env& e) -> Task<void> {
+    auto store = co_await OpenStore(e, {.extent_bytes_max = 64 << 20, .capacity_bytes = 1ull << 30,
+                                        .preallocate_bytes = 2 << 20, .tail_hint_interval_bytes = 512 * 1024});
+    EXPECT_TRUE((co_await store->Create(1)).ok());
+    std::vector<AppendResult> stored;
+    Status last;
+    for (int i = 0; i < 100; i++) {
+      auto result = co_await store->Append(1, Payload(256 * 1024, i));
+      if (!result.ok()) {
+        last = result.status();
+        break;
+      }
+      stored.push_back(*result);
+    }
+    EXPECT_EQ(last.code(), StatusCode::kResourceExhausted) << last;
+    EXPECT_GT(stored.size(), 5u);
+    for (const AppendResult& record : stored) {
+      auto read = co_await store->Read(1, record.record_offset, 0, 256 * 1024);
+      EXPECT_TRUE(read.ok()) << read.status();
+    }
+    EXPECT_TRUE((co_await store->Seal(1, stored.back().extent_length)).ok());
+    EXPECT_TRUE((co_await store->Delete(1)).ok());
+    EXPECT_TRUE((co_await store->Create(2)).ok());
+    EXPECT_TRUE((co_await store->Append(2, Payload(1000, 1))).ok());
+    co_await store->Close();
+  });
+}
+
 }  // namespace
 }  // namespace cerulean::storage

@@ -185,7 +185,7 @@ TEST_F(SimDiskTest, DirectoriesAndNames) {
   file.reset();
   EXPECT_EQ(*env_.ListDirectory("/d"), (std::vector<std::string>{"e", "f"}));
   EXPECT_EQ(*env_.ListDirectory("/"), (std::vector<std::string>{"d"}));
-  ASSERT_TRUE(env_.RenameFile("/d/f", "/d/e/g").ok());
+  ASSERT_TRUE(RunToCompletion(world_, env_, env_.RenameFile("/d/f", "/d/e/g"))->ok());
   EXPECT_EQ(*env_.ListDirectory("/d"), (std::vector<std::string>{"e"}));
   file = Open("/d/e/g", {});
   EXPECT_EQ(Read(*file, 0, 100), "contents");

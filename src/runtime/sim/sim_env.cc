@@ -32,8 +32,8 @@ Status SimEnv::CreateDirectories(const std::string& path) {
 
 Status SimEnv::RemoveFile(const std::string& path) { return world_.disk(host_).RemoveFile(path); }
 
-Status SimEnv::RenameFile(const std::string& from, const std::string& to) {
-  return world_.disk(host_).RenameFile(from, to);
+Task<Status> SimEnv::RenameFile(std::string from, std::string to) {
+  co_return world_.disk(host_).RenameFile(from, to);
 }
 
 Task<Status> SimEnv::SyncDirectory(std::string path) {

@@ -30,7 +30,7 @@ class SimEnv final : public Env {
   Task<Result<std::unique_ptr<File>>> OpenFile(std::string path, FileOptions options) override;
   Status CreateDirectories(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;
-  Status RenameFile(const std::string& from, const std::string& to) override;
+  Task<Status> RenameFile(std::string from, std::string to) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
   DeviceWriteLimits GetDeviceWriteLimits(const std::string& path) override;

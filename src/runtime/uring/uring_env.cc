@@ -100,11 +100,12 @@ Status UringEnv::RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
-Status UringEnv::RenameFile(const std::string& from, const std::string& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0) {
-    return Status::FromErrno(errno, "rename " + from + " to " + to);
-  }
-  return Status::Ok();
+Task<Status> UringEnv::RenameFile(std::string from, std::string to) {
+  const int32_t result = co_await MakeUringOp(loop_, {}, [&](io_uring_sqe* sqe) {
+    io_uring_prep_renameat(sqe, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), 0);
+  });
+  if (result < 0) co_return Status::FromErrno(-result, "rename " + from + " to " + to);
+  co_return Status::Ok();
 }
 
 Result<std::vector<std::string>> UringEnv::ListDirectory(const std::string& path) {

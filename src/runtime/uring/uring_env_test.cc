@@ -205,7 +205,9 @@ TEST_F(UringFileTest, OpenMissingIsNotFoundAndDirectoryOps) {
     EXPECT_TRUE(env.CreateDirectories(directory_ / "a/b").ok());
     auto file = co_await env.OpenFile(directory_ / "a/b/x", {.create = true});
     EXPECT_TRUE(file.ok());
-    EXPECT_TRUE(env.RenameFile(directory_ / "a/b/x", directory_ / "a/b/y").ok());
+    EXPECT_TRUE((co_await env.RenameFile(directory_ / "a/b/x", directory_ / "a/b/y")).ok());
+    Status missing_rename = co_await env.RenameFile(directory_ / "a/b/none", directory_ / "a/b/z");
+    EXPECT_EQ(missing_rename.code(), StatusCode::kNotFound) << missing_rename.ToString();
     auto names = env.ListDirectory(directory_ / "a/b");
     EXPECT_EQ(*names, std::vector<std::string>{"y"});
     EXPECT_TRUE(env.RemoveFile(directory_ / "a/b/y").ok());
